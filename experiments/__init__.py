@@ -1,0 +1,1 @@
+"""Experiments on the model: sweeps, sensitivity analysis, comparisons (built on model.run_one)."""

@@ -1,0 +1,139 @@
+"""How units act: effort split, queue priority, objections, whistles, exhaustion, learning.
+
+MECHANISMS.md section 4. Each unit splits its staff time between (a) really resolving
+orders, (b) managing satisfaction (contact, explanation, persuasion), (c) gaming the
+measures (closing without solving, labelling requests unreasonable, pressing for good
+ratings) and (d) proactive source removal. (a) and (d) change true outcomes; (b) and (c)
+mostly change measured ones (Holmström & Milgrom 1991; Smith 1995).
+
+All per-unit decisions are made here, in :class:`Units`, vectorised over units:
+:meth:`Units.daily_budgets` (what staff time goes where today) and the probability arrays
+read by dispatch and handling. Month end: exhaustion builds with overload and sanctions and
+recovers slowly (job demands-resources, Demerouti et al. 2001), and, when
+``world.behaviour.learning`` is on, units adapt their split to their scores (aspiration
+learning with imitation of better-ranked peers and prospect-theory loss aversion around
+the remedial cut-off, after Braganza 2022), pulled back toward real work by intrinsic
+(public-service) motivation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .world import KIND_DISTGOV, KIND_HOTLINE, KIND_TOWNSHIP
+
+ACTIVITIES = ["resolve", "satisfy", "game", "proactive"]
+ACTIVITY_ZH = ["实际解决", "满意度管理", "应付考核", "主动治理"]
+
+
+class Units:
+    """Per-unit state as arrays (the Mesa agents in agents.py are views onto these)."""
+
+    def __init__(self, city, cfg, expected_hours: np.ndarray, streams):
+        b, cap = cfg.world.behaviour, cfg.world.capacity
+        U = city.n_units
+        self.city = city
+        self.cfg = cfg
+        z = streams.normal("units.capacity", np.arange(U))
+        spread = np.where(city.unit_kind == KIND_TOWNSHIP, cap.township_load_spread, 0.1)
+        # staff time sized to the expected workload at the initial effort split (assumption)
+        self.capacity = (cap.ratio * expected_hours / max(b.effort_resolve, 0.05)) * np.exp(spread * z - spread**2 / 2)
+        self.capacity = np.maximum(self.capacity, 1.0)
+        self.effort = np.tile([b.effort_resolve, b.effort_satisfy, b.effort_game, b.effort_proactive], (U, 1))
+        self.exhaustion = np.zeros(U)
+        self.aspiration = np.zeros(U)
+        self.set_policy(cfg)
+
+    def set_policy(self, cfg) -> None:
+        """Read the fixed per-unit policy parameters from the scenario (also on rule changes)."""
+        b, r = cfg.world.behaviour, cfg.rules
+        U = self.city.n_units
+        self.cfg = cfg
+        self.priority = np.tile([b.priority_deadline, b.priority_ease, b.priority_threat], (U, 1))
+        self.p_object_misrouted = np.full(U, b.p_object_misrouted)
+        self.p_object_bucketpass = np.full(U, b.p_object_bucketpass)
+        self.p_whistle = np.full(U, b.p_whistle if r.whistle.enabled else 0.0)
+        # Art. 33: a department scored on whistles answers more often
+        self.p_answer_whistle = np.full(U, b.p_answer_whistle_assessed if r.assessment.dual_whistle else b.p_answer_whistle)
+        # Art. 14(2) and the seed: cooperating units scored on cooperation free-ride less
+        scored = r.assessment.cooperation_scoring != "none"
+        self.p_cooperate = np.full(U, b.p_cooperate_scored if scored else b.p_cooperate_unscored)
+        self.coop_priority = 1.0 if scored else 0.5
+        if not r.proactive.unit_source_work:
+            self.effort[:, 0] += self.effort[:, 3]
+            self.effort[:, 3] = 0.0
+
+    # ------------------------------------------------------------------ daily
+    def daily_budgets(self, campaign_hours: np.ndarray) -> np.ndarray:
+        """Staff hours per unit and activity today, shape (U, 4).
+
+        Exhaustion lowers capacity; it lowers discretionary work (satisfaction management,
+        proactive work) further (disengagement, JD-R). Campaign duty (topic of the month)
+        is taken first from the lead line's units.
+        """
+        b = self.cfg.world.behaviour
+        hours = self.capacity * (1.0 - b.exhaustion_capacity_loss * self.exhaustion)
+        hours = np.maximum(hours - campaign_hours, 0.0)
+        share = self.effort.copy()
+        share[:, 1] *= 1.0 - 0.5 * self.exhaustion
+        share[:, 3] *= 1.0 - self.exhaustion
+        share[:, 0] += self.effort.sum(1) - share.sum(1)   # what disengagement frees goes to in-role work
+        return hours[:, None] * share
+
+    def claim_probability(self, unit: np.ndarray) -> np.ndarray:
+        """Chance an unsolved order is reported 'resolved' anyway (弄虚作假)."""
+        return np.clip(self.cfg.world.handling.claim_resolved * self.effort[unit, 2], 0.0, 1.0)
+
+    # ------------------------------------------------------------------ month end
+    def update_exhaustion(self, demanded_hours: np.ndarray, available_hours: np.ndarray,
+                          sanction: np.ndarray) -> None:
+        """Exhaustion stock: grows with overload and sanction pressure, recovers slowly."""
+        b = self.cfg.world.behaviour
+        overload = np.maximum(demanded_hours / np.maximum(available_hours, 1e-9) - 1.0, 0.0)
+        gain = b.exhaustion_gain * np.minimum(overload, 3.0) + b.exhaustion_sanction_gain * sanction
+        self.exhaustion = np.clip(self.exhaustion * (1 - b.exhaustion_recovery) + gain * (1 - self.exhaustion), 0, 1)
+
+    def learn(self, payoff: np.ndarray, score: np.ndarray, cls: np.ndarray, streams, month: int) -> None:
+        """Aspiration learning with imitation, loss aversion and intrinsic motivation.
+
+        Units whose payoff falls below their aspiration imitate a better-scoring peer of
+        their class with probability ``imitation`` (Braganza 2022), else explore; all are
+        pulled toward real resolution in proportion to intrinsic motivation. The aspiration
+        follows experience (Börgers & Sarin 2000).
+        """
+        b = self.cfg.world.behaviour
+        U = len(payoff)
+        acting = ~np.isin(self.city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE]) & np.isfinite(score)
+        ids = np.arange(U)
+        below = (payoff < self.aspiration) & acting
+        target = self.effort.copy()
+        # imitation: a random peer of the same class with a higher score
+        u_peer = streams.uniform("learning.peer", month, ids)
+        imitate = below & streams.bernoulli(b.imitation, "learning.imitate", month, ids)
+        for c in np.unique(cls[acting]):
+            members = ids[acting & (cls == c)]
+            ranked = members[np.argsort(-score[members], kind="stable")]
+            top = ranked[: max(1, len(ranked) // 4)]
+            who = members[imitate[members]]
+            pick = top[(u_peer[who] * len(top)).astype(int)]
+            target[who] = self.effort[pick]
+        noise = b.exploration * np.column_stack([streams.normal("learning.explore", month, ids, a) for a in range(4)])
+        explore = below & ~imitate
+        target[explore] = self.effort[explore] + noise[explore]
+        target[~below] = self.effort[~below] + 0.3 * noise[~below]
+        # intrinsic (public-service) motivation pulls toward real resolution and source removal
+        ideal = np.array([0.75, 0.1, 0.0, 0.15]) if self.cfg.rules.proactive.unit_source_work else np.array([0.85, 0.15, 0.0, 0.0])
+        target = (1 - 0.2 * b.intrinsic_motivation) * target + 0.2 * b.intrinsic_motivation * ideal
+        target = np.clip(target, 0.0, None)
+        if not self.cfg.rules.proactive.unit_source_work:
+            target[:, 3] = 0.0
+        target[:, 0] = np.maximum(target[:, 0], 0.2)
+        target /= target.sum(1, keepdims=True)
+        step = b.learning_rate * acting[:, None]
+        self.effort = (1 - step) * self.effort + step * target
+        self.aspiration = np.where(acting, 0.7 * self.aspiration + 0.3 * payoff, self.aspiration)
+
+
+def prospect_value(x: np.ndarray, alpha: float, lam: float) -> np.ndarray:
+    """Prospect-theory value of a gain or loss relative to a reference point."""
+    return np.where(x >= 0, np.abs(x) ** alpha, -lam * np.abs(x) ** alpha)

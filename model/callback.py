@@ -1,0 +1,80 @@
+"""Callback and rating (回访, Art. 8, 9, 23), audit (Art. 32) and the measured outcome.
+
+When an order closes, the hotline calls the requester back: was it resolved, are you
+satisfied (satisfied / basically satisfied / dissatisfied)? The answer depends on what
+really happened, on the requester's expectation, on contact and explanation, on pressure
+from the unit and on the requester's honesty (Art. 9: rate objectively):
+expectancy-disconfirmation (Van Ryzin 2004). The model keeps the true outcome beside the
+measured one. Who decides "resolved" is a rule: the unit's report, the requester, or
+the requester corrected by a third-party audit sample. Audits catch false closures
+(弄虚作假, Art. 35(3)); the hotline checks a share of 'unreasonable' labels (Art. 32(3)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .orders import SAT_BASIC, SAT_NO, SAT_YES
+
+SAT_THRESHOLDS = (-0.15, 0.15)   # assumption: cut points of the three-level answer
+
+
+def call_back(closing: np.ndarray, day: int, model) -> dict:
+    """Rate today's closed orders; update citizens, sources and the monthly ledger."""
+    wo, cfg, s = model.orders, model.cfg, model.streams
+    if closing.size == 0:
+        return {}
+    c, rules = cfg.world.citizens, cfg.rules
+    key, unit = wo.key[closing], wo.unit[closing].astype(np.int64)
+    true = wo.true_resolved[closing]
+    contacted = wo.ti_contact[closing] >= 0
+    # pressure: the unit's pressure hours spread over its unsolved closures today
+    unsolved = ~true & contacted
+    n_uns = np.bincount(unit[unsolved], minlength=model.city.n_units)
+    press = model.pressure_hours / np.maximum(n_uns, 1) / cfg.world.capacity.contact_hours
+    pressure = np.where(unsolved, np.minimum(press[unit], 1.0), 0.0)
+    wo.pressure[closing] = pressure
+    # "was it resolved?" honest unless persuaded or pressed (Art. 9)
+    honest = s.bernoulli(c.honesty, "callback.honest", key)
+    swayed = s.bernoulli(np.clip(c.pressure_effect * pressure + 0.1 * np.minimum(wo.explain[closing], 1), 0, 1),
+                         "callback.sway", key)
+    said = np.where(true, s.bernoulli(0.97, "callback.confirm", key), ~honest | swayed)
+    # satisfaction: expectancy-disconfirmation
+    requester = wo.requester[closing]
+    perf = np.where(true, 1.0, 0.1)
+    score = (perf - model.citizens.expectation[requester]
+             + c.contact_effect * np.minimum(wo.explain[closing] + contacted, 1.5) / 1.5
+             + c.pressure_effect * pressure + c.rating_noise * s.normal("callback.noise", key))
+    sat = np.select([score > SAT_THRESHOLDS[1], score > SAT_THRESHOLDS[0]], [SAT_YES, SAT_BASIC], SAT_NO)
+    wo.said_resolved[closing] = said
+    wo.satisfaction[closing] = sat
+    # who decides "resolved" (Art. 23, 32)
+    measured = wo.claimed_resolved[closing] if rules.assessment.resolved_by == "unit_report" else said.copy()
+    audited = s.bernoulli(rules.audit.sample_share, "audit.sample", key)
+    if rules.assessment.resolved_by == "audit":
+        measured = np.where(audited, true, measured)
+    false_claim = wo.claimed_resolved[closing] & ~true
+    detected = audited & false_claim & s.bernoulli(rules.audit.detection, "audit.detect", key)
+    measured = measured & ~detected
+    wo.measured_resolved[closing] = measured
+    wo.audited[closing], wo.detected[closing] = audited, detected
+    # Art. 32(3): unreasonable labels, checked on a sample
+    lab = wo.labelled[closing]
+    checked = lab & s.bernoulli(rules.assessment.label_check, "label.check", key)
+    rejected = checked & ~wo.unreasonable[closing]
+    wo.label_rejected[closing] = rejected
+    wo.excluded[closing] = lab & ~rejected & rules.assessment.exclude_unreasonable
+    # citizens: trust, expectation, repeat filing (voice)
+    model.citizens.update_after_callback(requester, sat, perf + 0.2 * contacted, true)
+    refile = ~true & (sat == SAT_NO) & s.bernoulli(c.refile_prob, "refile.decide", key)
+    delay = 1 + np.floor(-c.refile_delay_days * np.log1p(-s.uniform("refile.delay", key))).astype(np.int64)
+    model.demand.schedule_refile(closing[refile], day + delay[refile])
+    # sources: a real fix of a source-driven request removes its problem
+    from_source = ~wo.unreasonable[closing] & (wo.rtype[closing] > 0)
+    fixed = true & from_source & s.bernoulli(cfg.world.sources.fix_on_resolution, "source.fix", key)
+    model.sources.remove_resolved(wo.township[closing], wo.category[closing], fixed)
+    model.ledger.record_closures(closing, model)
+    return {"closed": int(closing.size), "measured_resolved": int(measured.sum()),
+            "satisfied": int((sat >= SAT_BASIC).sum()), "true_resolved": int(true.sum()),
+            "refiled": int(refile.sum()), "detected": int(detected.sum())}
+

@@ -1,0 +1,126 @@
+"""Citizens (诉求人) as arrays: who files, how much they trust the system, what they expect.
+
+Citizens are laid out township by township and, inside a township, by reporting-propensity
+class: a discretised Pareto tail, so a few people call very often (Art. 9 speaks of
+malicious repeated calling). Nobody is drawn for every day: demand gives request counts
+per township and category, then :meth:`Citizens.pick_requesters` chooses who filed,
+in proportion to propensity x trust factor, in O(requests).
+
+Trust follows outcomes (satisfied answers raise it) and raises future filing: the
+township's propensity-weighted mean trust factor is kept incrementally, so demand grows as
+the system becomes responsive (literature.md pattern 4). Expectations follow experience
+(expectancy-disconfirmation, Van Ryzin 2004): good service raises the bar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .streams import Streams
+
+N_CLASSES = 20
+PROPENSITY_CAP = 1000.0
+
+
+def propensity_classes(shape: float) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities and mean propensities of a Pareto(shape, x_m=1) cut into log bins."""
+    edges = np.concatenate([np.geomspace(1.0, PROPENSITY_CAP, N_CLASSES), [np.inf]])
+    cdf = lambda x: 1.0 - np.minimum(x, 1e300) ** (-shape)  # noqa: E731
+    p = np.diff(cdf(edges))
+    grid = [np.geomspace(edges[k], edges[k + 1] if np.isfinite(edges[k + 1]) else PROPENSITY_CAP * 3, 64)
+            for k in range(N_CLASSES)]
+    dens = [g ** (-shape - 1) for g in grid]
+    level = np.array([np.average(g, weights=d) for g, d in zip(grid, dens)])
+    return p / p.sum(), level
+
+
+class Citizens:
+    """All residents, scaled: home township, trust, expectation, request history."""
+
+    def __init__(self, township_pop: np.ndarray, scale: float, cfg, streams: Streams):
+        self.cfg = cfg
+        self.elasticity = cfg.demand.trust_elasticity
+        p_cls, self.level = propensity_classes(cfg.demand.caller_tail_shape)
+        n_t = np.maximum(1, np.round(township_pop * scale)).astype(np.int64)
+        gen = streams.generator("citizens.classes")
+        self.count = np.vstack([gen.multinomial(n, p_cls) for n in n_t])  # (T, K)
+        flat = self.count.ravel()
+        self.start = (np.cumsum(flat) - flat).reshape(self.count.shape)
+        self.n = int(flat.sum())
+        self._flat_start = self.start.ravel()
+        self.township_of_class = np.repeat(np.arange(len(n_t)), N_CLASSES)
+        ini = cfg.citizens
+        self.trust = np.full(self.n, ini.initial_trust, dtype=np.float32)
+        self.expectation = np.full(self.n, ini.initial_expectation, dtype=np.float32)
+        self.n_filed = np.zeros(self.n, dtype=np.int16)
+        self.n_unresolved = np.zeros(self.n, dtype=np.int16)
+        self.tf_max = 1.5 ** self.elasticity
+        w = self.count * self.level                      # (T, K) propensity mass
+        self.weight = w.sum(1)
+        self._cum = np.cumsum(w, 1) / self.weight[:, None]
+        self.trust_num = (w * self.trust_factor(np.float32(ini.initial_trust))).sum(1)
+
+    @property
+    def n_townships(self) -> int:
+        return self.count.shape[0]
+
+    def trust_factor(self, trust):
+        """Relative filing of a citizen with this trust (1 at trust 0.5)."""
+        return (0.5 + trust) ** self.elasticity
+
+    def township_trust(self) -> np.ndarray:
+        """Propensity-weighted mean trust factor per township."""
+        return self.trust_num / self.weight
+
+    def township_of(self, idx: np.ndarray) -> np.ndarray:
+        return self.township_of_class[self.class_of(idx)]
+
+    def class_of(self, idx: np.ndarray) -> np.ndarray:
+        """Flat (township, class) cell of each citizen index."""
+        return np.searchsorted(self._flat_start, idx, side="right") - 1
+
+    def pick_requesters(self, township: np.ndarray, keys: np.ndarray, streams: Streams) -> np.ndarray:
+        """Choose who filed each request, in proportion to propensity x trust factor."""
+        out = np.empty(len(township), dtype=np.int64)
+        todo = np.arange(len(township))
+        for attempt in range(12):
+            if todo.size == 0:
+                break
+            t, k = township[todo], keys[todo]
+            u1 = streams.uniform("requester.class", k, attempt)
+            cls = (self._cum[t] < u1[:, None]).sum(1).clip(0, N_CLASSES - 1)
+            u2 = streams.uniform("requester.person", k, attempt)
+            idx = self.start[t, cls] + (u2 * self.count[t, cls]).astype(np.int64)
+            if attempt == 11:
+                out[todo] = idx
+                break
+            accept = streams.uniform("requester.trust", k, attempt) * self.tf_max < self.trust_factor(self.trust[idx])
+            out[todo[accept]] = idx[accept]
+            todo = todo[~accept]
+        return out
+
+    def record_filing(self, idx: np.ndarray) -> None:
+        np.add.at(self.n_filed, idx, 1)
+
+    def update_after_callback(self, idx: np.ndarray, satisfaction: np.ndarray,
+                              performance: np.ndarray, resolved: np.ndarray) -> None:
+        """Trust and expectation move toward this outcome; unresolved requests are remembered."""
+        c = self.cfg.citizens
+        # last answer of the day wins for a citizen with several callbacks
+        rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
+        pos = len(idx) - 1 - rev_pos
+        who = rev_unique
+        outcome = np.choose(np.clip(satisfaction[pos], 0, 2), [0.0, 0.6, 1.0])
+        old_tf = self.trust_factor(self.trust[who])
+        self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
+        new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
+        self.expectation[who] = np.clip(new_e, 0.0, 1.5)
+        delta = (self.trust_factor(self.trust[who]) - old_tf) * self.level[self.class_of(who) % N_CLASSES]
+        np.add.at(self.trust_num, self.township_of(who), delta)
+        unresolved = idx[~resolved]
+        np.add.at(self.n_unresolved, unresolved, 1)
+        good = idx[resolved]
+        self.n_unresolved[good] = 0
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.trust, self.expectation, self.n_filed, self.n_unresolved))

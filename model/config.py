@@ -1,0 +1,359 @@
+"""The scenario schema: every knob of the model, typed, ranged, with its unit and article.
+
+A scenario (情景) is a TOML file that fills this schema. ``world.*`` says how the city is
+(uncertainties a researcher may sweep); ``rules.*`` says what policy chooses (the levers a
+drafter compares, each citing the article of 北京市接诉即办工作条例 it implements).
+Unknown keys are errors, so a misspelt lever can never be silently ignored.
+
+Every field is declared with :func:`P`, which records range, unit, article and whether
+the default value is published (with its source) or an assumption.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def P(default: Any, *, lo: float | None = None, hi: float | None = None, unit: str = "",
+      article: str = "", source: str = "assumption", doc: str = "", gt: float | None = None):
+    """Declare one scenario parameter with its range, unit, article and source."""
+    extra = {"unit": unit, "article": article, "source": source}
+    return Field(default, ge=lo, le=hi, gt=gt, description=doc, json_schema_extra=extra)
+
+
+class Strict(BaseModel):
+    """Base for all config sections: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+# ---------------------------------------------------------------------------- city
+class City(Strict):
+    scale: float = P(0.05, gt=0.0, hi=1.0, unit="share of Beijing",
+                     doc="Scales population and volume, never structure (16 districts, 343 townships).")
+    days: int = P(365, lo=1, hi=3650, unit="days", doc="Default run length; one step is one day.")
+    start_month: int = P(1, lo=1, hi=12, unit="month", doc="Calendar month of day 0 (seasonality).")
+    start_year: int = P(2021, lo=2018, hi=2030, unit="year", doc="Calendar year of day 0 (labels only).")
+
+
+# ---------------------------------------------------------------------------- world
+class Demand(Strict):
+    contacts_per_capita_year: float = P(
+        1.15, lo=0.01, hi=5.0, unit="contacts/person/year",
+        source="facts.md: ~25 M contacts a year on 21.89 M people (2025 level); 2019 was 0.32",
+        doc="Contact volume at baseline trust; calibrates problem-source arrival.")
+    consultation_share: float = P(
+        0.585, lo=0.0, hi=0.95, unit="share of contacts", article="Art. 11(1)",
+        source="facts.md: 58.5% consultations, 2019-01 to 2021-11 (北京青年报 2021-12-20)")
+    consultation_answered_directly: float = P(
+        0.90, lo=0.0, hi=1.0, unit="share of consultations", article="Art. 11(1)",
+        doc="Consultations answered at once from the hotline database (Art. 31); the rest are dispatched.")
+    request_type_mix: list[float] = P(
+        [0.30, 0.45, 0.15, 0.10], unit="shares of help/complaint/report/suggestion", article="Art. 2",
+        doc="Mix of the four non-consultation request types (求助/投诉/举报/建议).")
+    neighbourhood_spread: float = P(
+        3.0, lo=1.0, hi=10.0, unit="ratio P95/P5",
+        source="literature.md: reporting differs ~threefold between tracts (Liu, Bhandaram & Garg 2023)",
+        doc="Spread of township reporting propensity.")
+    need_reporting_correlation: float = P(
+        -0.4, lo=-1.0, hi=1.0, unit="correlation",
+        source="literature.md: poorer areas under-report relative to need (Kontokosta & Hong 2021); value assumed",
+        doc="Correlation between a township's problem arrival (need) and its reporting propensity.")
+    caller_tail_shape: float = P(1.6, lo=1.05, hi=5.0, unit="Pareto shape",
+                                 doc="Heavy tail of very frequent callers (smaller = heavier).")
+    trust_elasticity: float = P(1.0, lo=0.0, hi=3.0, unit="elasticity",
+                                doc="How strongly filing rises with trust in the system.")
+    unreasonable_share: float = P(0.08, lo=0.0, hi=0.5, unit="share of requests", article="Art. 9, 11",
+                                  doc="Requests that are unreasonable (out of duty, malicious, no new facts) at baseline trust.")
+    unreasonable_trust_elasticity: float = P(
+        2.0, lo=0.0, hi=5.0, unit="elasticity",
+        doc="Unreasonable and out-of-scope filing rises faster with trust (pattern 4: rising low-value share).")
+    online_share: float = P(0.093, lo=0.0, hi=1.0, unit="share of contacts", article="Art. 8(2)",
+                            source="facts.md: 2020 phone 90.7%, online 9.3% (新京报 2021)")
+    seasonality: bool = P(True, doc="Category-specific seasonal cycles (heating in winter, flooding in summer).")
+
+
+class Sources(Strict):
+    report_hazard: float = P(0.05, lo=0.001, hi=1.0, unit="1/day",
+                             doc="Daily chance an active problem source produces a request at baseline reporting.")
+    natural_decay: float = P(0.01, lo=0.0, hi=0.5, unit="1/day", doc="Problems that go away on their own.")
+    fix_on_resolution: float = P(0.7, lo=0.0, hi=1.0, unit="probability",
+                                 doc="A truly resolved request removes its problem source (else it was a symptom fix).")
+    calibration_resolution: float = P(0.6, lo=0.0, hi=1.0, unit="share",
+                                      doc="True resolution rate at which the initial problem stock is in balance.")
+    proactive_hours_per_source: float = P(6.0, gt=0.0, hi=1000.0, unit="staff hours",
+                                          doc="Staff time proactive work needs to remove one problem source.")
+
+
+class Handling(Strict):
+    solve_prob: float = P(0.92, lo=0.0, hi=1.0, unit="probability",
+                          doc="A fully worked order by the right unit really solves the problem.")
+    hard_solve_prob: float = P(0.6, lo=0.0, hi=1.0, unit="probability",
+                               doc="The same for hard (complex) requests.")
+    hard_effort_factor: float = P(2.5, lo=1.0, hi=20.0, unit="x median effort",
+                                  doc="Hard requests need this many times the category's median staff time.")
+    misrouted_solve_prob: float = P(0.15, lo=0.0, hi=1.0, unit="probability",
+                                    doc="A wrong unit that keeps an order can still get it solved.")
+    consultation_hours: float = P(0.5, gt=0.0, hi=10.0, unit="staff hours", article="Art. 11(1)",
+                                  doc="Answering a dispatched consultation.")
+    false_close_hours: float = P(0.5, gt=0.0, hi=10.0, unit="staff hours",
+                                 doc="Staff time to close an order on paper without solving it (gaming).")
+    label_hours: float = P(0.3, gt=0.0, hi=10.0, unit="staff hours", doc="Labelling an order unreasonable.")
+    claim_resolved: float = P(4.0, lo=0.0, hi=20.0, unit="x gaming share",
+                              doc="An unsolved order closes as 'resolved' with probability claim_resolved x effort_game.")
+
+
+class Triage(Strict):
+    emergency_share: float = P(0.01, lo=0.0, hi=0.2, unit="share", article="Art. 11(2)1", doc="To 110/119/120/122.")
+    legal_channel_share: float = P(0.02, lo=0.0, hi=0.2, unit="share", article="Art. 11(2)2")
+    secret_privacy_share: float = P(0.002, lo=0.0, hi=0.1, unit="share", article="Art. 11(2)4")
+    unlawful_share: float = P(0.003, lo=0.0, hi=0.1, unit="share", article="Art. 11(2)6")
+    detect_unreasonable: float = P(0.5, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)3,5",
+                                   doc="Chance the operator diverts an unreasonable request (repeat or out of scope).")
+    false_divert: float = P(0.01, lo=0.0, hi=0.5, unit="probability",
+                            doc="Chance a reasonable request is wrongly diverted (triage error).")
+    repeat_divert: float = P(0.6, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)3",
+                             doc="A repeat with no new facts is told the progress instead of re-dispatched.")
+
+
+class Capacity(Strict):
+    ratio: float = P(1.15, gt=0.05, hi=5.0, unit="capacity / expected workload",
+                     doc="Staff time of each unit relative to the workload expected from its catalogue share.")
+    township_load_spread: float = P(0.25, lo=0.0, hi=2.0, unit="lognormal sigma",
+                                    doc="Heterogeneity of staffing relative to load between townships.")
+    contact_hours: float = P(0.3, gt=0.0, hi=10.0, unit="staff hours/order", article="Art. 15(1)",
+                             doc="First contact with the requester (response).")
+    coordination_factor: float = P(0.5, lo=0.0, hi=5.0, unit="share of difficulty",
+                                   doc="Extra effort a cooperating unit must put into a joint order.")
+
+
+class Citizens(Strict):
+    initial_trust: float = P(0.5, lo=0.0, hi=1.0, unit="0-1")
+    trust_learning: float = P(0.2, lo=0.0, hi=1.0, unit="weight per outcome")
+    initial_expectation: float = P(0.55, lo=0.0, hi=1.0, unit="0-1",
+                                   doc="Expected performance (expectancy-disconfirmation, Van Ryzin 2004).")
+    expectation_learning: float = P(0.1, lo=0.0, hi=1.0, unit="weight per outcome")
+    contact_effect: float = P(0.35, lo=0.0, hi=2.0, unit="satisfaction points",
+                              doc="Satisfaction gained from contact and explanation (Art. 15(1)-(2)).")
+    pressure_effect: float = P(0.3, lo=0.0, hi=2.0, unit="satisfaction points",
+                               doc="Rating bent by pressure from the unit when it games.")
+    honesty: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 9",
+                       doc="Chance a requester reports an unresolved problem as unresolved despite pressure.")
+    rating_noise: float = P(0.25, lo=0.0, hi=2.0, unit="sd of satisfaction points")
+    refile_prob: float = P(0.45, lo=0.0, hi=1.0, unit="probability",
+                           doc="Unresolved and dissatisfied requesters call again (voice, Hirschman 1970).")
+    refile_delay_days: float = P(5.0, gt=0.0, hi=120.0, unit="days (mean)")
+    escalation_threat_after: int = P(2, lo=1, hi=20, unit="unresolved requests",
+                                     doc="After this many unresolved requests the requester threatens escalation.")
+
+
+class Linkage(Strict):
+    jingjinji_delay_days: float = P(3.0, lo=0.0, hi=30.0, unit="days", article="Art. 21",
+                                    doc="Extra delay of the Tianjin-Hebei hotline linkage.")
+    central_delay_days: float = P(5.0, lo=0.0, hi=60.0, unit="days", article="Art. 22",
+                                  doc="Extra delay of the central-units-in-Beijing channel.")
+    central_success: float = P(0.6, lo=0.0, hi=1.0, unit="probability", article="Art. 22",
+                               doc="Chance a central unit acts on a forwarded request.")
+
+
+class Behaviour(Strict):
+    """How units act (MECHANISMS.md section 4). Initial values; learning moves them when on."""
+
+    effort_resolve: float = P(0.70, lo=0.0, hi=1.0, unit="share of staff time")
+    effort_satisfy: float = P(0.15, lo=0.0, hi=1.0, unit="share of staff time")
+    effort_game: float = P(0.05, lo=0.0, hi=1.0, unit="share of staff time")
+    effort_proactive: float = P(0.10, lo=0.0, hi=1.0, unit="share of staff time")
+    priority_deadline: float = P(1.0, lo=0.0, hi=10.0, unit="weight", doc="Queue priority on closeness to deadline.")
+    priority_ease: float = P(0.5, lo=0.0, hi=10.0, unit="weight", doc="Queue priority on easy orders (selectivity).")
+    priority_threat: float = P(1.0, lo=0.0, hi=10.0, unit="weight", doc="Queue priority on escalation threats.")
+    p_object_misrouted: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 12(3)",
+                                  doc="Unit objects to an order that really is not its duty.")
+    p_object_bucketpass: float = P(0.05, lo=0.0, hi=1.0, unit="probability", article="Art. 14(1)",
+                                   doc="Unit objects to a hard order that is its duty (buck-passing).")
+    p_whistle: float = P(0.7, lo=0.0, hi=1.0, unit="probability", article="Art. 16",
+                         doc="Township whistles for a joint order that needs a department.")
+    p_answer_whistle: float = P(0.6, lo=0.0, hi=1.0, unit="probability", article="Art. 16(2)",
+                                doc="Department answers a whistle when not assessed for it.")
+    p_answer_whistle_assessed: float = P(0.9, lo=0.0, hi=1.0, unit="probability", article="Art. 33",
+                                         doc="Department answers a whistle when dual assessment scores it.")
+    p_cooperate_unscored: float = P(0.4, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)",
+                                    doc="Cooperating unit contributes when not scored for cooperation (free-riding).")
+    p_cooperate_scored: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)")
+    intrinsic_motivation: float = P(0.5, lo=0.0, hi=1.0, unit="weight",
+                                    doc="Public-service motivation: pull toward real resolution.")
+    exhaustion_gain: float = P(0.10, lo=0.0, hi=2.0, unit="per unit of overload per month")
+    exhaustion_sanction_gain: float = P(0.05, lo=0.0, hi=2.0, unit="per sanction point")
+    exhaustion_recovery: float = P(0.15, lo=0.0, hi=1.0, unit="share per month")
+    exhaustion_capacity_loss: float = P(0.4, lo=0.0, hi=1.0, unit="capacity lost at full exhaustion")
+    learning: bool = P(False, doc="Units adapt their effort split from scores (MECHANISMS.md section 4).")
+    learning_rate: float = P(0.3, lo=0.0, hi=1.0, unit="share moved per month")
+    imitation: float = P(0.5, lo=0.0, hi=1.0, unit="probability",
+                         doc="A unit below its aspiration imitates a better-ranked peer (Braganza 2022).")
+    exploration: float = P(0.03, lo=0.0, hi=0.5, unit="sd of monthly change")
+    loss_aversion: float = P(2.25, lo=1.0, hi=5.0, unit="lambda", source="Kahneman-Tversky via Braganza 2022")
+    value_exponent: float = P(0.88, lo=0.1, hi=1.0, unit="alpha", source="Kahneman-Tversky via Braganza 2022")
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self):
+        s = self.effort_resolve + self.effort_satisfy + self.effort_game + self.effort_proactive
+        if abs(s - 1.0) > 1e-6:
+            raise ValueError(f"effort_resolve + effort_satisfy + effort_game + effort_proactive must sum to 1 (got {s:.4g})")
+        return self
+
+
+class World(Strict):
+    demand: Demand = Demand()
+    sources: Sources = Sources()
+    triage: Triage = Triage()
+    handling: Handling = Handling()
+    capacity: Capacity = Capacity()
+    citizens: Citizens = Citizens()
+    linkage: Linkage = Linkage()
+    behaviour: Behaviour = Behaviour()
+
+
+# ---------------------------------------------------------------------------- rules
+class Dispatch(Strict):
+    catalogue_accuracy: float = P(0.9, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2), 12(2)",
+                                  doc="Share of orders the catalogue sends to the right unit.")
+    catalogue_learning: float = P(0.0, lo=0.0, hi=1.0, unit="share of remaining error removed per year",
+                                  article="Art. 11(2)", doc="Dynamic adjustment of the catalogue from objections.")
+    district_fallback: float = P(0.03, lo=0.0, hi=1.0, unit="share", article="Art. 12(1)2",
+                                 doc="Orders whose unit is unclear go to the district government.")
+    copy_to_district: bool = P(True, article="Art. 12(1)1", doc="Orders to a township are also sent to its district.")
+    preconsult_hard: bool = P(True, article="Art. 12(2)", doc="Pre-dispatch consultation for hard requests.")
+    preconsult_accuracy: float = P(0.98, lo=0.0, hi=1.0, unit="probability", article="Art. 12(2)")
+    preconsult_delay_days: int = P(1, lo=0, hi=10, unit="days", article="Art. 12(2)")
+    objection_review: bool = P(True, article="Art. 12(3)", doc="Objections are reviewed; without review all are accepted.")
+    review_accuracy: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 12(3)",
+                               doc="Chance the review tells a legitimate objection from buck-passing.")
+    objection_delay_days: int = P(1, lo=0, hi=10, unit="days")
+    municipal_share: float = P(0.15, lo=0.0, hi=1.0, unit="share of functional orders", article="Art. 11(2)",
+                               doc="Functional orders the catalogue sends to the municipal department, not the district one.")
+
+
+class Deadlines(Strict):
+    tier_days: list[int] = P([0, 1, 7, 15], unit="days (2 h, 24 h, 7 d, 15 d)", article="Art. 13",
+                             source="facts.md: four-level deadlines (2020 municipal opinion)")
+    response_days: list[int] = P([0, 0, 1, 1], unit="days to first contact by tier", article="Art. 15(1)")
+    extensions: bool = P(True, article="Art. 15(2)", doc="Hard orders may be extended once with an explanation.")
+    extension_days: int = P(15, lo=1, hi=90, unit="days", article="Art. 15(2)")
+
+
+class Weights(Strict):
+    response: float = P(0.30, lo=0.0, hi=1.0, article="Art. 32", source="assumption: one other city uses 30/35/35 (facts.md)")
+    resolution: float = P(0.35, lo=0.0, hi=1.0, article="Art. 32")
+    satisfaction: float = P(0.35, lo=0.0, hi=1.0, article="Art. 32")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        s = self.response + self.resolution + self.satisfaction
+        if abs(s - 1.0) > 1e-6:
+            raise ValueError(f"response + resolution + satisfaction must sum to 1 (got {s:.4g})")
+        return self
+
+
+class Assessment(Strict):
+    weights: Weights = Weights()
+    resolved_by: Literal["unit_report", "requester", "audit"] = P(
+        "requester", article="Art. 23, 32", doc="Who decides 'resolved': the unit's report, the requester at callback, or audit.")
+    graded_classified: bool = P(True, article="Art. 32", doc="Rank units within their class (分级分类考评).")
+    per_capita_weight: float = P(0.0, lo=0.0, hi=0.5, article="Art. 32",
+                                 doc="Weight of requests per 10,000 residents (万人诉求比) in township scores.")
+    cooperation_scoring: Literal["none", "equal", "differential"] = P(
+        "differential", article="Art. 14; seed (首接、配合单位差别化考评)",
+        doc="none: only the lead is scored; equal: cooperating units share the outcome; differential: "
+            "cooperating units scored on their own timely contribution.")
+    cooperation_weight: float = P(0.3, lo=0.0, hi=1.0, article="seed", doc="Weight of cooperation orders under differential scoring.")
+    dual_whistle: bool = P(True, article="Art. 33", doc="Districts score whistling townships and reporting departments (双考核).")
+    dual_weight: float = P(0.15, lo=0.0, hi=0.5, article="Art. 33")
+    exclude_unreasonable: bool = P(True, article="Art. 32(3); seed (动态调整)", doc="Requests labelled unreasonable leave the score.")
+    label_check: float = P(0.3, lo=0.0, hi=1.0, unit="probability", article="Art. 32(3)",
+                           doc="Share of unreasonable labels the hotline checks.")
+    commend_share: float = P(0.1, lo=0.0, hi=0.5, unit="share of class", article="Art. 7")
+    remedial_share: float = P(0.1, lo=0.0, hi=0.5, unit="share of class", article="Art. 32(3)", doc="治理类 designation.")
+    reward: float = P(0.5, lo=0.0, hi=5.0, unit="payoff points", article="Art. 7")
+    proactive_credit: float = P(0.3, lo=0.0, hi=2.0, unit="score points per source removed per 1k orders", article="Art. 32(4)")
+    hard_credit: float = P(0.2, lo=0.0, hi=2.0, unit="score points per hard resolution share", article="Art. 32(4)")
+
+
+class Sanctions(Strict):
+    strength: float = P(1.0, lo=0.0, hi=10.0, unit="payoff points", article="Art. 35", doc="Penalty of remedial designation.")
+    overdue: float = P(0.5, lo=0.0, hi=10.0, unit="points per overdue share", article="Art. 35(2)")
+    buck_passing: float = P(0.5, lo=0.0, hi=10.0, unit="points per rejected objection share", article="Art. 35(3)")
+    perfunctory: float = P(0.5, lo=0.0, hi=10.0, unit="points per detected perfunctory closure share", article="Art. 35(3)")
+    falsification: float = P(2.0, lo=0.0, hi=20.0, unit="points per detected falsification share", article="Art. 35(3)")
+    error_tolerance: float = P(0.5, lo=0.0, hi=1.0, unit="share of penalty forgiven", article="Art. 36",
+                               doc="Penalty forgiven for good-faith failure on hard requests (容错纠错).")
+
+
+class Audit(Strict):
+    sample_share: float = P(0.02, lo=0.0, hi=1.0, unit="share of closed orders", article="Art. 32(2)",
+                            doc="Third-party audit sample.")
+    detection: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 35(3)",
+                         doc="Chance an audit detects a falsely closed order.")
+
+
+class Proactive(Strict):
+    topic_of_month: bool = P(True, article="Art. 24", doc="每月一题: the city targets the most frequent shared problems.")
+    topics_per_month: int = P(2, lo=0, hi=10, unit="categories", article="Art. 24",
+                              source="facts.md: 27 problems in 2021, 2-3 a month")
+    campaign_months: int = P(3, lo=1, hi=24, unit="months", article="Art. 24")
+    campaign_removal: float = P(0.01, lo=0.0, hi=0.2, unit="share of targeted sources removed per day", article="Art. 24")
+    campaign_cost_hours: float = P(0.5, lo=0.0, hi=100.0, unit="staff hours per source removed",
+                                   doc="Staff time the lead line spends per source removed in a campaign.")
+    unit_source_work: bool = P(True, article="Art. 25-26", doc="Units may spend staff time on their own source removal.")
+
+
+class Whistle(Strict):
+    enabled: bool = P(True, article="Art. 16", doc="Townships can summon district departments (街乡吹哨、部门报到).")
+    escalation_days: int = P(5, lo=1, hi=60, unit="days", article="Art. 20",
+                             doc="A joint order stuck this long is escalated to the district government.")
+    escalation_effect: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 20",
+                                 doc="Chance escalation gets the department to cooperate.")
+
+
+class Rules(Strict):
+    dispatch: Dispatch = Dispatch()
+    deadlines: Deadlines = Deadlines()
+    assessment: Assessment = Assessment()
+    sanctions: Sanctions = Sanctions()
+    audit: Audit = Audit()
+    proactive: Proactive = Proactive()
+    whistle: Whistle = Whistle()
+
+
+class TimelineEntry(Strict):
+    """A rule change at a month of the run (history replay): ``overrides`` are dotted keys."""
+
+    month: int = P(0, lo=0, hi=240, unit="months from the start")
+    label: str = ""
+    overrides: dict[str, Any] = {}
+
+
+class Config(Strict):
+    """A fully resolved scenario."""
+
+    name: str = "unnamed"
+    description: str = ""
+    city: City = City()
+    world: World = World()
+    rules: Rules = Rules()
+    timeline: list[TimelineEntry] = []
+
+    @model_validator(mode="after")
+    def _groups_fit(self):
+        a = self.rules.assessment
+        if a.commend_share + a.remedial_share > 1.0:
+            raise ValueError("rules.assessment.commend_share + remedial_share must not exceed 1 (the class they rank)")
+        d = self.rules.deadlines
+        if len(d.tier_days) != 4 or len(d.response_days) != 4:
+            raise ValueError("rules.deadlines.tier_days and response_days must have 4 entries (2 h, 24 h, 7 d, 15 d)")
+        if any(x < 0 for x in d.tier_days + d.response_days):
+            raise ValueError("rules.deadlines days must be >= 0")
+        m = self.world.demand.request_type_mix
+        if len(m) != 4 or any(x < 0 for x in m) or abs(sum(m) - 1) > 1e-6:
+            raise ValueError("world.demand.request_type_mix must be 4 non-negative shares summing to 1")
+        return self

@@ -1,0 +1,83 @@
+"""Demand: who calls 12345 today, about what (Art. 2, 8, 9).
+
+Three streams per township x category, each a Poisson count from keyed draws:
+  * requests caused by active problem sources (rate = stock x hazard x trust),
+  * unreasonable requests (out of duty, malicious, no new facts), whose filing rises
+    faster with trust than reasonable filing (literature.md pattern 4),
+  * consultations (咨询), most answered at once by the hotline (Art. 11(1)).
+Plus repeat contacts of unresolved requesters scheduled at callback (voice, Hirschman).
+Cost grows with requests, not population (DESIGN.md): nothing here touches every citizen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .orders import RTYPE_NAMES
+
+STREAM_SOURCE, STREAM_UNREASONABLE, STREAM_CONSULT = 0, 1, 2
+
+
+class Demand:
+    """Baseline rates per cell, calibrated to the published volume; daily draws of contacts."""
+
+    def __init__(self, city, scale: float, cfg):
+        d = cfg.demand
+        self.cfg = cfg
+        cats = city.categories
+        pop = city.township_pop * scale
+        contacts_day = pop.sum() * d.contacts_per_capita_year / 365.0
+        requests_day = contacts_day * (1 - d.consultation_share)
+        w_need = (pop * city.township_need * city.township_report)[:, None] * cats.share[None, :]
+        w_plain = (pop * city.township_report)[:, None] * cats.share[None, :]
+        self.reasonable_base = requests_day * (1 - d.unreasonable_share) * w_need / w_need.sum()
+        self.unreasonable_base = requests_day * d.unreasonable_share * w_plain / w_plain.sum()
+        self.consult_base = contacts_day * d.consultation_share * w_plain / w_plain.sum()
+        self.u_ratio = d.unreasonable_trust_elasticity / d.trust_elasticity if d.trust_elasticity > 0 else 0.0
+        self.type_cum = np.cumsum(d.request_type_mix)
+        self.n_cells = self.consult_base.size
+        self.refile_queue: dict[int, list[np.ndarray]] = {}
+
+    def schedule_refile(self, order_idx: np.ndarray, days: np.ndarray) -> None:
+        """Remember which orders' requesters will call again, and when."""
+        for day in np.unique(days):
+            self.refile_queue.setdefault(int(day), []).append(order_idx[days == day])
+
+    def due_refiles(self, day: int) -> np.ndarray:
+        parts = self.refile_queue.pop(day, [])
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def draw(self, day: int, season: np.ndarray, trust: np.ndarray, sources, streams) -> dict:
+        """Today's new contacts: counts of consultations answered at once, plus request rows."""
+        d = self.cfg.demand
+        lam_s = sources.expected_requests(trust)
+        lam_u = self.unreasonable_base * (trust ** self.u_ratio)[:, None]
+        lam_q = self.consult_base * trust[:, None] * season[None, :]
+        cell = np.arange(self.n_cells)
+        n_s = streams.poisson(lam_s.ravel(), "demand.source", day, cell)
+        n_u = streams.poisson(lam_u.ravel(), "demand.unreasonable", day, cell)
+        p_direct = d.consultation_answered_directly
+        n_qa = streams.poisson(lam_q.ravel() * p_direct, "demand.consult_direct", day, cell)
+        n_qd = streams.poisson(lam_q.ravel() * (1 - p_direct), "demand.consult_dispatch", day, cell)
+        rows = [self._expand(n, tag, day, streams) for tag, n in
+                ((STREAM_SOURCE, n_s), (STREAM_UNREASONABLE, n_u), (STREAM_CONSULT, n_qd))]
+        req = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+        # consultations answered at once by operators never become orders (Art. 11(1));
+        # we still pick the caller so the contact counts against the right township.
+        return {"requests": req, "consult_answered": int(n_qa.sum()),
+                "consult_answered_by_township": n_qa.reshape(lam_q.shape).sum(1)}
+
+    def _expand(self, counts: np.ndarray, tag: int, day: int, streams) -> dict:
+        """One row per request in each cell, each with its own stable key."""
+        C = self.consult_base.shape[1]
+        cell = np.repeat(np.arange(counts.size), counts)
+        k = np.arange(cell.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        key = streams.key("order", day, tag, cell, k)
+        return {"key": key, "township": cell // C, "category": cell % C,
+                "stream": np.full(cell.size, tag, dtype=np.int8)}
+
+    def request_type(self, key: np.ndarray, stream: np.ndarray, streams) -> np.ndarray:
+        """Help / complaint / report / suggestion from the type mix; consultations stay 0."""
+        u = streams.uniform("attr.rtype", key)
+        rtype = 1 + np.searchsorted(self.type_cum, u, side="right").clip(0, len(RTYPE_NAMES) - 2)
+        return np.where(stream == STREAM_CONSULT, 0, rtype).astype(np.int8)

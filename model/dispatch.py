@@ -1,0 +1,148 @@
+"""Dispatch (派单), objections (派单异议) and first-receiver responsibility (Art. 11-14, 21-22).
+
+The catalogue (派单目录) maps category x place to the unit that should handle it:
+territorial categories to the township, functional ones to the district (or municipal)
+department of the line, utilities to the public-service enterprise (Art. 19), joint ones
+to the township as lead with the district department cooperating (Art. 14). The catalogue
+is right with probability ``catalogue_accuracy``; hard requests may get a pre-dispatch
+consultation (Art. 12(2)), slower and more accurate. A receiving unit may object (Art.
+12(3)); the review accepts legitimate objections and rejects buck-passing, each with
+some error, so re-dispatch loops can happen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .orders import CLOSED, COOP_NONE, OBJECTED, OPEN
+from .world import (KIND_DISTDEPT, KIND_ENTERPRISE, KIND_MUNI, KIND_TOWNSHIP, RESP_CENTRAL,
+                    RESP_FUNCTIONAL, RESP_JOINT, RESP_LINKAGE, RESP_TERRITORIAL, RESP_UTILITY)
+
+
+class Catalogue:
+    """The dispatch catalogue (派单目录, Art. 11(2)) and the peers a wrong dispatch lands on."""
+
+    def __init__(self, city, rules):
+        self.city = city
+        self.accuracy = rules.dispatch.catalogue_accuracy
+        kind, dist = city.unit_kind, city.unit_district
+        # peer group of each unit: misroutes land on another unit of the same group
+        group = np.where(kind == KIND_TOWNSHIP, dist, -1)
+        group = np.where(kind == KIND_DISTDEPT, 100 + dist, group)
+        group = np.where(kind == KIND_MUNI, 200, group)
+        group = np.where(kind == KIND_ENTERPRISE, 300, group)
+        self.group = group
+        uniq, inv = np.unique(group, return_inverse=True)
+        counts = np.bincount(inv)
+        starts = np.cumsum(counts) - counts
+        self.members = np.lexsort((np.arange(len(group)), group))   # units ordered by group
+        self.size = counts[inv]
+        self.first = starts[inv]
+        self.pos = np.empty(len(group), dtype=np.int64)
+        self.pos[self.members] = np.arange(len(group)) - starts[inv[self.members]]
+        self.learning = rules.dispatch.catalogue_learning
+
+    def accuracy_at(self, day: int) -> float:
+        """Catalogue accuracy, improved by dynamic adjustment (动态调整, Art. 11(2)) over time."""
+        return 1.0 - (1.0 - self.accuracy) * (1.0 - self.learning) ** (day / 365.0)
+
+    def right_unit(self, township, category, key, streams, municipal_share):
+        """Unit the catalogue should name, the cooperating unit, and the linkage channel."""
+        city, cats = self.city, self.city.categories
+        d = city.township_district[township]
+        line = cats.line[category]
+        resp = cats.resp[category]
+        dept = city.distdept_unit[d, line]
+        muni = city.muni_unit[line]
+        to_muni = streams.bernoulli(municipal_share, "dispatch.municipal", key)
+        ent_cum = np.cumsum(city.enterprise_share / city.enterprise_share.sum())
+        ent = city.enterprise_unit[np.searchsorted(ent_cum, streams.uniform("dispatch.enterprise", key)).clip(0, len(ent_cum) - 1)]
+        unit = np.select(
+            [resp == RESP_TERRITORIAL, resp == RESP_JOINT, resp == RESP_UTILITY,
+             (resp == RESP_LINKAGE) | (resp == RESP_CENTRAL), resp == RESP_FUNCTIONAL],
+            [township, township, ent, muni, np.where(to_muni, muni, dept)])
+        linkage = np.select([resp == RESP_LINKAGE, resp == RESP_CENTRAL], [1, 2], 0)
+        return unit, dept, linkage
+
+    def wrong_unit(self, right, key, streams, tag: str = "dispatch.wrong"):
+        """Another unit of the same peer group (a misrouted order)."""
+        n = self.size[right]
+        step = 1 + (streams.uniform(tag, key) * np.maximum(n - 1, 1)).astype(np.int64)
+        return self.members[self.first[right] + (self.pos[right] + step) % n]
+
+
+def dispatch_new(req: dict, day: int, model) -> np.ndarray:
+    """Create work orders for dispatched requests; returns their row indices (Art. 12-13)."""
+    r, w, s = model.cfg.rules, model.cfg.world, model.streams
+    cat, key, t = model.catalogue, req["key"], req["township"]
+    consult = req["rtype"] == 0
+    right, coop_unit, linkage = cat.right_unit(t, req["category"], key, s, r.dispatch.municipal_share)
+    hard = req["hard"]
+    joint = model.city.categories.resp[req["category"]] == RESP_JOINT
+    need_coop = ~consult & ~req["unreasonable"] & (joint | (hard & (right == t)))
+    # Art. 12(2): pre-dispatch consultation for hard requests: slower, more accurate
+    pre = hard & r.dispatch.preconsult_hard
+    acc = np.where(pre, r.dispatch.preconsult_accuracy, cat.accuracy_at(day))
+    correct = s.bernoulli(acc, "dispatch.correct", key)
+    unit = np.where(correct, right, cat.wrong_unit(right, key, s))
+    # Art. 12(1)2: unit unclear but place known -> district government coordinates
+    fallback = s.bernoulli(r.dispatch.district_fallback, "dispatch.fallback", key) & ~pre
+    unit = np.where(fallback, model.city.distgov_unit[model.city.township_district[t]], unit)
+    delay = np.where(pre, r.dispatch.preconsult_delay_days, 0)
+    delay = delay + np.select([linkage == 1, linkage == 2],
+                              [w.linkage.jingjinji_delay_days, w.linkage.central_delay_days], 0).round().astype(int)
+    tier_days = np.asarray(r.deadlines.tier_days)[req["tier"]]
+    n_unres = model.citizens.n_unresolved[req["requester"]]
+    rows = model.orders.add(
+        key=key, requester=req["requester"], township=t, category=req["category"], rtype=req["rtype"],
+        tier=req["tier"], hard=hard, unreasonable=req["unreasonable"], n_prior=req["n_prior"],
+        threat=n_unres >= w.citizens.escalation_threat_after, online=req["online"],
+        difficulty=req["difficulty"], remaining=req["difficulty"], need_coop=need_coop,
+        coop_unit=np.where(need_coop, coop_unit, -1),
+        coop_remaining=np.where(need_coop, w.capacity.coordination_factor * req["difficulty"], 0.0),
+        unit=unit, right_unit=right, via_district=fallback, linkage=linkage,
+        ti_created=np.full(key.size, day), ti_available=day + delay,
+        ti_deadline=day + delay + tier_days, state=np.full(key.size, OPEN))
+    model.citizens.record_filing(req["requester"])
+    return rows
+
+
+def receive(day: int, model) -> dict:
+    """Units receiving orders today decide whether to object; the review decides (Art. 12(3), 14)."""
+    wo, r, s, U = model.orders, model.cfg.rules, model.streams, model.units
+    idx = wo.open_idx
+    idx = idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
+    # district governments forward what they coordinate to the unit that should act (Art. 12(1)2)
+    at_gov = idx[model.city.unit_kind[wo.unit[idx]] == 4]
+    wo.unit[at_gov] = wo.right_unit[at_gov]
+    wo.state[idx[wo.state[idx] == OBJECTED]] = OPEN
+    idx = idx[(wo.ti_contact[idx] < 0) & (wo.n_objections[idx] < 3)]
+    unit = wo.unit[idx]
+    misrouted = unit != wo.right_unit[idx]
+    k = wo.key[idx] + wo.n_objections[idx].astype(np.uint64)
+    p = np.where(misrouted, U.p_object_misrouted[unit], np.where(wo.hard[idx], U.p_object_bucketpass[unit], 0.0))
+    objects = s.bernoulli(p, "objection.raise", k)
+    obj = idx[objects]
+    legit = misrouted[objects]
+    # Art. 12(3): review; without review every objection is accepted
+    if r.dispatch.objection_review:
+        right_call = s.bernoulli(r.dispatch.review_accuracy, "objection.review", k[objects])
+        accepted = np.where(legit, right_call, ~right_call)
+    else:
+        accepted = np.ones(obj.size, dtype=bool)
+    wo.n_objections[obj] += 1
+    model.ledger.add_units("objections", wo.unit[obj])
+    model.ledger.add_units("objections_rejected_bucketpass", wo.unit[obj[~accepted & ~legit]])
+    acc = obj[accepted]
+    # accepted: re-dispatch: to the right unit if the objection was legitimate, else elsewhere
+    new_unit = np.where(legit[accepted], wo.right_unit[acc],
+                        model.catalogue.wrong_unit(wo.right_unit[acc], wo.key[acc] + np.uint64(7), s, "objection.redispatch"))
+    wo.unit[acc] = new_unit
+    wo.n_redispatch[acc] += 1
+    wo.state[acc] = OBJECTED
+    wo.ti_available[acc] = day + r.dispatch.objection_delay_days
+    if r.dispatch.objection_delay_days == 0:
+        wo.state[acc] = OPEN
+    wo.coop_state[acc] = COOP_NONE
+    return {"objections": int(obj.size), "objections_accepted": int(acc.size),
+            "redispatched": int(acc.size)}

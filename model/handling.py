@@ -1,0 +1,190 @@
+"""Handling a day's work orders (Art. 13-20): contact, work, cooperate, whistle, close.
+
+Each unit has limited staff hours (behaviour.Units.daily_budgets). Its open orders form a
+queue ordered by its priority (urgency tier, deadline, ease, escalation threats); staff
+time is poured down the queue, first for first contact (Art. 15(1)), then for real work.
+Orders that need another unit (joint or hard cross-jurisdiction) wait for its
+contribution, which a township obtains by whistling (街乡吹哨, Art. 16) or any lead by
+asking (Art. 14(2)); refused or stuck ones escalate to the district (Art. 20).
+Gaming hours close hard orders on paper, label them unreasonable, or press requesters.
+At the deadline (Art. 13) an unfinished order is extended once if hard (Art. 15(2)) or
+closed: the callback then happens (Art. 23). Everything is vectorised over orders,
+grouped by unit with one sort (no per-order Python loop).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .orders import CLOSED, COOP_ENGAGED, COOP_NONE, COOP_REFUSED, OPEN
+from .world import KIND_TOWNSHIP
+
+GAME_SPLIT = {"false_close": 0.4, "label": 0.3, "pressure": 0.3}   # assumption: how gaming hours are used
+
+
+def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """Pour each unit's budget down its queue in priority order; returns hours given to each item."""
+    if unit.size == 0:
+        return np.zeros(0)
+    order = np.lexsort((-priority, unit))
+    u, n = unit[order], need[order].astype(np.float64)
+    cum = np.cumsum(n)
+    starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])
+    group = np.cumsum(np.r_[True, u[1:] != u[:-1]]) - 1
+    before = (cum - n)[starts][group]
+    prev = cum - n - before
+    given = np.clip(budget[u] - prev, 0.0, n)
+    out = np.empty_like(given)
+    out[order] = given
+    return out
+
+
+def priority(idx: np.ndarray, day: int, model, unit: np.ndarray) -> np.ndarray:
+    """Queue priority: urgent tiers first, then deadline, ease and escalation threats."""
+    wo, w = model.orders, model.units.priority[unit]
+    left = np.maximum(wo.ti_deadline[idx] - day, 0)
+    urgent = np.where(wo.tier[idx] <= 1, 10.0, 0.0)
+    ease = 1.0 / (1.0 + wo.remaining[idx] / 4.0)
+    return urgent + w[:, 0] / (1.0 + left) + w[:, 1] * ease + w[:, 2] * wo.threat[idx]
+
+
+def seek_cooperation(idx: np.ndarray, day: int, model) -> None:
+    """First day of work on an order that needs another unit: whistle or ask (Art. 14, 16)."""
+    wo, U, s, L = model.orders, model.units, model.streams, model.ledger
+    ask = idx[wo.need_coop[idx] & (wo.coop_state[idx] == COOP_NONE)]
+    if ask.size == 0:
+        return
+    lead, coop = wo.unit[ask], wo.coop_unit[ask]
+    township_lead = model.city.unit_kind[lead] == KIND_TOWNSHIP
+    whistle = township_lead & s.bernoulli(U.p_whistle[lead], "whistle.blow", wo.key[ask])
+    p_yes = np.where(whistle, U.p_answer_whistle[coop], U.p_cooperate[coop])
+    yes = s.bernoulli(p_yes, "whistle.answer", wo.key[ask])
+    wo.whistled[ask] = whistle
+    wo.coop_state[ask] = np.where(yes, COOP_ENGAGED, COOP_REFUSED)
+    L.add_units("whistles_sent", lead[whistle])
+    L.add_units("whistles_answered_lead", lead[whistle & yes])
+    L.add_units("whistles_received", coop[whistle])
+    L.add_units("whistles_answered", coop[whistle & yes])
+    L.add_units("coop_requests", coop[~whistle])
+    L.add_units("coop_answered", coop[~whistle & yes])
+    model.network_log.append((lead[whistle], coop[whistle], yes[whistle]))
+
+
+def escalate(idx: np.ndarray, day: int, model) -> None:
+    """Art. 20: orders stuck without cooperation go to the district (or city) to coordinate."""
+    wo, r, s = model.orders, model.cfg.rules, model.streams
+    wait = r.whistle.escalation_days * (1 if r.dispatch.copy_to_district else 2)
+    stuck = idx[(wo.coop_state[idx] == COOP_REFUSED) & ~wo.escalated[idx] & (day - wo.ti_available[idx] >= wait)]
+    ok = s.bernoulli(r.whistle.escalation_effect, "escalation.effect", wo.key[stuck])
+    wo.escalated[stuck] = True
+    wo.coop_state[stuck[ok]] = COOP_ENGAGED
+    model.ledger.add_units("escalations", wo.unit[stuck])
+
+
+def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
+    """Contact, cooperate and work the open queue; returns hours used (U, 6)."""
+    wo, U, cfg = model.orders, model.units, model.cfg
+    idx = wo.open_idx
+    idx = idx[(wo.state[idx] == OPEN) & (wo.ti_available[idx] <= day)]
+    unit = wo.unit[idx]
+    nU = model.city.n_units
+    used = np.zeros((nU, 6))  # resolve, satisfy, game, proactive, contact, coop
+    seek_cooperation(idx, day, model)
+    escalate(idx, day, model)
+    prio = priority(idx, day, model, unit)
+    resolve = budgets[:, 0].copy()
+    # 1. first contact with the requester (Art. 15(1)), in queue order
+    fresh = wo.ti_contact[idx] < 0
+    c_hours = cfg.world.capacity.contact_hours
+    got = allocate(unit[fresh], np.full(fresh.sum(), c_hours), prio[fresh], resolve)
+    contacted = idx[fresh][got >= c_hours - 1e-9]
+    wo.ti_contact[contacted] = day
+    spent = np.bincount(unit[fresh], weights=got, minlength=nU)
+    used[:, 4] = spent
+    resolve -= spent
+    # 2. real work: own orders plus cooperation items of engaged cooperating units
+    mine = wo.ti_contact[idx] >= 0
+    own = idx[mine & (wo.remaining[idx] > 0)]
+    co = idx[(wo.coop_state[idx] == COOP_ENGAGED) & (wo.coop_remaining[idx] > 0)]
+    items_unit = np.concatenate([wo.unit[own], wo.coop_unit[co]]).astype(np.int64)
+    need = np.concatenate([wo.remaining[own], wo.coop_remaining[co]])
+    pr = np.concatenate([prio[mine & (wo.remaining[idx] > 0)],
+                         U.coop_priority * priority(co, day, model, wo.coop_unit[co].astype(np.int64))])
+    given = allocate(items_unit, need, pr, resolve)
+    g_own, g_co = given[: own.size], given[own.size:]
+    wo.remaining[own] = np.maximum(wo.remaining[own] - g_own, 0.0)
+    wo.coop_remaining[co] = np.maximum(wo.coop_remaining[co] - g_co, 0.0)
+    used[:, 0] = np.bincount(wo.unit[own], weights=g_own, minlength=nU)
+    used[:, 5] = np.bincount(wo.coop_unit[co].astype(np.int64), weights=g_co, minlength=nU)
+    model.ledger.add_pairs(wo.unit[co], wo.coop_unit[co], g_co)
+    # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2))
+    talk = idx[mine]
+    n_talk = np.bincount(unit[mine], minlength=nU)
+    per = budgets[:, 1] / np.maximum(n_talk, 1) / c_hours
+    wo.explain[talk] = np.minimum(wo.explain[talk] + per[unit[mine]], 3.0)
+    used[:, 1] = np.where(n_talk > 0, budgets[:, 1], 0.0)
+    # 4. gaming
+    used[:, 2] = game(idx[mine], day, model, budgets[:, 2])
+    return used
+
+
+def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> np.ndarray:
+    """Gaming hours: false closures of hard orders, unreasonable labels, pressure on raters."""
+    wo, cfg, nU = model.orders, model.cfg, model.city.n_units
+    h = cfg.world.handling
+    idx = idx[(wo.state[idx] == OPEN) & (wo.ti_done[idx] < 0)]
+    unit = wo.unit[idx]
+    label_on = cfg.rules.assessment.exclude_unreasonable
+    split_label = GAME_SPLIT["label"] if label_on else 0.0
+    split_close = GAME_SPLIT["false_close"] + (0.0 if label_on else GAME_SPLIT["label"])
+    # the hardest orders are the ones worth closing on paper (selective responsiveness)
+    close_budget = hours * split_close
+    got = allocate(unit, np.full(idx.size, h.false_close_hours), wo.remaining[idx] + wo.coop_remaining[idx], close_budget)
+    fake = idx[got >= h.false_close_hours - 1e-9]
+    wo.gamed[fake] = True
+    wo.ti_done[fake] = day
+    used = np.bincount(unit, weights=got, minlength=nU)
+    if split_label > 0:
+        rest = ~np.isin(idx, fake) & ~wo.labelled[idx]
+        cand, cu = idx[rest], unit[rest]
+        got = allocate(cu, np.full(cand.size, h.label_hours), wo.remaining[cand], hours * split_label)
+        wo.labelled[cand[got >= h.label_hours - 1e-9]] = True
+        used += np.bincount(cu, weights=got, minlength=nU)
+    # pressure hours are spent at callback on this unit's unsolved orders
+    model.pressure_hours = hours * GAME_SPLIT["pressure"]
+    return used + model.pressure_hours
+
+
+def finish_and_close(day: int, model) -> np.ndarray:
+    """Mark finished orders, extend or close those at their deadline; returns today's closures."""
+    wo, cfg, s, U = model.orders, model.cfg, model.streams, model.units
+    h = cfg.world.handling
+    idx = wo.open_idx
+    idx = idx[wo.state[idx] != CLOSED]
+    # finished today: own work and any needed cooperation complete
+    done = idx[(wo.ti_done[idx] < 0) & (wo.ti_contact[idx] >= 0) & (wo.remaining[idx] <= 0)
+               & (~wo.need_coop[idx] | (wo.coop_remaining[idx] <= 0))]
+    wo.ti_done[done] = day
+    misrouted = wo.unit[done] != wo.right_unit[done]
+    p = np.where(wo.hard[done], h.hard_solve_prob, h.solve_prob)
+    p = np.where(misrouted, h.misrouted_solve_prob, p)
+    p = np.where(wo.linkage[done] == 2, p * cfg.world.linkage.central_success, p)
+    p = np.where(wo.unreasonable[done], 0.0, p)
+    wo.true_resolved[done] = s.bernoulli(p, "handling.solve", wo.key[done])
+    # Art. 13, 15(2): at the deadline, extend hard orders once, else close and call back
+    due = idx[(wo.ti_deadline[idx] <= day) & (wo.ti_done[idx] < 0)]
+    if cfg.rules.deadlines.extensions:
+        ext = due[wo.hard[due] & ~wo.extended[due] & (wo.ti_contact[due] >= 0)]
+        wo.extended[ext] = True
+        wo.ti_deadline[ext] += cfg.rules.deadlines.extension_days
+        wo.explain[ext] += 0.5
+        due = due[~np.isin(due, ext)]
+    wo.overdue[due] = True
+    closing = np.concatenate([idx[wo.ti_done[idx] == day], due])
+    closing = np.unique(closing)
+    solved = wo.true_resolved[closing]
+    claim = s.bernoulli(U.claim_probability(wo.unit[closing]), "handling.claim", wo.key[closing])
+    wo.claimed_resolved[closing] = solved | (claim & (wo.ti_contact[closing] >= 0)) | wo.gamed[closing]
+    wo.state[closing] = CLOSED
+    wo.ti_closed[closing] = day
+    return closing

@@ -1,0 +1,91 @@
+"""The work-order store (诉求工单, Art. 10): a struct of arrays that grows by doubling.
+
+Every dispatched request is one row. Rows are never deleted; ``open_idx`` lists the rows
+still being handled, so a day costs O(new + open orders), not O(all orders ever).
+Column prefixes follow Starsim: ``ti_`` is a day index (-1 = not yet), ``n_`` a count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# request types (Art. 2): consultation, help, complaint, report, suggestion
+RTYPE_NAMES = ["consultation", "help", "complaint", "report", "suggestion"]
+TIER_NAMES = ["2h", "24h", "7d", "15d"]
+# handling state: every order is in exactly one
+OPEN, OBJECTED, CLOSED = 0, 1, 2
+# cooperation state for orders that need another unit (Art. 14, 16, 20)
+COOP_NONE, COOP_ASK, COOP_ENGAGED, COOP_REFUSED = 0, 1, 2, 3
+# satisfaction answer at callback (satisfied / basically satisfied / dissatisfied)
+SAT_NONE, SAT_NO, SAT_BASIC, SAT_YES = -1, 0, 1, 2
+
+COLUMNS: dict[str, tuple[type, int | float]] = {
+    "key": (np.uint64, 0), "requester": (np.int32, -1), "township": (np.int16, -1),
+    "category": (np.int8, -1), "rtype": (np.int8, -1), "tier": (np.int8, 2),
+    "hard": (np.bool_, False), "unreasonable": (np.bool_, False), "n_prior": (np.int8, 0),
+    "threat": (np.bool_, False), "online": (np.bool_, False),
+    "difficulty": (np.float32, 0.0), "remaining": (np.float32, 0.0),
+    "need_coop": (np.bool_, False), "coop_unit": (np.int16, -1), "coop_remaining": (np.float32, 0.0),
+    "coop_state": (np.int8, COOP_NONE), "whistled": (np.bool_, False), "escalated": (np.bool_, False),
+    "unit": (np.int16, -1), "right_unit": (np.int16, -1), "via_district": (np.bool_, False),
+    "linkage": (np.int8, 0), "n_objections": (np.int8, 0), "n_redispatch": (np.int8, 0),
+    "ti_created": (np.int16, -1), "ti_available": (np.int16, -1), "ti_deadline": (np.int16, -1),
+    "ti_contact": (np.int16, -1), "ti_done": (np.int16, -1), "ti_closed": (np.int16, -1),
+    "ti_refile": (np.int16, -1), "extended": (np.bool_, False),
+    "explain": (np.float32, 0.0), "pressure": (np.float32, 0.0),
+    "state": (np.int8, OPEN), "true_resolved": (np.bool_, False), "claimed_resolved": (np.bool_, False),
+    "said_resolved": (np.bool_, False), "satisfaction": (np.int8, SAT_NONE),
+    "measured_resolved": (np.bool_, False), "audited": (np.bool_, False), "detected": (np.bool_, False),
+    "labelled": (np.bool_, False), "label_rejected": (np.bool_, False), "excluded": (np.bool_, False),
+    "overdue": (np.bool_, False), "gamed": (np.bool_, False),
+}
+
+
+class WorkOrders:
+    """Columns of all work orders; ``wo.col`` is a view of the first ``n`` rows."""
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self._cap = max(int(capacity), 16)
+        self._cols = {k: np.full(self._cap, fill, dtype=dt) for k, (dt, fill) in COLUMNS.items()}
+        self.open_idx = np.empty(0, dtype=np.int64)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name][: self.n]
+        raise AttributeError(name)
+
+    def _grow(self, need: int) -> None:
+        new_cap = max(need, int(self._cap * 1.5) + 16)
+        for k, (dt, fill) in COLUMNS.items():
+            arr = np.full(new_cap, fill, dtype=dt)
+            arr[: self.n] = self._cols[k][: self.n]
+            self._cols[k] = arr
+        self._cap = new_cap
+
+    def add(self, **values: np.ndarray) -> np.ndarray:
+        """Append rows (all given arrays have the same length); returns their indices."""
+        m = len(next(iter(values.values())))
+        if self.n + m > self._cap:
+            self._grow(self.n + m)
+        rows = np.arange(self.n, self.n + m)
+        for k, v in values.items():
+            self._cols[k][self.n: self.n + m] = v
+        self.n += m
+        self.open_idx = np.concatenate([self.open_idx, rows])
+        return rows
+
+    def prune_open(self) -> None:
+        """Drop closed rows from the open list."""
+        self.open_idx = self.open_idx[self._cols["state"][self.open_idx] != CLOSED]
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self._cols.values())
+
+    def frame(self, columns: list[str] | None = None):
+        """All orders as a pandas DataFrame (for analysis; not used in the daily path)."""
+        import pandas as pd
+
+        cols = columns or list(COLUMNS)
+        return pd.DataFrame({c: getattr(self, c) for c in cols})

@@ -1,0 +1,99 @@
+"""Proactive governance (主动治理, Art. 24-27): units' own source removal and 每月一题.
+
+Units' own work (Art. 25-26): proactive staff hours remove problem sources in the unit's
+jurisdiction: a township in its own area (grid patrols, resident consultation), a
+district department in its line across its district, a municipal department or
+enterprise in its line city-wide. It changes real outcomes but earns assessment credit
+only where ``rules.assessment.proactive_credit`` gives it (Art. 32(4)).
+
+Topic of the month (每月一题, Art. 24): at each month end the city takes the most frequent
+shared problems from the month's data, names the municipal department of the line as
+lead, and for ``campaign_months`` removes a share of those sources every day across the
+city, paid for with staff time of that line's municipal and district departments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .world import KIND_DISTDEPT, KIND_ENTERPRISE, KIND_MUNI, KIND_TOWNSHIP
+
+
+class Proactive:
+    def __init__(self, city):
+        self.city = city
+        cats = city.categories
+        T, C, U = city.n_townships, cats.n, city.n_units
+        # jurisdiction[u, t, c] as a sparse "which cells can unit u act on" via index arrays
+        kind, dist, line = city.unit_kind, city.unit_district, city.unit_line
+        cell_t = np.repeat(np.arange(T), C)
+        cell_c = np.tile(np.arange(C), T)
+        rows, cols = [], []
+        for u in range(U):
+            if kind[u] == KIND_TOWNSHIP:
+                m = cell_t == u
+            elif kind[u] == KIND_DISTDEPT:
+                m = (city.township_district[cell_t] == dist[u]) & (cats.line[cell_c] == line[u])
+            elif kind[u] == KIND_MUNI:
+                m = cats.line[cell_c] == line[u]
+            elif kind[u] == KIND_ENTERPRISE:
+                m = cats.resp[cell_c] == 3
+            else:
+                continue
+            m &= cats.removable[cell_c]
+            rows.append(np.full(m.sum(), u))
+            cols.append(np.flatnonzero(m))
+        self.j_unit = np.concatenate(rows)
+        self.j_cell = np.concatenate(cols)
+        self.campaigns: list[dict] = []        # active topic-of-the-month campaigns
+        self.history: list[dict] = []
+
+    def unit_work(self, hours: np.ndarray, sources, hours_per_source: float) -> np.ndarray:
+        """Remove sources with each unit's proactive hours; returns sources removed per unit."""
+        stock = sources.stock.ravel()
+        w = stock[self.j_cell]
+        tot = np.bincount(self.j_unit, weights=w, minlength=len(hours))
+        capacity = hours / hours_per_source                    # sources a unit can remove today
+        frac = np.minimum(capacity / np.maximum(tot, 1e-12), 0.05)   # at most 5% of its stock a day
+        share = np.zeros(stock.size)
+        np.add.at(share, self.j_cell, frac[self.j_unit])
+        removed = sources.remove_share(share.reshape(sources.stock.shape), "proactive")
+        per_unit = np.bincount(self.j_unit, weights=(removed.ravel()[self.j_cell] * frac[self.j_unit]
+                                                     / np.maximum(share[self.j_cell], 1e-12)),
+                               minlength=len(hours))
+        return per_unit
+
+    def choose_topics(self, month: int, volume_by_category: np.ndarray, rules) -> list[dict]:
+        """每月一题: the most frequent removable categories not already targeted (Art. 24)."""
+        p = rules.proactive
+        self.campaigns = [c for c in self.campaigns if c["until"] > month]
+        if not p.topic_of_month or p.topics_per_month == 0:
+            return []
+        cats = self.city.categories
+        busy = {c["category"] for c in self.campaigns}
+        order = np.argsort(-volume_by_category, kind="stable")
+        picks = [int(c) for c in order if cats.removable[c] and int(c) not in busy][: p.topics_per_month]
+        new = [{"month": month, "category": c, "name": cats.names[c], "label_zh": cats.labels_zh[c],
+                "lead": self.city.unit_name[self.city.muni_unit[cats.line[c]]], "until": month + p.campaign_months}
+               for c in picks]
+        self.campaigns += new
+        self.history += new
+        return new
+
+    def campaign_day(self, sources, rules) -> np.ndarray:
+        """Remove campaign sources today; returns the staff hours it costs each unit."""
+        p = rules.proactive
+        hours = np.zeros(self.city.n_units)
+        if not self.campaigns:
+            return hours
+        share = np.zeros(sources.stock.shape)
+        for c in self.campaigns:
+            share[:, c["category"]] = p.campaign_removal
+        removed = sources.remove_share(share, "campaign").sum(0)
+        cats = self.city.categories
+        for c in self.campaigns:
+            line = cats.line[c["category"]]
+            cost = removed[c["category"]] * p.campaign_cost_hours
+            depts = np.concatenate([[self.city.muni_unit[line]], self.city.distdept_unit[:, line]])
+            hours[depts] += cost / len(depts)
+        return hours

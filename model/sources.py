@@ -1,0 +1,65 @@
+"""Problem sources (问题源): the latent stock of problems behind the requests (诉求源).
+
+A stock per township x category. New problems arise (seasonally); each active problem
+produces requests with a daily hazard scaled by the township's reporting propensity and
+trust; problems leave the stock when a request about them is truly resolved (and the fix
+reaches the source), through proactive governance (Art. 24-27), or on their own.
+Keeping sources apart from requests is what lets the model tell "fewer requests" from
+"fewer problems" (seed article: 从关注诉求源减少向关注问题源减少).
+
+The arrival rate is calibrated once, at the start, so that the initial stock is in
+balance when the true resolution rate equals ``world.sources.calibration_resolution``;
+a better system then drains the stock, a worse one lets it grow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ProblemSources:
+    """Stock, arrival and removal of problem sources."""
+
+    def __init__(self, expected_reports: np.ndarray, report_rel: np.ndarray, cfg, removable: np.ndarray):
+        """``expected_reports[t, c]``: reasonable requests a day at baseline trust."""
+        s = cfg.sources
+        self.cfg = s
+        self.hazard = s.report_hazard * report_rel[:, None]          # (T, 1)
+        self.stock = expected_reports / self.hazard                  # balance stock S*
+        self.initial = self.stock.copy()
+        removal = s.natural_decay + self.hazard * s.calibration_resolution * s.fix_on_resolution
+        self.arrival = self.stock * removal                          # problems/day at season factor 1
+        self.removable = removable
+        self.removed_resolution = np.zeros_like(self.stock)
+        self.removed_proactive = np.zeros_like(self.stock)
+        self.removed_campaign = np.zeros_like(self.stock)
+        self.arrived = np.zeros_like(self.stock)
+
+    def expected_requests(self, trust_factor: np.ndarray) -> np.ndarray:
+        """Expected reasonable requests today per township x category."""
+        return self.stock * self.hazard * trust_factor[:, None]
+
+    def step(self, season: np.ndarray) -> None:
+        """One day of arrival and natural decay."""
+        new = self.arrival * season[None, :]
+        self.arrived += new
+        self.stock += new - self.cfg.natural_decay * self.stock
+
+    def remove_resolved(self, township: np.ndarray, category: np.ndarray, fixed: np.ndarray) -> None:
+        """Truly resolved requests whose fix reached the source remove one problem each."""
+        t, c = township[fixed], category[fixed]
+        take = np.zeros_like(self.stock)
+        np.add.at(take, (t, c), 1.0)
+        take = np.minimum(take, self.stock)
+        self.stock -= take
+        self.removed_resolution += take
+
+    def remove_share(self, share: np.ndarray, kind: str) -> np.ndarray:
+        """Remove ``share[t, c]`` (0-1) of the removable stock; returns problems removed."""
+        take = self.stock * np.clip(share, 0.0, 1.0) * self.removable[None, :]
+        self.stock -= take
+        getattr(self, f"removed_{kind}")[:] += take
+        return take
+
+    def total(self) -> float:
+        return float(self.stock.sum())
