@@ -140,12 +140,12 @@ def build_parser() -> Parser:
     v = sub.add_parser("validate", help="check scenario files against the schema")
     v.add_argument("scenarios", nargs="+")
     v.set_defaults(func=cmd_validate)
-    try:
-        from experiments.commands import register
-    except ImportError:
-        register = None
-    if register is not None:
-        register(sub)
+    for module in ("experiments.commands", "experiments.compare"):   # sweep, sensitivity, compare
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError:
+            continue
+        mod.register(sub)
     return p
 
 
