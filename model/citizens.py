@@ -34,6 +34,12 @@ def propensity_classes(shape: float) -> tuple[np.ndarray, np.ndarray]:
     return p / p.sum(), level
 
 
+def add_counts(counter: np.ndarray, idx: np.ndarray) -> None:
+    """counter[i] += (times i occurs in idx); faster than np.add.at on huge arrays."""
+    who, n = np.unique(idx, return_counts=True)
+    counter[who] += n.astype(counter.dtype)
+
+
 class Citizens:
     """All residents, scaled: home township, trust, expectation, request history."""
 
@@ -100,7 +106,7 @@ class Citizens:
         return out
 
     def record_filing(self, idx: np.ndarray) -> None:
-        np.add.at(self.n_filed, idx, 1)
+        add_counts(self.n_filed, idx)
 
     def update_after_callback(self, idx: np.ndarray, satisfaction: np.ndarray,
                               performance: np.ndarray, resolved: np.ndarray) -> None:
@@ -116,9 +122,9 @@ class Citizens:
         new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
         self.expectation[who] = np.clip(new_e, 0.0, 1.5)
         delta = (self.trust_factor(self.trust[who]) - old_tf) * self.level[self.class_of(who) % N_CLASSES]
-        np.add.at(self.trust_num, self.township_of(who), delta)
+        self.trust_num += np.bincount(self.township_of(who), weights=delta, minlength=self.n_townships)
         unresolved = idx[~resolved]
-        np.add.at(self.n_unresolved, unresolved, 1)
+        add_counts(self.n_unresolved, unresolved)
         good = idx[resolved]
         self.n_unresolved[good] = 0
 

@@ -26,7 +26,8 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
     """Pour each unit's budget down its queue in priority order; returns hours given to each item."""
     if unit.size == 0:
         return np.zeros(0)
-    order = np.lexsort((-priority, unit))
+    # one float key: unit first, then priority (bounded well inside the unit spacing)
+    order = np.argsort(unit * 1e4 - np.clip(priority, -4e3, 4e3))
     u, n = unit[order], need[order].astype(np.float64)
     cum = np.cumsum(n)
     starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])

@@ -47,7 +47,8 @@ class WorkOrders:
     def __init__(self, capacity: int = 1024):
         self.n = 0
         self._cap = max(int(capacity), 16)
-        self._cols = {k: np.full(self._cap, fill, dtype=dt) for k, (dt, fill) in COLUMNS.items()}
+        # zeros are allocated lazily by the OS: over-reserving rows costs no memory until used
+        self._cols = {k: np.zeros(self._cap, dtype=dt) for k, (dt, _fill) in COLUMNS.items()}
         self.open_idx = np.empty(0, dtype=np.int64)
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -58,8 +59,8 @@ class WorkOrders:
 
     def _grow(self, need: int) -> None:
         new_cap = max(need, int(self._cap * 1.5) + 16)
-        for k, (dt, fill) in COLUMNS.items():
-            arr = np.full(new_cap, fill, dtype=dt)
+        for k, (dt, _fill) in COLUMNS.items():
+            arr = np.zeros(new_cap, dtype=dt)
             arr[: self.n] = self._cols[k][: self.n]
             self._cols[k] = arr
         self._cap = new_cap
@@ -70,8 +71,8 @@ class WorkOrders:
         if self.n + m > self._cap:
             self._grow(self.n + m)
         rows = np.arange(self.n, self.n + m)
-        for k, v in values.items():
-            self._cols[k][self.n: self.n + m] = v
+        for k, (_dt, fill) in COLUMNS.items():
+            self._cols[k][self.n: self.n + m] = values[k] if k in values else fill
         self.n += m
         self.open_idx = np.concatenate([self.open_idx, rows])
         return rows

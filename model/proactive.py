@@ -55,8 +55,7 @@ class Proactive:
         tot = np.bincount(self.j_unit, weights=w, minlength=len(hours))
         capacity = hours / hours_per_source                    # sources a unit can remove today
         frac = np.minimum(capacity / np.maximum(tot, 1e-12), 0.05)   # at most 5% of its stock a day
-        share = np.zeros(stock.size)
-        np.add.at(share, self.j_cell, frac[self.j_unit])
+        share = np.bincount(self.j_cell, weights=frac[self.j_unit], minlength=stock.size)
         removed = sources.remove_share(share.reshape(sources.stock.shape), "proactive")
         per_unit = np.bincount(self.j_unit, weights=(removed.ravel()[self.j_cell] * frac[self.j_unit]
                                                      / np.maximum(share[self.j_cell], 1e-12)),

@@ -48,8 +48,8 @@ class ProblemSources:
     def remove_resolved(self, township: np.ndarray, category: np.ndarray, fixed: np.ndarray) -> None:
         """Truly resolved requests whose fix reached the source remove one problem each."""
         t, c = township[fixed], category[fixed]
-        take = np.zeros_like(self.stock)
-        np.add.at(take, (t, c), 1.0)
+        C = self.stock.shape[1]
+        take = np.bincount(t.astype(np.int64) * C + c, minlength=self.stock.size).reshape(self.stock.shape)
         take = np.minimum(take, self.stock)
         self.stock -= take
         self.removed_resolution += take
