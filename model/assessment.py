@@ -128,7 +128,7 @@ def assess(model, month: int) -> dict[str, np.ndarray]:
     pop10k = model.unit_population_scaled / 1e4
     volume[: city.n_townships] = v["dispatched"][: city.n_townships] / np.maximum(pop10k[: city.n_townships], 1e-9)
     # Art. 32(4): credit for proactive governance and for solving hard requests
-    score = score + a.proactive_credit * 1000 * v["sources_removed"] / np.maximum(v["closed"], 1.0)
+    score = score + a.proactive_credit * 100 * np.minimum(v["sources_removed"] / np.maximum(v["closed"], 1.0), 0.2)
     score = score + a.hard_credit * 100 * np.nan_to_num(_rate(v["hard_measured_resolved"], v["hard"]))
     cls = city.unit_class if a.graded_classified else np.where(city.unit_kind == KIND_TOWNSHIP, 0, 2)
     assessable = np.isfinite(score) & ~np.isin(city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE])
@@ -149,10 +149,22 @@ def assess(model, month: int) -> dict[str, np.ndarray]:
     from .behaviour import prospect_value
     standing = prospect_value(pct - a.remedial_share, b.value_exponent, b.loss_aversion)
     payoff = np.where(assessable, standing + a.reward * commended - sn.strength * remedial - sanction, 0.0)
+    # what units value: their payoff plus public-service motivation for real resolution
+    true_rel = np.nan_to_num(true - _class_mean(true, cls, assessable))
+    utility = np.where(assessable, payoff + b.intrinsic_motivation * true_rel * 10, np.nan)
     return {"response_rate": resp, "resolution_rate": res, "satisfaction_rate": sat,
             "true_resolution_rate": true, "score": score, "percentile": pct, "commended": commended,
-            "remedial": remedial, "sanction_points": sanction, "payoff": payoff, "class": cls,
+            "remedial": remedial, "sanction_points": sanction, "payoff": payoff, "utility": utility, "class": cls,
             "requests_per_10k": volume, "coop_delivery_rate": coop_rate, "assessable": assessable}
+
+
+def _class_mean(x, cls, ok) -> np.ndarray:
+    out = np.full(x.shape, np.nan)
+    for c in np.unique(cls[ok]):
+        m = ok & (cls == c) & np.isfinite(x)
+        if m.any():
+            out[ok & (cls == c)] = x[m].mean()
+    return out
 
 
 def _rate_or0(num, den):

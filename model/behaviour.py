@@ -39,10 +39,22 @@ class Units:
         # staff time sized to the expected workload at the initial effort split (assumption)
         self.capacity = (cap.ratio * expected_hours / max(b.effort_resolve, 0.05)) * np.exp(spread * z - spread**2 / 2)
         self.capacity = np.maximum(self.capacity, 1.0)
-        self.effort = np.tile([b.effort_resolve, b.effort_satisfy, b.effort_game, b.effort_proactive], (U, 1))
+        mean = np.array([b.effort_resolve, b.effort_satisfy, b.effort_game, b.effort_proactive])
+        self.effort = self.initial_split(mean, b.effort_heterogeneity, U, streams)
         self.exhaustion = np.zeros(U)
         self.aspiration = np.zeros(U)
         self.set_policy(cfg)
+
+    @staticmethod
+    def initial_split(mean: np.ndarray, heterogeneity: float, n: int, streams) -> np.ndarray:
+        """Units start from different splits around the scenario's mean (Dirichlet, keyed)."""
+        if heterogeneity <= 0:
+            return np.tile(mean, (n, 1))
+        conc = np.maximum(mean, 1e-3) / heterogeneity**2
+        gen = streams.generator("units.effort")
+        split = gen.dirichlet(conc, size=n)
+        split[:, mean == 0] = 0.0
+        return split / split.sum(1, keepdims=True)
 
     def set_policy(self, cfg) -> None:
         """Read the fixed per-unit policy parameters from the scenario (also on rule changes)."""
@@ -93,45 +105,68 @@ class Units:
         gain = b.exhaustion_gain * np.minimum(overload, 3.0) + b.exhaustion_sanction_gain * sanction
         self.exhaustion = np.clip(self.exhaustion * (1 - b.exhaustion_recovery) + gain * (1 - self.exhaustion), 0, 1)
 
-    def learn(self, payoff: np.ndarray, score: np.ndarray, cls: np.ndarray, streams, month: int) -> None:
-        """Aspiration learning with imitation, loss aversion and intrinsic motivation.
+    def learn(self, utility: np.ndarray, cls: np.ndarray, streams, month: int) -> None:
+        """Aspiration learning with imitation of better-off peers (Braganza 2022; Börgers & Sarin 2000).
 
-        Units whose payoff falls below their aspiration imitate a better-scoring peer of
-        their class with probability ``imitation`` (Braganza 2022), else explore; all are
-        pulled toward real resolution in proportion to intrinsic motivation. The aspiration
-        follows experience (Börgers & Sarin 2000).
+        A unit whose utility falls below its aspiration copies, with probability
+        ``imitation``, part of the split of a unit drawn from the top quarter of its class
+        by utility, else it explores at random; units above aspiration explore a little.
+        The aspiration follows experience. Utility already holds intrinsic motivation.
         """
         b = self.cfg.world.behaviour
-        U = len(payoff)
-        acting = ~np.isin(self.city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE]) & np.isfinite(score)
+        U = len(utility)
         ids = np.arange(U)
-        below = (payoff < self.aspiration) & acting
-        target = self.effort.copy()
-        # imitation: a random peer of the same class with a higher score
-        u_peer = streams.uniform("learning.peer", month, ids)
+        acting = ~np.isin(self.city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE]) & np.isfinite(utility)
+        below = (utility < self.aspiration) & acting
         imitate = below & streams.bernoulli(b.imitation, "learning.imitate", month, ids)
+        target = self.effort.copy()
+        u_peer = streams.uniform("learning.peer", month, ids)
         for c in np.unique(cls[acting]):
             members = ids[acting & (cls == c)]
-            ranked = members[np.argsort(-score[members], kind="stable")]
-            top = ranked[: max(1, len(ranked) // 4)]
+            top = members[np.argsort(-utility[members], kind="stable")][: max(1, len(members) // 4)]
             who = members[imitate[members]]
-            pick = top[(u_peer[who] * len(top)).astype(int)]
-            target[who] = self.effort[pick]
+            target[who] = self.effort[top[(u_peer[who] * len(top)).astype(int)]]
         noise = b.exploration * np.column_stack([streams.normal("learning.explore", month, ids, a) for a in range(4)])
-        explore = below & ~imitate
-        target[explore] = self.effort[explore] + noise[explore]
-        target[~below] = self.effort[~below] + 0.3 * noise[~below]
-        # intrinsic (public-service) motivation pulls toward real resolution and source removal
-        ideal = np.array([0.75, 0.1, 0.0, 0.15]) if self.cfg.rules.proactive.unit_source_work else np.array([0.85, 0.15, 0.0, 0.0])
-        target = (1 - 0.2 * b.intrinsic_motivation) * target + 0.2 * b.intrinsic_motivation * ideal
+        explore = acting & ~imitate
+        scale = np.where(below, 1.0, 0.3)[:, None]
+        target[explore] = self.effort[explore] + (scale * noise)[explore]
         target = np.clip(target, 0.0, None)
         if not self.cfg.rules.proactive.unit_source_work:
             target[:, 3] = 0.0
-        target[:, 0] = np.maximum(target[:, 0], 0.2)
+        target[:, 0] = np.maximum(target[:, 0], 0.2)      # in-role work never drops below a fifth
         target /= target.sum(1, keepdims=True)
-        step = b.learning_rate * acting[:, None]
-        self.effort = (1 - step) * self.effort + step * target
-        self.aspiration = np.where(acting, 0.7 * self.aspiration + 0.3 * payoff, self.aspiration)
+        step = np.where(imitate, b.learning_rate, 1.0)[:, None] * acting[:, None]
+        effort = (1 - step) * self.effort + step * target
+        effort += b.learning_rate * 0.05 * self.peer_gradient(utility, cls, acting)
+        effort = np.clip(effort, 0.0, None)
+        effort[:, 0] = np.maximum(effort[:, 0], 0.2)
+        self.effort = effort / effort.sum(1, keepdims=True)
+        self.aspiration = np.where(acting, 0.7 * self.aspiration + 0.3 * utility, self.aspiration)
+
+
+    def peer_gradient(self, utility: np.ndarray, cls: np.ndarray, acting: np.ndarray) -> np.ndarray:
+        """Belief learning from peers: what shifting time between activities paid in my class.
+
+        Within each class, utility is regressed on the effort shares (satisfaction
+        management, gaming, proactive, each against real resolution). Units see peers'
+        ranks each month, so they can estimate foregone payoffs (EWA, Camerer & Ho 1999);
+        they move only on evidence: the step is tanh(t / 2) of each coefficient's t-value.
+        """
+        out = np.zeros_like(self.effort)
+        for c in np.unique(cls[acting]):
+            m = np.flatnonzero(acting & (cls == c))
+            if len(m) < 12:
+                continue
+            X = self.effort[m][:, 1:] - self.effort[m][:, 1:].mean(0)
+            y = utility[m] - utility[m].mean()
+            xtx = X.T @ X + 1e-6 * np.eye(3)
+            beta = np.linalg.solve(xtx, X.T @ y)
+            resid = y - X @ beta
+            se = np.sqrt(np.maximum(np.diag(np.linalg.inv(xtx)) * resid.var() * len(m) / max(len(m) - 4, 1), 1e-12))
+            move = np.tanh(beta / se / 2.0)
+            out[m, 1:] = move
+            out[m, 0] = -move.sum()
+        return out
 
 
 def prospect_value(x: np.ndarray, alpha: float, lam: float) -> np.ndarray:

@@ -31,19 +31,21 @@ def call_back(closing: np.ndarray, day: int, model) -> dict:
     # pressure: the unit's pressure hours spread over its unsolved closures today
     unsolved = ~true & contacted
     n_uns = np.bincount(unit[unsolved], minlength=model.city.n_units)
-    press = model.pressure_hours / np.maximum(n_uns, 1) / cfg.world.capacity.contact_hours
-    pressure = np.where(unsolved, np.minimum(press[unit], 1.0), 0.0)
-    wo.pressure[closing] = pressure
+    press_hours = model.pressure_hours / np.maximum(n_uns, 1)
+    wo.pressure[closing] = np.where(unsolved, press_hours[unit], 0.0)
+    # diminishing returns: the first half hour of pressure or hour of explanation does most
+    pressure = 1.0 - np.exp(-wo.pressure[closing] / 0.5)
+    explained = 1.0 - np.exp(-wo.explain[closing] / c.explain_hours)
     # "was it resolved?" honest unless persuaded or pressed (Art. 9)
     honest = s.bernoulli(c.honesty, "callback.honest", key)
-    swayed = s.bernoulli(np.clip(c.pressure_effect * pressure + 0.1 * np.minimum(wo.explain[closing], 1), 0, 1),
+    swayed = s.bernoulli(np.clip(c.pressure_effect * pressure + 0.1 * explained, 0, 1),
                          "callback.sway", key)
     said = np.where(true, s.bernoulli(0.97, "callback.confirm", key), ~honest | swayed)
     # satisfaction: expectancy-disconfirmation
     requester = wo.requester[closing]
     perf = np.where(true, 1.0, 0.1)
     score = (perf - model.citizens.expectation[requester]
-             + c.contact_effect * np.minimum(wo.explain[closing] + contacted, 1.5) / 1.5
+             + c.contact_effect * (0.4 * contacted + 0.6 * explained)
              + c.pressure_effect * pressure + c.rating_noise * s.normal("callback.noise", key))
     sat = np.select([score > SAT_THRESHOLDS[1], score > SAT_THRESHOLDS[0]], [SAT_YES, SAT_BASIC], SAT_NO)
     wo.said_resolved[closing] = said

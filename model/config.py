@@ -83,7 +83,7 @@ class Sources(Strict):
                                  doc="A truly resolved request removes its problem source (else it was a symptom fix).")
     calibration_resolution: float = P(0.6, lo=0.0, hi=1.0, unit="share",
                                       doc="True resolution rate at which the initial problem stock is in balance.")
-    proactive_hours_per_source: float = P(6.0, gt=0.0, hi=1000.0, unit="staff hours",
+    proactive_hours_per_source: float = P(30.0, gt=0.0, hi=1000.0, unit="staff hours",
                                           doc="Staff time proactive work needs to remove one problem source.")
 
 
@@ -137,7 +137,9 @@ class Citizens(Strict):
     expectation_learning: float = P(0.1, lo=0.0, hi=1.0, unit="weight per outcome")
     contact_effect: float = P(0.35, lo=0.0, hi=2.0, unit="satisfaction points",
                               doc="Satisfaction gained from contact and explanation (Art. 15(1)-(2)).")
-    pressure_effect: float = P(0.3, lo=0.0, hi=2.0, unit="satisfaction points",
+    explain_hours: float = P(1.0, gt=0.0, hi=20.0, unit="staff hours",
+                             doc="Explanation time per order that gives ~63% of the full contact effect (diminishing returns).")
+    pressure_effect: float = P(0.8, lo=0.0, hi=2.0, unit="satisfaction points",
                                doc="Rating bent by pressure from the unit when it games.")
     honesty: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 9",
                        doc="Chance a requester reports an unresolved problem as unresolved despite pressure.")
@@ -181,12 +183,14 @@ class Behaviour(Strict):
     p_cooperate_unscored: float = P(0.4, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)",
                                     doc="Cooperating unit contributes when not scored for cooperation (free-riding).")
     p_cooperate_scored: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)")
-    intrinsic_motivation: float = P(0.5, lo=0.0, hi=1.0, unit="weight",
-                                    doc="Public-service motivation: pull toward real resolution.")
+    intrinsic_motivation: float = P(0.5, lo=0.0, hi=5.0, unit="utility per unit of true resolution rate",
+                                    doc="Public-service motivation: units value real resolution beyond their score (Braganza 2022).")
     exhaustion_gain: float = P(0.10, lo=0.0, hi=2.0, unit="per unit of overload per month")
     exhaustion_sanction_gain: float = P(0.05, lo=0.0, hi=2.0, unit="per sanction point")
     exhaustion_recovery: float = P(0.15, lo=0.0, hi=1.0, unit="share per month")
     exhaustion_capacity_loss: float = P(0.4, lo=0.0, hi=1.0, unit="capacity lost at full exhaustion")
+    effort_heterogeneity: float = P(0.25, lo=0.0, hi=1.0, unit="coefficient of variation",
+                                    doc="Spread of units' initial effort splits around the mean (Dirichlet).")
     learning: bool = P(False, doc="Units adapt their effort split from scores (MECHANISMS.md section 4).")
     learning_rate: float = P(0.3, lo=0.0, hi=1.0, unit="share moved per month")
     imitation: float = P(0.5, lo=0.0, hi=1.0, unit="probability",
@@ -275,7 +279,8 @@ class Assessment(Strict):
     commend_share: float = P(0.1, lo=0.0, hi=0.5, unit="share of class", article="Art. 7")
     remedial_share: float = P(0.1, lo=0.0, hi=0.5, unit="share of class", article="Art. 32(3)", doc="治理类 designation.")
     reward: float = P(0.5, lo=0.0, hi=5.0, unit="payoff points", article="Art. 7")
-    proactive_credit: float = P(0.3, lo=0.0, hi=2.0, unit="score points per source removed per 1k orders", article="Art. 32(4)")
+    proactive_credit: float = P(1.0, lo=0.0, hi=5.0, unit="score points per 1% of closed orders' worth of sources removed",
+                                article="Art. 32(4)")
     hard_credit: float = P(0.2, lo=0.0, hi=2.0, unit="score points per hard resolution share", article="Art. 32(4)")
 
 

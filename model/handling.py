@@ -121,8 +121,8 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2))
     talk = idx[mine]
     n_talk = np.bincount(unit[mine], minlength=nU)
-    per = budgets[:, 1] / np.maximum(n_talk, 1) / c_hours
-    wo.explain[talk] = np.minimum(wo.explain[talk] + per[unit[mine]], 3.0)
+    per = budgets[:, 1] / np.maximum(n_talk, 1)            # hours of explanation per order today
+    wo.explain[talk] += per[unit[mine]]
     used[:, 1] = np.where(n_talk > 0, budgets[:, 1], 0.0)
     # 4. gaming
     used[:, 2] = game(idx[mine], day, model, budgets[:, 2])
@@ -138,15 +138,20 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> np.ndarray:
     label_on = cfg.rules.assessment.exclude_unreasonable
     split_label = GAME_SPLIT["label"] if label_on else 0.0
     split_close = GAME_SPLIT["false_close"] + (0.0 if label_on else GAME_SPLIT["label"])
-    # the hardest orders are the ones worth closing on paper (selective responsiveness)
+    # formal closure (形式办结): orders that will miss their deadline, hardest first
+    at_risk = (wo.ti_deadline[idx] - day <= 1) & (wo.remaining[idx] + wo.coop_remaining[idx] > 0)
     close_budget = hours * split_close
-    got = allocate(unit, np.full(idx.size, h.false_close_hours), wo.remaining[idx] + wo.coop_remaining[idx], close_budget)
+    risky = idx[at_risk]
+    got = np.zeros(idx.size)
+    got[at_risk] = allocate(unit[at_risk], np.full(risky.size, h.false_close_hours),
+                            wo.remaining[risky] + wo.coop_remaining[risky], close_budget)
     fake = idx[got >= h.false_close_hours - 1e-9]
     wo.gamed[fake] = True
     wo.ti_done[fake] = day
     used = np.bincount(unit, weights=got, minlength=nU)
     if split_label > 0:
-        rest = ~np.isin(idx, fake) & ~wo.labelled[idx]
+        # labels go on orders unlikely to be solved: hard ones or those refused cooperation
+        rest = ~np.isin(idx, fake) & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))
         cand, cu = idx[rest], unit[rest]
         got = allocate(cu, np.full(cand.size, h.label_hours), wo.remaining[cand], hours * split_label)
         wo.labelled[cand[got >= h.label_hours - 1e-9]] = True

@@ -215,7 +215,7 @@ class Model(mesa.Model):
                                      res["sanction_points"] + self.cfg.rules.sanctions.strength * res["remedial"])
         self._record_units(month, res)
         if self.cfg.world.behaviour.learning:
-            self.units.learn(res["payoff"], res["score"], res["class"], self.streams, month)
+            self.units.learn(res["utility"], res["class"], self.streams, month)
         topics = self.proactive.choose_topics(month + 1, self.month_cat_volume, self.cfg.rules)
         for t in topics:
             t["chosen_at_month"] = month
