@@ -37,13 +37,18 @@ class Units:
         z = streams.normal("units.capacity", np.arange(U))
         spread = np.where(city.unit_kind == KIND_TOWNSHIP, cap.township_load_spread, 0.1)
         # staff time sized to the expected workload at the initial effort split (assumption)
-        self.capacity = (cap.ratio * expected_hours / max(b.effort_resolve, 0.05)) * np.exp(spread * z - spread**2 / 2)
-        self.capacity = np.maximum(self.capacity, 1.0)
+        self._rel = np.exp(spread * z - spread**2 / 2)          # unit-specific staffing level
+        self._resolve0 = max(b.effort_resolve, 0.05)
+        self.capacity = np.maximum(cap.ratio * expected_hours / self._resolve0 * self._rel, 1.0)
         mean = np.array([b.effort_resolve, b.effort_satisfy, b.effort_game, b.effort_proactive])
         self.effort = self.initial_split(mean, b.effort_heterogeneity, U, streams)
         self.exhaustion = np.zeros(U)
         self.aspiration = np.zeros(U)
         self.set_policy(cfg)
+
+    def rescale_capacity(self, expected_hours: np.ndarray, ratio: float) -> None:
+        """New staffing for a new expected workload or target ratio, keeping units' relative staffing."""
+        self.capacity = np.maximum(ratio * expected_hours / self._resolve0 * self._rel, 1.0)
 
     @staticmethod
     def initial_split(mean: np.ndarray, heterogeneity: float, n: int, streams) -> np.ndarray:

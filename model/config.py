@@ -135,7 +135,7 @@ class Citizens(Strict):
     initial_expectation: float = P(0.55, lo=0.0, hi=1.0, unit="0-1",
                                    doc="Expected performance (expectancy-disconfirmation, Van Ryzin 2004).")
     expectation_learning: float = P(0.1, lo=0.0, hi=1.0, unit="weight per outcome")
-    contact_effect: float = P(0.35, lo=0.0, hi=2.0, unit="satisfaction points",
+    contact_effect: float = P(0.6, lo=0.0, hi=2.0, unit="satisfaction points",
                               doc="Satisfaction gained from contact and explanation (Art. 15(1)-(2)).")
     explain_hours: float = P(1.0, gt=0.0, hi=20.0, unit="staff hours",
                              doc="Explanation time per order that gives ~63% of the full contact effect (diminishing returns).")

@@ -38,6 +38,13 @@ class Demand:
         self.n_cells = self.consult_base.size
         self.refile_queue: dict[int, list[np.ndarray]] = {}
 
+    def scale_volume(self, factor: float) -> None:
+        """More or fewer contacts per capita from now on (consultations, unreasonable requests);
+        source-driven requests scale through the sources' reporting hazard."""
+        self.unreasonable_base *= factor
+        self.consult_base *= factor
+        self.reasonable_base *= factor
+
     def schedule_refile(self, order_idx: np.ndarray, days: np.ndarray) -> None:
         """Remember which orders' requesters will call again, and when."""
         for day in np.unique(days):

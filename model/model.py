@@ -110,10 +110,23 @@ class Model(mesa.Model):
             data = deep_merge(data, dotted_to_nested(e.overrides))
             self.rule_changes.append({"month": month, "label": e.label, "overrides": dict(e.overrides)})
         data["timeline"] = []
+        old = self.cfg
         self.cfg = validate(data, self.base_cfg.name)
         self.units.set_policy(self.cfg)
         self.catalogue.accuracy = self.cfg.rules.dispatch.catalogue_accuracy
         self.catalogue.learning = self.cfg.rules.dispatch.catalogue_learning
+        self._rescale_world(old, self.cfg)
+
+    def _rescale_world(self, old: Config, new: Config) -> None:
+        """World changes in a timeline: contact volume (e.g. hotlines merged into 12345, Art. 2)
+        and staffing (Art. 5: districts resource the work) take effect from this month."""
+        f = new.world.demand.contacts_per_capita_year / old.world.demand.contacts_per_capita_year
+        if f != 1.0:
+            self.demand.scale_volume(f)
+            self.sources.hazard *= f
+        if f != 1.0 or new.world.capacity.ratio != old.world.capacity.ratio:
+            self.units.rescale_capacity(self.expected_hours() * self.sources.stock.sum() / self.sources.initial.sum(),
+                                        new.world.capacity.ratio)
 
     # ------------------------------------------------------------------ calendar
     @property
