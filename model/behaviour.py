@@ -44,6 +44,7 @@ class Units:
         self.effort = self.initial_split(mean, b.effort_heterogeneity, U, streams)
         self.exhaustion = np.zeros(U)
         self.aspiration = np.zeros(U)
+        self.support = np.zeros(U)        # extra staff share while designated remedial (治理类)
         self.set_policy(cfg)
 
     def rescale_capacity(self, expected_hours: np.ndarray, ratio: float) -> None:
@@ -89,7 +90,7 @@ class Units:
         is taken first from the lead line's units.
         """
         b = self.cfg.world.behaviour
-        hours = self.capacity * (1.0 - b.exhaustion_capacity_loss * self.exhaustion)
+        hours = self.capacity * (1.0 + self.support) * (1.0 - b.exhaustion_capacity_loss * self.exhaustion)
         hours = np.maximum(hours - campaign_hours, 0.0)
         share = self.effort.copy()
         share[:, 1] *= 1.0 - 0.5 * self.exhaustion

@@ -65,6 +65,8 @@ class Citizens:
         self.weight = w.sum(1)
         self._cum = np.cumsum(w, 1) / self.weight[:, None]
         self.trust_num = (w * self.trust_factor(np.float32(ini.initial_trust))).sum(1)
+        # word of mouth: what neighbours and the media say about the township's service (Art. 6)
+        self.reputation = np.full(self.count.shape[0], ini.initial_trust)
 
     @property
     def n_townships(self) -> int:
@@ -75,8 +77,15 @@ class Citizens:
         return (0.5 + trust) ** self.elasticity
 
     def township_trust(self) -> np.ndarray:
-        """Propensity-weighted mean trust factor per township."""
-        return self.trust_num / self.weight
+        """Filing factor per township: own experience (propensity-weighted mean trust factor)
+        times what people hear from others (reputation)."""
+        return self.trust_num / self.weight * self.trust_factor(self.reputation)
+
+    def hear_about_service(self, satisfaction_rate: np.ndarray) -> None:
+        """Monthly: reputation moves toward the township's satisfaction rate (word of mouth)."""
+        ok = np.isfinite(satisfaction_rate)
+        w = self.cfg.citizens.word_of_mouth
+        self.reputation[ok] += w * (satisfaction_rate[ok] - self.reputation[ok])
 
     def township_of(self, idx: np.ndarray) -> np.ndarray:
         return self.township_of_class[self.class_of(idx)]

@@ -132,6 +132,8 @@ class Capacity(Strict):
 class Citizens(Strict):
     initial_trust: float = P(0.5, lo=0.0, hi=1.0, unit="0-1")
     trust_learning: float = P(0.2, lo=0.0, hi=1.0, unit="weight per outcome")
+    word_of_mouth: float = P(0.2, lo=0.0, hi=1.0, unit="weight per month", article="Art. 6",
+                             doc="A township's reputation moves toward its satisfaction rate; it scales everyone's filing.")
     initial_expectation: float = P(0.55, lo=0.0, hi=1.0, unit="0-1",
                                    doc="Expected performance (expectancy-disconfirmation, Van Ryzin 2004).")
     expectation_learning: float = P(0.1, lo=0.0, hi=1.0, unit="weight per outcome")
@@ -290,6 +292,8 @@ class Sanctions(Strict):
     buck_passing: float = P(0.5, lo=0.0, hi=10.0, unit="points per rejected objection share", article="Art. 35(3)")
     perfunctory: float = P(0.5, lo=0.0, hi=10.0, unit="points per detected perfunctory closure share", article="Art. 35(3)")
     falsification: float = P(2.0, lo=0.0, hi=20.0, unit="points per detected falsification share", article="Art. 35(3)")
+    remedial_support: float = P(0.2, lo=0.0, hi=2.0, unit="share of capacity added", article="Art. 5, 24",
+                                doc="Staff the district or city adds to a township designated remedial (治理类), for the next month.")
     error_tolerance: float = P(0.5, lo=0.0, hi=1.0, unit="share of penalty forgiven", article="Art. 36",
                                doc="Penalty forgiven for good-faith failure on hard requests (容错纠错).")
 

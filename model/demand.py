@@ -28,9 +28,10 @@ class Demand:
         pop = city.township_pop * scale
         contacts_day = pop.sum() * d.contacts_per_capita_year / 365.0
         requests_day = contacts_day * (1 - d.consultation_share)
-        w_need = (pop * city.township_need * city.township_report)[:, None] * cats.share[None, :]
+        self.need_weight = (pop * city.township_need)[:, None] * cats.share[None, :]
+        self.reasonable_per_day = requests_day * (1 - d.unreasonable_share)
         w_plain = (pop * city.township_report)[:, None] * cats.share[None, :]
-        self.reasonable_base = requests_day * (1 - d.unreasonable_share) * w_need / w_need.sum()
+        self.reasonable_base = None   # set from the problem sources once they exist (model.py)
         self.unreasonable_base = requests_day * d.unreasonable_share * w_plain / w_plain.sum()
         self.consult_base = contacts_day * d.consultation_share * w_plain / w_plain.sum()
         self.u_ratio = d.unreasonable_trust_elasticity / d.trust_elasticity if d.trust_elasticity > 0 else 0.0
@@ -43,7 +44,7 @@ class Demand:
         source-driven requests scale through the sources' reporting hazard."""
         self.unreasonable_base *= factor
         self.consult_base *= factor
-        self.reasonable_base *= factor
+        self.reasonable_base = self.reasonable_base * factor
 
     def schedule_refile(self, order_idx: np.ndarray, days: np.ndarray) -> None:
         """Remember which orders' requesters will call again, and when."""

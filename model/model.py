@@ -43,8 +43,9 @@ class Model(mesa.Model):
         scale = config.city.scale
         self.demand = Demand(self.city, scale, config.world)
         self.citizens = Citizens(self.city.township_pop, scale, config.world, self.streams)
-        self.sources = ProblemSources(self.demand.reasonable_base, self.city.township_report,
-                                      config.world, self.city.categories.removable)
+        self.sources = ProblemSources(self.demand.need_weight, self.demand.reasonable_per_day,
+                                      self.city.township_report, config.world, self.city.categories.removable)
+        self.demand.reasonable_base = self.sources.expected_requests(np.ones(self.city.n_townships))
         self.catalogue = dispatch.Catalogue(self.city, config.rules)
         self.unit_population_scaled = self.city.unit_population() * scale
         self.units = Units(self.city, config, self.expected_hours(), self.streams)
@@ -227,6 +228,10 @@ class Model(mesa.Model):
         self.units.update_exhaustion(v["hours_demanded"], v["hours_available"],
                                      res["sanction_points"] + self.cfg.rules.sanctions.strength * res["remedial"])
         self._record_units(month, res)
+        # 治理类: remedial townships get targeted help from the district for the next month
+        self.units.support = np.where(res["remedial"] & (self.city.unit_kind == 0),
+                                      self.cfg.rules.sanctions.remedial_support, 0.0)
+        self.citizens.hear_about_service(res["satisfaction_rate"][: self.city.n_townships])
         if self.cfg.world.behaviour.learning:
             self.units.learn(res["utility"], res["class"], self.streams, month)
         topics = self.proactive.choose_topics(month + 1, self.month_cat_volume, self.cfg.rules)

@@ -7,9 +7,11 @@ reaches the source), through proactive governance (Art. 24-27), or on their own.
 Keeping sources apart from requests is what lets the model tell "fewer requests" from
 "fewer problems" (seed article: 从关注诉求源减少向关注问题源减少).
 
-The arrival rate is calibrated once, at the start, so that the initial stock is in
-balance when the true resolution rate equals ``world.sources.calibration_resolution``;
-a better system then drains the stock, a worse one lets it grow.
+Problems arise in proportion to population x need (never to reporting). The arrival
+rate is scaled once, at the start, so that the city's reasonable requests match the
+published volume when the stock is in balance at a true resolution rate of
+``world.sources.calibration_resolution``; a better system then drains the stock, a worse
+one lets it grow.
 """
 
 from __future__ import annotations
@@ -20,15 +22,20 @@ import numpy as np
 class ProblemSources:
     """Stock, arrival and removal of problem sources."""
 
-    def __init__(self, expected_reports: np.ndarray, report_rel: np.ndarray, cfg, removable: np.ndarray):
-        """``expected_reports[t, c]``: reasonable requests a day at baseline trust."""
+    def __init__(self, need_weight: np.ndarray, reports_per_day: float, report_rel: np.ndarray, cfg,
+                 removable: np.ndarray):
+        """``need_weight[t, c]``: where problems arise (population x need x category share);
+        ``reports_per_day``: reasonable requests a day the city should see at baseline trust."""
         s = cfg.sources
         self.cfg = s
         self.hazard = s.report_hazard * report_rel[:, None]          # (T, 1)
-        self.stock = expected_reports / self.hazard                  # balance stock S*
+        # balance stock for arrivals a: a / (decay + hazard x resolution x fix); problems arise
+        # with need alone, so low-reporting townships keep more problems (literature.md pattern 6)
+        out_rate = s.natural_decay + self.hazard * s.calibration_resolution * s.fix_on_resolution
+        per_weight = (self.hazard * need_weight / out_rate).sum()
+        self.arrival = need_weight * reports_per_day / per_weight      # problems/day at season factor 1
+        self.stock = self.arrival / out_rate
         self.initial = self.stock.copy()
-        removal = s.natural_decay + self.hazard * s.calibration_resolution * s.fix_on_resolution
-        self.arrival = self.stock * removal                          # problems/day at season factor 1
         self.removable = removable
         self.removed_resolution = np.zeros_like(self.stock)
         self.removed_proactive = np.zeros_like(self.stock)

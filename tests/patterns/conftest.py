@@ -1,0 +1,49 @@
+"""Shared runs for the pattern tests (literature.md, "Patterns a credible model must reproduce").
+
+Arms are run on the same seeds (common random numbers), so paired differences are tight.
+Tolerances come from the replicates: a difference must exceed ``K_SE`` standard errors of
+the paired differences, never a number copied from an earlier run.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from model import Model, load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+SCALE, DAYS, REPS, K_SE = 0.01, 300, 3, 2.0
+
+
+@functools.lru_cache(maxsize=64)
+def _run(scenario: str, overrides: tuple, seed: int, days: int, scale: float) -> Model:
+    cfg = load_scenario(SCENARIOS / scenario, overrides={"city.scale": scale, **dict(overrides)})
+    m = Model(cfg, seed=seed)
+    m.run(days)
+    return m
+
+
+def run(scenario: str = "final_2021.toml", overrides: dict | None = None, seed: int = 1,
+        days: int = DAYS, scale: float = SCALE) -> Model:
+    """One model run, cached per process so several tests can share it."""
+    return _run(scenario, tuple(sorted((overrides or {}).items())), seed, days, scale)
+
+
+def summaries(scenario: str = "final_2021.toml", overrides: dict | None = None, reps: int = REPS,
+              **kw) -> list[dict]:
+    return [run(scenario, overrides, seed=100 + r, **kw).results().summary for r in range(reps)]
+
+
+def paired(a: list[dict], b: list[dict], key: str) -> tuple[float, float]:
+    """Mean and standard error of the paired difference b - a over replicates."""
+    d = np.array([y[key] - x[key] for x, y in zip(a, b)], dtype=float)
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+
+
+def assert_larger(a: list[dict], b: list[dict], key: str) -> None:
+    """b's `key` exceeds a's by more than K_SE standard errors of the paired difference."""
+    mean, se = paired(a, b, key)
+    assert mean > K_SE * se and mean > 0, f"{key}: paired difference {mean:.4f} (se {se:.4f}) not clearly > 0"

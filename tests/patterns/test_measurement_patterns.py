@@ -1,0 +1,94 @@
+"""Patterns 1, 2, 3 and 9: measured rates, the measured-true gap, bunching, both regimes."""
+
+import numpy as np
+import pytest
+
+from model.orders import CLOSED
+
+from .conftest import assert_larger, run, summaries
+
+pytestmark = pytest.mark.slow
+
+HARSH = "harsh_sanctions.toml"
+AUDIT = "strong_audit.toml"
+
+
+HISTORY = dict(scenario="history_2019_2021.toml", seed=3, scale=0.006, days=1126)
+
+
+def test_measured_rates_rise_fast_then_saturate():
+    """Pattern 1: history replay from the 2019 launch: fast rise in the first year, smaller
+    gains later."""
+    m = run(**HISTORY)
+    d = m.results().daily
+    month = (d["day"] // (365 / 12)).astype(int)
+    res = d.groupby(month)["resolution_rate"].mean()
+    launch, year1, late = res.loc[2:4].mean(), res.loc[12:14].mean(), res.loc[33:36].mean()
+    assert year1 - launch > 0.08, (launch, year1)
+    assert late - year1 < year1 - launch, (launch, year1, late)
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN GAP: in the replay the exhaustion spiral of overloaded "
+                   "townships makes their rates diverge; the model does not yet reach the ceiling where "
+                   "published spreads shrink (see docs/calibration.md)")
+def test_townships_resolution_rates_converge():
+    """Pattern 1, second half: townships' rates converge, so small differences decide rank."""
+    m = run(**HISTORY)
+    um = m.results().units_monthly
+    tw = um[um["kind"] == "township"]
+    assert between_unit_sd(tw, range(32, 37)) < between_unit_sd(tw, range(2, 7))
+
+
+def between_unit_sd(tw, months) -> float:
+    """Spread of townships' resolution rates over a window, net of binomial sampling noise."""
+    g = tw[tw["month"].isin(months)].groupby("unit")[["measured_resolved", "in_scope"]].sum()
+    g = g[g["in_scope"] >= 30]
+    p = g["measured_resolved"] / g["in_scope"]
+    noise = (p * (1 - p) / g["in_scope"]).mean()
+    return float(np.sqrt(max(p.var() - noise, 0.0)))
+
+
+def test_gap_widens_with_sanctions_and_narrows_with_audit():
+    """Pattern 2: measured - true gap larger under harsh sanctions, smaller under strong audit."""
+    base, harsh, audit = summaries(), summaries(HARSH), summaries(AUDIT)
+    assert_larger(base, harsh, "measured_true_gap")
+    assert_larger(audit, base, "measured_true_gap")
+
+
+def test_closures_bunch_at_the_deadline():
+    """Pattern 3 (deadlines): unfinished orders are closed on the deadline day, so closures
+    pile up at the deadline rather than spreading over the days before it."""
+    m = run()
+    wo = m.orders
+    c = (wo.state == CLOSED) & (wo.tier == 2) & ~wo.extended
+    left = (wo.ti_deadline[c] - wo.ti_closed[c]).astype(int)
+    counts = np.bincount(np.clip(left, 0, 10), minlength=11)
+    assert counts[0] > 2 * counts[1] and counts[0] > 2 * counts[2], counts
+
+
+def test_units_just_below_the_remedial_cutoff_shift_effort_toward_the_measures():
+    """Pattern 3 (cut-offs): loss aversion near the sanction cut-off: units ranked just
+    below it raise gaming and satisfaction management more than units well above it."""
+    m = run(HARSH)
+    um = m.results().units_monthly
+    tw = um[um["kind"] == "township"].sort_values(["unit", "month"])
+    tw["measure_effort"] = tw["effort_game"] + tw["effort_satisfy"]
+    tw["next_change"] = tw.groupby("unit")["measure_effort"].shift(-1) - tw["measure_effort"]
+    tw = tw.dropna(subset=["next_change", "percentile"])
+    cut = m.cfg.rules.assessment.remedial_share
+    near = tw[(tw["percentile"] < cut) & (tw["percentile"] > cut - 0.15)]["next_change"]
+    far = tw[tw["percentile"] > 0.7]["next_change"]
+    se = np.sqrt(near.var() / len(near) + far.var() / len(far))
+    assert near.mean() - far.mean() > 2 * se, (near.mean(), far.mean(), se)
+
+
+def test_model_shows_both_the_gaming_and_the_no_distortion_regime():
+    """Pattern 9: with strong audit and enough capacity targets raise true performance
+    without distortion; with manipulable measures, no audit and overload they do not."""
+    clean = summaries(AUDIT, {"world.capacity.ratio": 1.4})
+    gaming = summaries(HARSH, {"rules.assessment.resolved_by": "unit_report", "rules.audit.sample_share": 0.0,
+                              "world.capacity.ratio": 0.8})
+    assert_larger(clean, gaming, "measured_true_gap")
+    assert_larger(clean, gaming, "effort_share_game")
+    assert_larger(gaming, clean, "true_resolution_rate")
+    assert np.mean([s["measured_true_gap"] for s in clean]) < 0.5 * np.mean([s["measured_true_gap"] for s in gaming])

@@ -1,0 +1,60 @@
+"""Patterns 7 and 8: buck-passing under joint responsibility; the overload-burnout spiral."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from model.orders import CLOSED
+
+from .conftest import assert_larger, run, summaries
+
+pytestmark = pytest.mark.slow
+
+NO_LEAD_PROTECTION = {"rules.assessment.cooperation_scoring": "none", "rules.assessment.dual_whistle": False}
+
+
+def test_shared_orders_take_longer_and_loop_more():
+    """Pattern 7: orders needing several units take longer to close; buck-passing objections
+    happen (and are caught by the review); objected orders loop and take longer."""
+    m = run()
+    wo = m.orders
+    c = wo.state == CLOSED
+    days = (wo.ti_closed - wo.ti_created).astype(float)
+    shared, single = c & wo.need_coop & (wo.tier == 2), c & ~wo.need_coop & (wo.tier == 2)
+    assert stats.mannwhitneyu(days[shared], days[single], alternative="greater").pvalue < 0.01
+    um = m.results().units_monthly
+    assert um["objections_rejected_bucketpass"].sum() > 0
+    assert (wo.n_redispatch >= 2).sum() > 0
+    objected = c & (wo.n_objections > 0) & (wo.tier == 2)
+    clean = c & (wo.n_objections == 0) & (wo.tier == 2)
+    assert stats.mannwhitneyu(days[objected], days[clean], alternative="greater").pvalue < 0.01
+
+
+def test_cooperating_units_free_ride_unless_scored():
+    """Pattern 7: without differential scoring and dual assessment, cooperating units
+    deliver less and shared orders close later (Li & Schnedler 2025)."""
+    scored, unscored = summaries(), summaries(overrides=NO_LEAD_PROTECTION)
+    assert_larger(unscored, scored, "whistles_answered")
+    assert_larger(scored, unscored, "mean_days_to_close")
+
+
+def test_overloaded_townships_burn_out_and_cut_proactive_work():
+    """Pattern 8: townships whose load exceeds staff time accumulate exhaustion and spend
+    less on proactive work (job demands-resources)."""
+    m = run(overrides={"world.capacity.township_load_spread": 0.5})
+    um = m.results().units_monthly
+    tw = um[(um["kind"] == "township") & (um["month"] >= 6)].groupby("unit")[
+        ["hours_demanded", "hours_available", "exhaustion", "hours_proactive", "capacity_hours"]].mean()
+    load = tw["hours_demanded"] / tw["hours_available"]
+    rho_e = stats.spearmanr(load, tw["exhaustion"])[0]
+    rho_p = stats.spearmanr(load, tw["hours_proactive"] / tw["capacity_hours"])[0]
+    assert rho_e > 0.5, rho_e
+    assert rho_p < -0.3, rho_p
+
+
+def test_strain_raises_exhaustion_and_gap_and_lowers_proactive_work():
+    """Pattern 8 across worlds: less staff -> more exhaustion, less proactive work, larger gap."""
+    normal, strained = summaries(), summaries(overrides={"world.capacity.ratio": 0.8})
+    assert_larger(normal, strained, "mean_exhaustion")
+    assert_larger(strained, normal, "effort_share_proactive")
+    assert_larger(normal, strained, "measured_true_gap")
