@@ -60,7 +60,8 @@ class Citizens:
         self.expectation = np.full(self.n, ini.initial_expectation, dtype=np.float32)
         self.n_filed = np.zeros(self.n, dtype=np.int16)
         self.n_unresolved = np.zeros(self.n, dtype=np.int16)
-        self.tf_max = 1.5 ** self.elasticity
+        self.trust0 = ini.initial_trust
+        self.tf_max = self.trust_factor(1.0)
         w = self.count * self.level                      # (T, K) propensity mass
         self.weight = w.sum(1)
         self._cum = np.cumsum(w, 1) / self.weight[:, None]
@@ -73,8 +74,9 @@ class Citizens:
         return self.count.shape[0]
 
     def trust_factor(self, trust):
-        """Relative filing of a citizen with this trust (1 at trust 0.5)."""
-        return (0.5 + trust) ** self.elasticity
+        """Relative filing of a citizen with this trust (1 at the scenario's initial trust,
+        where volume is calibrated)."""
+        return ((0.5 + trust) / (0.5 + self.trust0)) ** self.elasticity
 
     def township_trust(self) -> np.ndarray:
         """Filing factor per township: own experience (propensity-weighted mean trust factor)

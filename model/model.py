@@ -126,8 +126,10 @@ class Model(mesa.Model):
             self.demand.scale_volume(f)
             self.sources.hazard *= f
         if f != 1.0 or new.world.capacity.ratio != old.world.capacity.ratio:
-            self.units.rescale_capacity(self.expected_hours() * self.sources.stock.sum() / self.sources.initial.sum(),
-                                        new.world.capacity.ratio)
+            # districts staff for the load they now see: today's filing and today's problem stock
+            filing = float(np.average(self.citizens.township_trust(), weights=self.citizens.weight))
+            load = filing * self.sources.stock.sum() / self.sources.initial.sum()
+            self.units.rescale_capacity(self.expected_hours() * load, new.world.capacity.ratio)
 
     # ------------------------------------------------------------------ calendar
     @property
