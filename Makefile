@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/jiesu run scenarios/final_2021.toml --scale 0.02 --days 365 --seed 1
+	$(BIN)/jiesu run scenarios/final_2021.toml --scale 0.1 --days 365 --seed 1
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

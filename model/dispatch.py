@@ -88,7 +88,7 @@ def dispatch_new(req: dict, day: int, model) -> np.ndarray:
     # Art. 12(1)2: unit unclear but place known -> district government coordinates
     fallback = s.bernoulli(r.dispatch.district_fallback, "dispatch.fallback", key) & ~pre
     unit = np.where(fallback, model.city.distgov_unit[model.city.township_district[t]], unit)
-    delay = np.where(pre, r.dispatch.preconsult_delay_days, 0)
+    delay = np.where(pre, r.dispatch.preconsult_delay_days, 0) + fallback.astype(int)  # a day for the district to coordinate
     delay = delay + np.select([linkage == 1, linkage == 2],
                               [w.linkage.jingjinji_delay_days, w.linkage.central_delay_days], 0).round().astype(int)
     tier_days = np.asarray(r.deadlines.tier_days)[req["tier"]]
