@@ -1,0 +1,230 @@
+"""Sweeps: plan every run of a spec, execute them on any executor, store them resumably.
+
+A *plan* crosses rule arms x design rows x replicates. Each run has a readable id
+(``final_2021:r12:s3``), a fully resolved config (arm + that row's factor values, validated
+like any scenario) and a seed from :func:`experiments.seeds.run_seed`, which depends on
+(row, replicate) but not on the arm: arms are paired on common random numbers.
+
+Execution submits :func:`execute` (a picklable top-level function) through the
+``concurrent.futures`` interface, keeps a bounded number of runs in flight, and writes a
+Parquet batch every ``batch_size`` runs (or every minute). A run that raises becomes a row
+with its error and traceback; the sweep goes on. Running the same spec into the same
+folder again skips the run ids already stored (resume), so each run id is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import pyarrow as pa
+
+from model import Config, ScenarioError, config_hash, run_one, with_overrides
+
+from .design import build_design
+from .executors import open_executor
+from .seeds import run_seed
+from .spec import SweepSpec, field_kind, schema_field
+from .storage import RunStore, environment
+
+MONTH = 365 / 12
+FLUSH_SECONDS = 60.0
+ID_COLUMNS = {"run_id": pa.string(), "arm": pa.string(), "row": pa.int64(), "replicate": pa.int64(),
+              "seed": pa.int64(), "config_hash": pa.string()}
+ARROW_KIND = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "choice": pa.string()}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: everything a worker needs, nothing it must look up."""
+
+    run_id: str
+    arm: str
+    row: int
+    replicate: int
+    seed: int
+    config: Config
+    config_hash: str
+    factors: dict
+    summary_keys: tuple[str, ...]
+    monthly: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Plan:
+    spec: SweepSpec
+    arms: dict[str, Config]
+    design: pd.DataFrame
+    tasks: list[Task]
+    schema: pa.Schema
+    manifest: dict = field(default_factory=dict)
+
+
+def monthly_series(daily: pd.DataFrame, column: str, agg: str) -> list[float]:
+    """A daily column aggregated by month (month = day // (365/12))."""
+    month = (daily["day"] // MONTH).astype(int)
+    return daily.groupby(month)[column].agg(agg).astype(float).tolist()
+
+
+def execute(task: Task, run_fn: Callable = run_one) -> dict:
+    """Run one task and return its stored row; an exception becomes the row's error."""
+    t0 = time.perf_counter()
+    row = {"run_id": task.run_id, "arm": task.arm, "row": task.row, "replicate": task.replicate,
+           "seed": task.seed, "config_hash": task.config_hash, **task.factors}
+    try:
+        res = run_fn(task.config, task.seed)
+        for key in task.summary_keys:
+            row[key] = res.summary.get(key)
+        for col, agg in task.monthly:
+            row[f"monthly.{col}"] = monthly_series(res.daily, col, agg)
+        row["error"] = row["traceback"] = None
+    except Exception as err:  # noqa: BLE001 - recorded, the sweep goes on
+        row["error"] = f"{type(err).__name__}: {err}"
+        row["traceback"] = traceback.format_exc(limit=-8)
+    row["elapsed_s"] = time.perf_counter() - t0
+    return row
+
+
+def probe_outputs(cfg: Config) -> tuple[dict, list[str]]:
+    """Summary figures and daily columns the model reports (a 2-day run at a tiny scale)."""
+    res = run_one(with_overrides(cfg, {"city.scale": 0.001, "city.days": 2}), seed=0, days=2)
+    return res.summary, list(res.daily.columns)
+
+
+def _outcomes(spec: SweepSpec, arms: dict[str, Config], source: str) -> tuple[dict[str, pa.DataType], tuple]:
+    summary, daily_cols = probe_outputs(next(iter(arms.values())))
+    skip = {"seed"}
+    if spec.outcomes.summary == "all":
+        keys = [k for k in summary if k not in skip]
+    else:
+        keys = list(spec.outcomes.summary)
+        unknown = [k for k in keys if k not in summary]
+        if unknown:
+            raise ScenarioError(f"{source}: outcomes.summary: unknown figure {unknown[0]!r} "
+                                f"(the model reports: {', '.join(summary)})")
+    types = {k: pa.string() if isinstance(summary[k], str) else pa.float64() for k in keys}
+    for col in spec.outcomes.monthly:
+        if col not in daily_cols or col == "day":
+            raise ScenarioError(f"{source}: outcomes.monthly: unknown daily column {col!r} "
+                                f"(the model reports: {', '.join(c for c in daily_cols if c != 'day')})")
+    return types, tuple(spec.outcomes.monthly.items())
+
+
+def _resolve_rows(arm: Config, design: pd.DataFrame, source: str) -> list[Config]:
+    out = []
+    for i, values in enumerate(design.to_dict("records")):
+        values = {k: (v.item() if hasattr(v, "item") else v) for k, v in values.items()}
+        try:
+            out.append(with_overrides(arm, values) if values else arm)
+        except ScenarioError as err:
+            raise ScenarioError(f"{source}: design row {i} of arm {arm.name}: {err}") from None
+    return out
+
+
+def make_plan(spec: SweepSpec, arms: dict[str, Config], source: str = "<spec>", spec_text: str = "") -> Plan:
+    """Every run of the spec, its storage schema and provenance; raises ScenarioError on bad input."""
+    design = build_design(spec)
+    outcome_types, monthly = _outcomes(spec, arms, source)
+    records = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+               for r in design.to_dict("records")]
+    seeds = [[run_seed(spec.seed, r, s) for s in range(spec.replicates)] for r in range(len(design))]
+    tasks = []
+    for arm_name, arm in arms.items():
+        for r, cfg in enumerate(_resolve_rows(arm, design, source)):
+            chash = config_hash(cfg)
+            for s in range(spec.replicates):
+                tasks.append(Task(f"{arm_name}:r{r}:s{s}", arm_name, r, s, seeds[r][s], cfg, chash,
+                                  records[r], tuple(outcome_types), monthly))
+    fields = [pa.field(k, t) for k, t in ID_COLUMNS.items()]
+    fields += [pa.field(k, ARROW_KIND[field_kind(schema_field(k))]) for k in spec.factors]
+    fields += [pa.field(k, t) for k, t in outcome_types.items()]
+    fields += [pa.field(f"monthly.{c}", pa.list_(pa.float64())) for c, _ in monthly]
+    fields += [pa.field("error", pa.string()), pa.field("traceback", pa.string()),
+               pa.field("elapsed_s", pa.float64())]
+    plan_key = {"arms": {n: config_hash(c) for n, c in arms.items()}, "design": records,
+                "method": spec.design.model_dump(), "seed": spec.seed, "replicates": spec.replicates,
+                "outcomes": [list(outcome_types), list(monthly)]}
+    plan_hash = hashlib.sha256(json.dumps(plan_key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    manifest = {"sweep": spec.name, "description": spec.description, "spec_file": source,
+                "spec_text": spec_text, "plan_hash": plan_hash, "root_seed": spec.seed,
+                "replicates": spec.replicates, "design_method": spec.design.model_dump(),
+                "factors": {k: f.model_dump(exclude_none=True) for k, f in spec.factors.items()},
+                "design": records, "outcomes": plan_key["outcomes"], "n_runs": len(tasks),
+                "arms": {n: {"config_hash": config_hash(c), "config": c.model_dump(mode="json")}
+                         for n, c in arms.items()},
+                "environment": environment()}
+    return Plan(spec, arms, design, tasks, pa.schema(fields), manifest)
+
+
+@dataclass
+class SweepReport:
+    out: Path
+    total: int
+    already: int
+    ran: int
+    failed: int
+    seconds: float
+    executor: str
+
+
+def run_sweep(plan: Plan, out: str | Path, kind: str = "process", workers: int | None = None,
+              scheduler: str | None = None, dask_local: int | None = None, executor=None,
+              run_fn: Callable = run_one, progress: bool = True, batch_size: int | None = None) -> SweepReport:
+    """Execute the runs of ``plan`` not yet stored under ``out``; returns counts and wall time.
+
+    ``executor`` may be any ``concurrent.futures.Executor`` (then kind/workers/... are unused).
+    """
+    from contextlib import nullcontext
+
+    from tqdm import tqdm
+
+    store = RunStore(out)
+    store.open(plan.manifest)
+    done = store.done_ids()
+    todo = [t for t in plan.tasks if t.run_id not in done]
+    batch_size = batch_size or plan.spec.executor.batch_size
+    file_meta = {k: v for k, v in plan.manifest.items() if k != "design"}
+    file_meta["note"] = "design rows are the factor columns of this file; the full design is in manifest.json"
+    t0 = time.perf_counter()
+    ran = failed = 0
+    ctx = nullcontext((executor, 4, type(executor).__name__)) if executor is not None else \
+        open_executor(kind, workers, scheduler, dask_local)
+    with ctx as (ex, slots, desc), tqdm(total=len(plan.tasks), initial=len(plan.tasks) - len(todo),
+                                        unit="run", desc=plan.spec.name, disable=not progress,
+                                        dynamic_ncols=True) as bar:
+        queue, pending, buffer, last_flush = iter(todo), set(), [], time.monotonic()
+
+        def flush():
+            nonlocal buffer, last_flush
+            if buffer:
+                store.write_batch(buffer, plan.schema, {**file_meta, "environment": environment()})
+            buffer, last_flush = [], time.monotonic()
+
+        try:
+            while True:
+                while len(pending) < 2 * slots + 2 and (task := next(queue, None)) is not None:
+                    pending.add(ex.submit(execute, task, run_fn))
+                if not pending:
+                    break
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    row = fut.result()
+                    buffer.append(row)
+                    ran += 1
+                    failed += row["error"] is not None
+                    bar.update()
+                if len(buffer) >= batch_size or time.monotonic() - last_flush > FLUSH_SECONDS:
+                    flush()
+        finally:
+            for fut in pending:
+                fut.cancel()
+            flush()
+    return SweepReport(Path(out), len(plan.tasks), len(plan.tasks) - len(todo), ran, failed,
+                       time.perf_counter() - t0, desc)
