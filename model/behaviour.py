@@ -19,10 +19,15 @@ the remedial cut-off, after Braganza 2022), pulled back toward real work by intr
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from .world import KIND_DISTGOV, KIND_HOTLINE, KIND_TOWNSHIP
 
 ACTIVITIES = ["resolve", "satisfy", "game", "proactive"]
+# decisions learned besides the effort split (MECHANISMS.md section 4; issue: queue priority,
+# objecting, whistling, answering whistles, cooperating)
+POLICY_NAMES = ["priority_ease", "priority_threat", "p_object_bucketpass", "p_whistle",
+                "p_answer_whistle", "p_cooperate"]
 ACTIVITY_ZH = ["实际解决", "满意度管理", "应付考核", "主动治理"]
 
 
@@ -34,6 +39,7 @@ class Units:
         U = city.n_units
         self.city = city
         self.cfg = cfg
+        self._streams = streams
         z = streams.normal("units.capacity", np.arange(U))
         spread = np.where(city.unit_kind == KIND_TOWNSHIP, cap.township_load_spread, 0.1)
         # staff time sized to the expected workload at the initial effort split (assumption)
@@ -63,23 +69,48 @@ class Units:
         return split / split.sum(1, keepdims=True)
 
     def set_policy(self, cfg) -> None:
-        """Read the fixed per-unit policy parameters from the scenario (also on rule changes)."""
+        """Read the per-unit policy baselines from the scenario (at start and on rule changes).
+
+        Learned deviations (``policy_offset``, log or logit scale) persist across rule
+        changes, so a unit keeps what it has learned when the rules move under it.
+        """
         b, r = cfg.world.behaviour, cfg.rules
         U = self.city.n_units
         self.cfg = cfg
-        self.priority = np.tile([b.priority_deadline, b.priority_ease, b.priority_threat], (U, 1))
         self.p_object_misrouted = np.full(U, b.p_object_misrouted)
-        self.p_object_bucketpass = np.full(U, b.p_object_bucketpass)
-        self.p_whistle = np.full(U, b.p_whistle if r.whistle.enabled else 0.0)
-        # Art. 33: a department scored on whistles answers more often
-        self.p_answer_whistle = np.full(U, b.p_answer_whistle_assessed if r.assessment.dual_whistle else b.p_answer_whistle)
-        # Art. 14(2) and the seed: cooperating units scored on cooperation free-ride less
         scored = r.assessment.cooperation_scoring != "none"
-        self.p_cooperate = np.full(U, b.p_cooperate_scored if scored else b.p_cooperate_unscored)
+        self._base = {
+            "priority_ease": b.priority_ease, "priority_threat": b.priority_threat,
+            "p_object_bucketpass": b.p_object_bucketpass,
+            "p_whistle": b.p_whistle if r.whistle.enabled else 0.0,
+            # Art. 33: a department scored on whistles answers more often
+            "p_answer_whistle": b.p_answer_whistle_assessed if r.assessment.dual_whistle else b.p_answer_whistle,
+            # Art. 14(2) and the seed: cooperating units scored on cooperation free-ride less
+            "p_cooperate": b.p_cooperate_scored if scored else b.p_cooperate_unscored,
+        }
         self.coop_priority = 1.0 if scored else 0.5
+        if not hasattr(self, "policy_offset"):
+            gen_z = np.column_stack([self._z_policy(k) for k in range(len(POLICY_NAMES))])
+            self.policy_offset = b.effort_heterogeneity * gen_z
+        self._apply_policy()
         if not r.proactive.unit_source_work:
             self.effort[:, 0] += self.effort[:, 3]
             self.effort[:, 3] = 0.0
+
+    def _z_policy(self, k: int) -> np.ndarray:
+        return self._streams.normal("units.policy", k, np.arange(self.city.n_units))
+
+    def _apply_policy(self) -> None:
+        """Effective per-unit values: baseline shifted by the unit's learned offset."""
+        b, off = self._base, self.policy_offset
+        U = self.city.n_units
+        self.priority = np.column_stack([np.full(U, self.cfg.world.behaviour.priority_deadline),
+                                         b["priority_ease"] * np.exp(off[:, 0]),
+                                         b["priority_threat"] * np.exp(off[:, 1])])
+        for j, name in enumerate(POLICY_NAMES[2:], start=2):
+            base = b[name]
+            value = 0.0 if base <= 0 else special.expit(special.logit(min(base, 1 - 1e-4)) + off[:, j])
+            setattr(self, name, np.broadcast_to(value, (U,)).copy())
 
     # ------------------------------------------------------------------ daily
     def daily_budgets(self, campaign_hours: np.ndarray) -> np.ndarray:
@@ -158,21 +189,42 @@ class Units:
         ranks each month, so they can estimate foregone payoffs (EWA, Camerer & Ho 1999);
         they move only on evidence: the step is tanh(t / 2) of each coefficient's t-value.
         """
-        out = np.zeros_like(self.effort)
-        for c in np.unique(cls[acting]):
-            m = np.flatnonzero(acting & (cls == c))
-            if len(m) < 12:
-                continue
-            X = self.effort[m][:, 1:] - self.effort[m][:, 1:].mean(0)
-            y = utility[m] - utility[m].mean()
-            xtx = X.T @ X + 1e-6 * np.eye(3)
-            beta = np.linalg.solve(xtx, X.T @ y)
-            resid = y - X @ beta
-            se = np.sqrt(np.maximum(np.diag(np.linalg.inv(xtx)) * resid.var() * len(m) / max(len(m) - 4, 1), 1e-12))
-            move = np.tanh(beta / se / 2.0)
-            out[m, 1:] = move
-            out[m, 0] = -move.sum()
-        return out
+        move = evidence_steps(self.effort[:, 1:], utility, cls, acting)
+        return np.column_stack([-move.sum(1), move])
+
+    def learn_policy(self, utility: np.ndarray, cls: np.ndarray) -> None:
+        """Queue priorities and the object / whistle / answer / cooperate decisions follow the
+        same evidence from peers, on the log (priorities) or logit (probabilities) scale."""
+        b = self.cfg.world.behaviour
+        acting = ~np.isin(self.city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE]) & np.isfinite(utility)
+        self.policy_offset += b.learning_rate * 0.5 * evidence_steps(self.policy_offset, utility, cls, acting)
+        np.clip(self.policy_offset, -4.0, 4.0, out=self.policy_offset)
+        self._apply_policy()
+
+
+def evidence_steps(X: np.ndarray, utility: np.ndarray, cls: np.ndarray, acting: np.ndarray) -> np.ndarray:
+    """Per unit and column, tanh(t/2) of the within-class regression of utility on X."""
+    out = np.zeros_like(X)
+    k = X.shape[1]
+    for c in np.unique(cls[acting]):
+        m = np.flatnonzero(acting & (cls == c))
+        if len(m) < 3 * k:
+            continue
+        Xc = X[m] - X[m].mean(0)
+        y = utility[m] - utility[m].mean()
+        keep = Xc.std(0) > 1e-9
+        if not keep.any():
+            continue
+        Z = Xc[:, keep]
+        xtx = Z.T @ Z + 1e-6 * np.eye(Z.shape[1])
+        beta = np.linalg.solve(xtx, Z.T @ y)
+        resid = y - Z @ beta
+        dof = max(len(m) - Z.shape[1] - 1, 1)
+        se = np.sqrt(np.maximum(np.diag(np.linalg.inv(xtx)) * (resid @ resid) / dof, 1e-12))
+        step = np.zeros(k)
+        step[keep] = np.tanh(beta / se / 2.0)
+        out[m] = step
+    return out
 
 
 def prospect_value(x: np.ndarray, alpha: float, lam: float) -> np.ndarray:

@@ -236,6 +236,7 @@ class Model(mesa.Model):
         self.citizens.hear_about_service(res["satisfaction_rate"][: self.city.n_townships])
         if self.cfg.world.behaviour.learning:
             self.units.learn(res["utility"], res["class"], self.streams, month)
+            self.units.learn_policy(res["utility"], res["class"])
         topics = self.proactive.choose_topics(month + 1, self.month_cat_volume, self.cfg.rules)
         for t in topics:
             t["chosen_at_month"] = month
