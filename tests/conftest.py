@@ -1,0 +1,80 @@
+"""Shared helpers and fixtures for the core-model tests.
+
+Small worlds only (scale 0.001-0.003, days <= 45): structure never scales, so a small
+run exercises every mechanism. Runs shared by several tests are cached per process and
+must be treated as read-only (never step a cached model further).
+
+Statistical tolerances are derived from the sampling distribution (binomial or Poisson
+standard deviations, ``K_SD`` of them), never copied from a run's output.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import Model, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+FINAL = SCENARIOS / "final_2021.toml"
+JIESU = ROOT / ".venv" / "bin" / "jiesu"
+K_SD = 4.0          # tolerance in standard deviations: false-alarm rate ~6e-5 per check
+
+
+def config(scale: float = 0.002, days: int = 35, **overrides):
+    """final_2021 at a small scale, with dotted-key overrides given as ``a__b__c=value``
+    or in a dict through :func:`config_from`."""
+    return config_from({k.replace("__", "."): v for k, v in overrides.items()}, scale=scale, days=days)
+
+
+def config_from(overrides: dict | None = None, scale: float = 0.002, days: int = 35):
+    return load_scenario(FINAL, overrides={"city.scale": scale, "city.days": days, **(overrides or {})})
+
+
+def model(overrides: dict | None = None, seed: int = 1, scale: float = 0.002, days: int = 35) -> Model:
+    """A fresh (not yet run) model."""
+    return Model(config_from(overrides, scale=scale, days=days), seed=seed)
+
+
+@functools.lru_cache(maxsize=32)
+def _ran(overrides: tuple, seed: int, scale: float, days: int) -> Model:
+    m = model(dict(overrides), seed=seed, scale=scale, days=days)
+    m.run(days)
+    return m
+
+
+def ran(overrides: dict | None = None, seed: int = 1, scale: float = 0.002, days: int = 35) -> Model:
+    """A model run for ``days`` days, cached per process (read-only!)."""
+    return _ran(tuple(sorted((overrides or {}).items())), seed, scale, days)
+
+
+def binomial_tolerance(n: int, p: float, k: float = K_SD) -> float:
+    """Tolerance on an observed share of ``n`` Bernoulli(p) trials."""
+    return k * np.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
+
+
+def draw_day(m: Model, day: int = 0) -> dict:
+    """Today's demand draw of a fresh model (no state change)."""
+    season = m.city.categories.season(m.calendar_month(), m.cfg.world.demand.seasonality)
+    return m.demand.draw(day, season, m.citizens.township_trust(), m.sources, m.streams)
+
+
+@pytest.fixture(scope="session")
+def final_path() -> Path:
+    return FINAL
+
+
+@pytest.fixture
+def write_toml(tmp_path):
+    """Write a scenario file into tmp_path and return its path."""
+
+    def _write(text: str, name: str = "scenario.toml") -> Path:
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        return p
+
+    return _write
