@@ -51,6 +51,8 @@ class Units:
         self.exhaustion = np.zeros(U)
         self.aspiration = np.zeros(U)
         self.support = np.zeros(U)        # extra staff share while designated remedial (治理类)
+        self.banked = np.zeros(U)         # in-role hours banked (+) or borrowed ahead (-)
+        self.game_banked = np.zeros(U)    # gaming hours saved up for whole acts (a closure, a label)
         self.set_policy(cfg)
 
     def rescale_capacity(self, expected_hours: np.ndarray, ratio: float) -> None:

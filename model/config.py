@@ -94,6 +94,8 @@ class Handling(Strict):
                                doc="The same for hard (complex) requests.")
     hard_effort_factor: float = P(2.5, lo=1.0, hi=20.0, unit="x median effort",
                                   doc="Hard requests need this many times the category's median staff time.")
+    max_hours_per_day: float = P(4.0, gt=0.0, hi=100.0, unit="staff hours per order per day",
+                                 doc="Work on one order in one day is limited (visits, calls, waiting on others take calendar time).")
     misrouted_solve_prob: float = P(0.15, lo=0.0, hi=1.0, unit="probability",
                                     doc="A wrong unit that keeps an order can still get it solved.")
     consultation_hours: float = P(0.5, gt=0.0, hi=10.0, unit="staff hours", article="Art. 11(1)",
@@ -123,6 +125,9 @@ class Capacity(Strict):
                      doc="Staff time of each unit relative to the workload expected from its catalogue share.")
     township_load_spread: float = P(0.25, lo=0.0, hi=2.0, unit="lognormal sigma",
                                     doc="Heterogeneity of staffing relative to load between townships.")
+    flex_days: float = P(2.0, lo=0.0, hi=30.0, unit="days of in-role staff time",
+                         doc="In-role hours a unit can bank on quiet days or borrow ahead on busy ones (slack and "
+                             "overtime even out daily swings; keeps small-scale runs close to full-scale queueing).")
     contact_hours: float = P(0.3, gt=0.0, hi=10.0, unit="staff hours/order", article="Art. 15(1)",
                              doc="First contact with the requester (response).")
     coordination_factor: float = P(0.5, lo=0.0, hi=5.0, unit="share of difficulty",

@@ -93,7 +93,9 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     seek_cooperation(idx, day, model)
     escalate(idx, day, model)
     prio = priority(idx, day, model, unit)
-    resolve = budgets[:, 0].copy()
+    # flexible time: quieter days bank hours, busy days borrow ahead (overtime), both bounded
+    flex = cfg.world.capacity.flex_days * budgets[:, 0]
+    resolve = budgets[:, 0] + U.banked + flex
     # 1. first contact with the requester (Art. 15(1)), in queue order
     fresh = wo.ti_contact[idx] < 0
     c_hours = cfg.world.capacity.contact_hours
@@ -108,7 +110,8 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     own = idx[mine & (wo.remaining[idx] > 0)]
     co = idx[(wo.coop_state[idx] == COOP_ENGAGED) & (wo.coop_remaining[idx] > 0)]
     items_unit = np.concatenate([wo.unit[own], wo.coop_unit[co]]).astype(np.int64)
-    need = np.concatenate([wo.remaining[own], wo.coop_remaining[co]])
+    cap = cfg.world.handling.max_hours_per_day
+    need = np.minimum(np.concatenate([wo.remaining[own], wo.coop_remaining[co]]), cap)
     pr = np.concatenate([prio[mine & (wo.remaining[idx] > 0)],
                          U.coop_priority * priority(co, day, model, wo.coop_unit[co].astype(np.int64))])
     given = allocate(items_unit, need, pr, resolve)
@@ -118,6 +121,8 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     used[:, 0] = np.bincount(wo.unit[own], weights=g_own, minlength=nU)
     used[:, 5] = np.bincount(wo.coop_unit[co].astype(np.int64), weights=g_co, minlength=nU)
     model.ledger.add_pairs(wo.unit[co], wo.coop_unit[co], g_co)
+    # the balance carried to tomorrow: positive is banked slack, negative is overtime to repay
+    U.banked = np.clip(resolve - used[:, 0] - used[:, 5] - flex, -flex, flex)   # resolve is net of contact time
     # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2))
     talk = idx[mine]
     n_talk = np.bincount(unit[mine], minlength=nU)
@@ -138,27 +143,35 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> np.ndarray:
     label_on = cfg.rules.assessment.exclude_unreasonable
     split_label = GAME_SPLIT["label"] if label_on else 0.0
     split_close = GAME_SPLIT["false_close"] + (0.0 if label_on else GAME_SPLIT["label"])
+    # closures and labels are whole acts: hours accumulate until a unit can afford one
+    # (a small unit games every few days, not never), up to five days' worth
+    daily = hours * (split_close + split_label)
+    pool = model.units.game_banked + daily
     # formal closure (形式办结): orders that will miss their deadline, hardest first
     at_risk = (wo.ti_deadline[idx] - day <= 1) & (wo.remaining[idx] + wo.coop_remaining[idx] > 0)
-    close_budget = hours * split_close
+    close_budget = pool * split_close / (split_close + split_label)
     risky = idx[at_risk]
     got = np.zeros(idx.size)
     got[at_risk] = allocate(unit[at_risk], np.full(risky.size, h.false_close_hours),
                             wo.remaining[risky] + wo.coop_remaining[risky], close_budget)
-    fake = idx[got >= h.false_close_hours - 1e-9]
+    whole = got >= h.false_close_hours - 1e-9       # only finished acts use up saved hours
+    fake = idx[whole]
     wo.gamed[fake] = True
     wo.ti_done[fake] = day
-    used = np.bincount(unit, weights=got, minlength=nU)
+    used = np.bincount(unit[whole], weights=got[whole], minlength=nU).astype(float)
     if split_label > 0:
         # labels go on orders unlikely to be solved: hard ones or those refused cooperation
         rest = ~np.isin(idx, fake) & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))
         cand, cu = idx[rest], unit[rest]
-        got = allocate(cu, np.full(cand.size, h.label_hours), wo.remaining[cand], hours * split_label)
-        wo.labelled[cand[got >= h.label_hours - 1e-9]] = True
-        used += np.bincount(cu, weights=got, minlength=nU)
+        got = allocate(cu, np.full(cand.size, h.label_hours), wo.remaining[cand],
+                       pool * split_label / (split_close + split_label))
+        whole = got >= h.label_hours - 1e-9
+        wo.labelled[cand[whole]] = True
+        used += np.bincount(cu[whole], weights=got[whole], minlength=nU)
+    model.units.game_banked = np.clip(pool - used, 0.0, 5 * daily)
     # pressure hours are spent at callback on this unit's unsolved orders
     model.pressure_hours = hours * GAME_SPLIT["pressure"]
-    return used + model.pressure_hours
+    return hours      # all of today's gaming time is spent on gaming (some of it saved for whole acts)
 
 
 def finish_and_close(day: int, model) -> np.ndarray:
