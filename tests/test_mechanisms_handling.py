@@ -1,0 +1,173 @@
+"""Handling (Art. 13-20): staff time, queue allocation, exhaustion, whistles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import model, ran
+
+from model.handling import allocate
+from model.world import KIND_TOWNSHIP
+
+
+# ------------------------------------------------------------ allocate: a pure function
+def test_allocate_pours_each_units_budget_down_its_queue_in_priority_order():
+    unit = np.array([0, 0, 0, 1, 1])
+    need = np.array([2.0, 3.0, 4.0, 1.0, 5.0])
+    prio = np.array([1.0, 3.0, 2.0, 0.0, 5.0])
+    budget = np.array([6.0, 3.0])
+    # unit 0: item 1 (prio 3) gets 3, item 2 (prio 2) the remaining 3 of its 4, item 0 nothing
+    # unit 1: item 4 (prio 5) gets all 3, item 3 nothing
+    assert np.allclose(allocate(unit, need, prio, budget), [0.0, 3.0, 3.0, 0.0, 3.0])
+
+
+def test_allocate_gives_everything_when_the_budget_suffices_and_nothing_without_budget():
+    unit = np.array([2, 0, 2, 2])
+    need = np.array([1.5, 2.0, 0.5, 1.0])
+    prio = np.array([0.0, 1.0, 2.0, 3.0])
+    assert np.allclose(allocate(unit, need, prio, np.array([10.0, 0.0, 10.0])), need)
+    assert np.allclose(allocate(unit, need, prio, np.zeros(3)), 0.0)
+    assert allocate(np.array([], dtype=int), np.array([]), np.array([]), np.ones(2)).size == 0
+
+
+def test_allocate_never_exceeds_budget_or_need_and_respects_priority():
+    rng = np.random.default_rng(0)
+    n, n_units = 500, 7
+    unit = rng.integers(0, n_units, n)
+    need = rng.uniform(0, 3, n)
+    prio = rng.normal(0, 5, n)
+    budget = rng.uniform(0, 60, n_units)
+    got = allocate(unit, need, prio, budget)
+    assert (got >= 0).all() and (got <= need + 1e-12).all()
+    spent = np.bincount(unit, weights=got, minlength=n_units)
+    total = np.bincount(unit, weights=need, minlength=n_units)
+    assert np.allclose(spent, np.minimum(budget, total))
+    for u in range(n_units):                 # a lower-priority item is served only if higher ones are full
+        m = unit == u
+        order = np.argsort(-prio[m])
+        g, nd = got[m][order], need[m][order]
+        partial = np.flatnonzero(g < nd - 1e-12)
+        if partial.size:
+            assert np.allclose(g[partial[0] + 1:], 0.0)
+
+
+def test_allocate_with_negative_priorities_keeps_units_apart():
+    unit = np.array([0, 1])
+    got = allocate(unit, np.array([1.0, 1.0]), np.array([-3000.0, 3000.0]), np.array([1.0, 0.0]))
+    assert np.allclose(got, [1.0, 0.0])
+
+
+# ------------------------------------------------------------ staff time
+def test_daily_budgets_split_capacity_by_effort_shares():
+    m = model(scale=0.001)
+    U = m.units
+    b = U.daily_budgets(np.zeros(m.city.n_units))
+    assert np.allclose(b.sum(1), U.capacity)
+    assert np.allclose(b / U.capacity[:, None], U.effort)
+
+
+def test_full_exhaustion_cuts_capacity_by_the_exhaustion_loss_and_discretionary_work_most():
+    m = model({"world.behaviour.exhaustion_capacity_loss": 0.4}, scale=0.001)
+    U = m.units
+    U.exhaustion[:] = 1.0
+    b = U.daily_budgets(np.zeros(m.city.n_units))
+    e = U.effort
+    assert np.allclose(b.sum(1), U.capacity * (1 - 0.4))
+    hours = U.capacity * 0.6
+    assert np.allclose(b[:, 1], hours * e[:, 1] * 0.5)          # satisfaction management halved
+    assert np.allclose(b[:, 3], 0.0)                            # no proactive work at all
+    assert np.allclose(b[:, 0], hours * (e[:, 0] + 0.5 * e[:, 1] + e[:, 3]))   # freed time goes to in-role work
+    assert np.allclose(b[:, 2], hours * e[:, 2])
+
+
+def test_campaign_duty_comes_first_and_never_makes_budgets_negative():
+    m = model(scale=0.001)
+    U = m.units
+    campaign = np.zeros(m.city.n_units)
+    campaign[:5] = U.capacity[:5] * 2          # more duty than staff
+    campaign[5:10] = U.capacity[5:10] * 0.25
+    b = U.daily_budgets(campaign)
+    assert np.allclose(b[:5], 0.0)
+    assert np.allclose(b[5:10].sum(1), U.capacity[5:10] * 0.75)
+
+
+def test_remedial_support_adds_staff():
+    m = model(scale=0.001)
+    U = m.units
+    U.support[:] = 0.2
+    assert np.allclose(U.daily_budgets(np.zeros(m.city.n_units)).sum(1), U.capacity * 1.2)
+
+
+def test_capacity_scales_with_the_capacity_ratio():
+    a = model({"world.capacity.ratio": 1.0}, scale=0.002).units.capacity
+    b = model({"world.capacity.ratio": 2.0}, scale=0.002).units.capacity
+    big = a > 1.0                       # the floor of one hour is not scaled
+    assert np.allclose(b[big], 2 * a[big])
+
+
+def test_exhaustion_grows_with_overload_and_recovers_without_it():
+    m = model({"world.behaviour.exhaustion_gain": 0.2, "world.behaviour.exhaustion_recovery": 0.5,
+               "world.behaviour.exhaustion_sanction_gain": 0.0}, scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    U.update_exhaustion(np.full(n, 200.0), np.full(n, 100.0), np.zeros(n))   # overload 1
+    assert np.allclose(U.exhaustion, 0.2)
+    U.update_exhaustion(np.full(n, 50.0), np.full(n, 100.0), np.zeros(n))    # no overload
+    assert np.allclose(U.exhaustion, 0.1)
+
+
+# ------------------------------------------------------------ work and closure
+def test_no_unit_works_more_hours_than_it_has_over_a_month():
+    m = ran(seed=2, scale=0.002, days=35)
+    um = m.results().units_monthly
+    flex = m.cfg.world.capacity.flex_days
+    worked = um["hours_resolve"] + um["hours_contact"] + um["hours_coop"]
+    # in-role hours of the month plus at most flex_days of borrowed time
+    assert (worked <= um["hours_available"] * (1 + flex / 30.0) + 1e-6).all()
+
+
+def test_unreasonable_requests_are_never_truly_resolved():
+    m = ran({"world.demand.unreasonable_share": 0.3, "world.triage.detect_unreasonable": 0.0},
+            seed=2, scale=0.002, days=20)
+    wo = m.orders
+    assert wo.unreasonable.sum() > 20
+    assert not (wo.true_resolved & wo.unreasonable).any()
+
+
+def test_perfect_solving_by_right_units_resolves_every_finished_order():
+    m = ran({"world.handling.solve_prob": 1.0, "world.handling.hard_solve_prob": 1.0,
+             "world.linkage.central_success": 1.0, "world.demand.unreasonable_share": 0.0,
+             "rules.dispatch.catalogue_accuracy": 1.0, "rules.dispatch.preconsult_accuracy": 1.0},
+            seed=2, scale=0.002, days=20)
+    wo = m.orders
+    done = (wo.ti_done >= 0) & ~wo.gamed & (wo.unit == wo.right_unit)
+    assert done.sum() > 100
+    assert wo.true_resolved[done].all()
+
+
+def test_with_whistles_disabled_no_order_is_whistled():
+    m = ran({"rules.whistle.enabled": False}, seed=2, scale=0.002, days=35)
+    assert not m.orders.whistled.any()
+    assert all(d["whistles"] == 0 for d in m.daily)
+    um = m.results().units_monthly
+    assert um["whistles_sent"].sum() == 0
+
+
+def test_only_township_offices_whistle_and_departments_are_summoned():
+    m = ran(seed=2, scale=0.002, days=35)
+    um = m.results().units_monthly
+    assert um["whistles_sent"].sum() > 0
+    assert (um.loc[um["whistles_sent"] > 0, "kind"] == "township").all()
+    assert set(um.loc[um["whistles_received"] > 0, "kind"]) <= {"district_department"}
+    assert um["whistles_sent"].sum() == um["whistles_received"].sum()
+
+
+@pytest.mark.parametrize("dual", [True, False])
+def test_dual_assessment_makes_departments_answer_whistles_more_often(dual):
+    m = model({"rules.assessment.dual_whistle": dual}, scale=0.001)
+    U = m.units
+    b = m.cfg.world.behaviour
+    base = b.p_answer_whistle_assessed if dual else b.p_answer_whistle
+    depts = m.city.unit_kind != KIND_TOWNSHIP
+    # per-unit values scatter around the baseline on the logit scale; the median is the baseline
+    assert abs(np.median(U.p_answer_whistle[depts]) - base) < 0.05
