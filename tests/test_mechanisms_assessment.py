@@ -1,0 +1,142 @@
+"""Monthly assessment (Art. 32-36, 7): scores, ranks within class, commended and remedial groups.
+
+The ledger is filled by hand, so the right ranking is known.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import model, ran
+
+from model.assessment import assess
+from model.world import KIND_TOWNSHIP
+
+PLAIN = {"rules.assessment.per_capita_weight": 0.0, "rules.assessment.proactive_credit": 0.0,
+         "rules.assessment.hard_credit": 0.0}
+
+
+def hand_ledger(m, rate: np.ndarray, closed: float = 100.0) -> None:
+    """Townships closed ``closed`` orders each; ``rate`` of them responded, resolved and satisfied."""
+    v = m.ledger.v
+    T = m.city.n_townships
+    for k in ("closed", "in_scope"):
+        v[k][:T] = closed
+    for k in ("responded", "measured_resolved", "satisfied", "true_resolved"):
+        v[k][:T] = rate * closed
+
+
+def township_rates(m, seed=0):
+    return np.random.default_rng(seed).permutation(m.city.n_townships) / m.city.n_townships
+
+
+@pytest.mark.parametrize("graded", [True, False])
+def test_a_unit_with_higher_measured_rates_ranks_higher_within_its_class(graded):
+    m = model({**PLAIN, "rules.assessment.graded_classified": graded}, scale=0.001)
+    rate = township_rates(m)
+    hand_ledger(m, rate)
+    res = assess(m, 0)
+    T = m.city.n_townships
+    cls = res["class"][:T]
+    pct = res["percentile"][:T]
+    assert res["assessable"][:T].all() and not res["assessable"][T:].any()   # others had no orders
+    for c in np.unique(cls):
+        mem = np.flatnonzero(cls == c)
+        order = np.argsort(rate[mem])
+        assert (np.diff(pct[mem][order]) > 0).all()
+        assert np.allclose(np.sort(pct[mem]), (np.arange(mem.size) + 0.5) / mem.size)
+    expected_classes = 2 if graded else 1       # urban streets vs rural townships, or all townships together
+    assert len(np.unique(cls)) == expected_classes
+
+
+def test_score_is_the_weighted_three_rates():
+    w = {"rules.assessment.weights.response": 0.2, "rules.assessment.weights.resolution": 0.5,
+         "rules.assessment.weights.satisfaction": 0.3}
+    m = model({**PLAIN, **w, "rules.assessment.dual_whistle": False}, scale=0.001)
+    T = m.city.n_townships
+    hand_ledger(m, np.zeros(T))
+    v = m.ledger.v
+    v["responded"][:T], v["measured_resolved"][:T], v["satisfied"][:T] = 90.0, 60.0, 80.0
+    res = assess(m, 0)
+    assert np.allclose(res["score"][:T], 100 * (0.2 * 0.9 + 0.5 * 0.6 + 0.3 * 0.8))
+    assert np.allclose(res["response_rate"][:T], 0.9)
+
+
+@pytest.mark.parametrize("commend,remedial", [(0.1, 0.1), (0.05, 0.2), (0.5, 0.5), (0.0, 0.3)])
+def test_commended_and_remedial_groups_are_their_share_of_each_class(commend, remedial):
+    m = model({**PLAIN, "rules.assessment.commend_share": commend, "rules.assessment.remedial_share": remedial},
+              scale=0.001)
+    hand_ledger(m, township_rates(m, seed=1))
+    res = assess(m, 0)
+    T = m.city.n_townships
+    cls, pct = res["class"][:T], res["percentile"][:T]
+    for c in np.unique(cls):
+        mem = cls == c
+        n = mem.sum()
+        assert abs(res["commended"][:T][mem].sum() - commend * n) <= 0.5 + 1e-9
+        assert abs(res["remedial"][:T][mem].sum() - remedial * n) <= 0.5 + 1e-9
+        # the commended are the best-ranked, the remedial the worst
+        if res["commended"][:T][mem].any():
+            assert pct[mem & res["commended"][:T]].min() > pct[mem & ~res["commended"][:T]].max()
+        if res["remedial"][:T][mem].any():
+            assert pct[mem & res["remedial"][:T]].max() < pct[mem & ~res["remedial"][:T]].min()
+    assert not (res["commended"] & res["remedial"]).any()
+
+
+def test_excluded_orders_leave_the_score():
+    m = model({**PLAIN, "rules.assessment.dual_whistle": False}, scale=0.001)
+    T = m.city.n_townships
+    hand_ledger(m, np.full(T, 0.5))
+    m.ledger.v["in_scope"][:T] = 50.0          # half the orders excluded; the rest all fine
+    for k in ("responded", "measured_resolved", "satisfied"):
+        m.ledger.v[k][:T] = 50.0
+    assert np.allclose(assess(m, 0)["score"][:T], 100.0)
+
+
+def test_detected_falsification_is_sanctioned():
+    m = model(PLAIN, scale=0.001)
+    T = m.city.n_townships
+    hand_ledger(m, np.full(T, 0.8))
+    v = m.ledger.v
+    v["audited"][:T] = 10.0
+    v["detected"][:2] = 5.0
+    res = assess(m, 0)
+    fals = m.cfg.rules.sanctions.falsification
+    assert np.allclose(res["sanction_points"][:2] - res["sanction_points"][2], fals * 0.5)
+
+
+def test_error_tolerance_forgives_overdue_hard_orders():
+    out = []
+    for tol in (0.0, 1.0):
+        m = model({**PLAIN, "rules.sanctions.error_tolerance": tol}, scale=0.001)
+        T = m.city.n_townships
+        hand_ledger(m, np.full(T, 0.8))
+        v = m.ledger.v
+        v["overdue"][:T] = 20.0
+        v["overdue_forgiven"][:T] = tol * 20.0      # all overdue orders were hard (ledger: overdue & hard x tol)
+        out.append(assess(m, 0)["sanction_points"][:T])
+    assert (out[1] < out[0]).all()
+
+
+def test_monthly_records_flag_commended_and_remedial_units_in_a_run():
+    m = ran(seed=3, scale=0.002, days=35)
+    um = m.results().units_monthly
+    ok = um[um["assessable"]]
+    a = m.cfg.rules.assessment
+    for _cls, g in ok.groupby("class"):
+        n = len(g)
+        ties = n - g["score"].nunique()     # tied units share a rank, so groups may differ by the ties
+        assert abs(g["commended"].sum() - a.commend_share * n) <= 0.5 + ties + 1e-9
+        assert abs(g["remedial"].sum() - a.remedial_share * n) <= 0.5 + ties + 1e-9
+    assert not um.loc[um["kind"].isin(["district_government", "hotline"]), "assessable"].any()
+
+
+def test_remedial_townships_get_support_next_month():
+    m = ran(seed=3, scale=0.002, days=35)
+    um = m.results().units_monthly
+    rem = um[(um["month"] == 0) & um["remedial"] & (um["kind"] == "township")]["unit"].to_numpy()
+    assert rem.size > 0
+    s = m.cfg.rules.sanctions.remedial_support
+    assert np.allclose(m.units.support[rem], s)
+    others = np.setdiff1d(np.flatnonzero(m.city.unit_kind == KIND_TOWNSHIP), rem)
+    assert np.allclose(m.units.support[others], 0.0)
