@@ -14,7 +14,6 @@ import functools
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from model import Model, load_scenario
 
@@ -25,13 +24,8 @@ JIESU = ROOT / ".venv" / "bin" / "jiesu"
 K_SD = 4.0          # tolerance in standard deviations: false-alarm rate ~6e-5 per check
 
 
-def config(scale: float = 0.002, days: int = 35, **overrides):
-    """final_2021 at a small scale, with dotted-key overrides given as ``a__b__c=value``
-    or in a dict through :func:`config_from`."""
-    return config_from({k.replace("__", "."): v for k, v in overrides.items()}, scale=scale, days=days)
-
-
 def config_from(overrides: dict | None = None, scale: float = 0.002, days: int = 35):
+    """final_2021 at a small scale, with dotted-key overrides."""
     return load_scenario(FINAL, overrides={"city.scale": scale, "city.days": days, **(overrides or {})})
 
 
@@ -61,20 +55,3 @@ def draw_day(m: Model, day: int = 0) -> dict:
     """Today's demand draw of a fresh model (no state change)."""
     season = m.city.categories.season(m.calendar_month(), m.cfg.world.demand.seasonality)
     return m.demand.draw(day, season, m.citizens.township_trust(), m.sources, m.streams)
-
-
-@pytest.fixture(scope="session")
-def final_path() -> Path:
-    return FINAL
-
-
-@pytest.fixture
-def write_toml(tmp_path):
-    """Write a scenario file into tmp_path and return its path."""
-
-    def _write(text: str, name: str = "scenario.toml") -> Path:
-        p = tmp_path / name
-        p.write_text(text, encoding="utf-8")
-        return p
-
-    return _write
