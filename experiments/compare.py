@@ -145,23 +145,30 @@ def _num(v) -> float:
 
 
 def format_table(df, arms) -> str:
-    """Outcomes down, scenarios across: first arm's mean, then 'mean  Δ diff [lo, hi]' per arm."""
+    """One block per scenario after the first: outcome, baseline mean, mean, paired Δ and its 95% CI."""
     labels = [a[0] for a in arms]
-    cells = {}
-    for r in df.itertuples():
-        if r.scenario == labels[0]:
-            cells[(r.outcome, r.scenario)] = _f(r.mean)
-        else:
-            star = " *" if not math.isnan(r.ci_low) and (r.ci_low > 0 or r.ci_high < 0) else "  "
-            ci = "" if math.isnan(r.ci_low) else f" [{_f(r.ci_low)}, {_f(r.ci_high)}]"
-            cells[(r.outcome, r.scenario)] = f"{_f(r.mean)}  Δ {_f(r.diff, sign=True)}{ci}{star}"
-    rows = [[f"{en} {zh}".strip()] + [cells.get((k, lab), "n/a") for lab in labels] for k, (en, zh) in OUTCOMES.items()]
-    head = ["outcome"] + [labels[0] + " (mean)"] + [f"{lab} (mean, Δ vs {labels[0]}, 95% CI)" for lab in labels[1:]]
-    widths = [max(_w(r[i]) for r in rows + [head]) for i in range(len(head))]
-    lines = ["  ".join(_pad(c, w) for c, w in zip(head, widths)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(_pad(c, w) for c, w in zip(r, widths)) for r in rows]
-    return "\n".join(lines)
+    first = labels[0]
+    rows_by = {(r.scenario, r.outcome): r for r in df.itertuples()}
+    names = {k: f"{en} {zh}".strip() for k, (en, zh) in OUTCOMES.items()}
+    blocks = []
+    for lab in labels[1:]:
+        head = ["outcome", f"{first}", f"{lab}", "Δ (paired)", "95% CI", ""]
+        rows = []
+        for k in OUTCOMES:
+            b, r = rows_by.get((first, k)), rows_by.get((lab, k))
+            if b is None or r is None:
+                continue
+            excl = not math.isnan(r.ci_low) and (r.ci_low > 0 or r.ci_high < 0)
+            ci = "" if math.isnan(r.ci_low) else f"[{_f(r.ci_low, sign=True)}, {_f(r.ci_high, sign=True)}]"
+            rows.append([names[k], _f(b.mean), _f(r.mean), _f(r.diff, sign=True), ci, "*" if excl else ""])
+        widths = [max(_w(x[i]) for x in rows + [head]) for i in range(len(head))]
+        right = {1, 2, 3}
+        fmt_row = lambda cells: "  ".join(_rpad(c, w) if i in right else _pad(c, w)  # noqa: E731
+                                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        blocks.append("\n".join([f"{lab} vs {first} (means; Δ = {lab} - {first} on the same seeds)",
+                                  fmt_row(head), "  ".join("-" * w for w in widths).rstrip()]
+                                 + [fmt_row(x) for x in rows]))
+    return "\n\n".join(blocks)
 
 
 def _f(v: float, sign: bool = False) -> str:
@@ -181,6 +188,10 @@ def _w(s: str) -> int:
 
 def _pad(s: str, w: int) -> str:
     return s + " " * (w - _w(s))
+
+
+def _rpad(s: str, w: int) -> str:
+    return " " * (w - _w(s)) + s
 
 
 # ------------------------------------------------------------------ output
