@@ -111,7 +111,10 @@ class Units:
                                          b["priority_threat"] * np.exp(off[:, 1])])
         for j, name in enumerate(POLICY_NAMES[2:], start=2):
             base = b[name]
-            value = 0.0 if base <= 0 else special.expit(special.logit(min(base, 1 - 1e-4)) + off[:, j])
+            if base <= 0.0 or base >= 1.0:          # certain and impossible stay so
+                value = float(base >= 1.0)
+            else:
+                value = special.expit(special.logit(base) + off[:, j])
             setattr(self, name, np.broadcast_to(value, (U,)).copy())
 
     # ------------------------------------------------------------------ daily

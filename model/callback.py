@@ -71,6 +71,7 @@ def call_back(closing: np.ndarray, day: int, model) -> dict:
     refile = ~true & (sat == SAT_NO) & s.bernoulli(c.refile_prob, "refile.decide", key)
     delay = 1 + np.floor(-c.refile_delay_days * np.log1p(-s.uniform("refile.delay", key))).astype(np.int64)
     model.demand.schedule_refile(closing[refile], day + delay[refile])
+    wo.ti_refile[closing[refile]] = day + delay[refile]
     # sources: a real fix of a source-driven request removes its problem
     from_source = ~wo.unreasonable[closing] & (wo.rtype[closing] > 0)
     fixed = true & from_source & s.bernoulli(cfg.world.sources.fix_on_resolution, "source.fix", key)

@@ -66,6 +66,7 @@ class Citizens:
         self.weight = w.sum(1)
         self._cum = np.cumsum(w, 1) / self.weight[:, None]
         self.trust_num = (w * self.trust_factor(np.float32(ini.initial_trust))).sum(1)
+        self.trust_sum = (w * ini.initial_trust).sum(1)      # propensity-weighted trust level
         # word of mouth: what neighbours and the media say about the township's service (Art. 6)
         self.reputation = np.full(self.count.shape[0], ini.initial_trust)
 
@@ -82,6 +83,10 @@ class Citizens:
         """Filing factor per township: own experience (propensity-weighted mean trust factor)
         times what people hear from others (reputation)."""
         return self.trust_num / self.weight * self.trust_factor(self.reputation)
+
+    def township_trust_level(self) -> np.ndarray:
+        """Propensity-weighted mean trust (0-1) per township, blended with its reputation."""
+        return 0.5 * (self.trust_sum / self.weight + self.reputation)
 
     def hear_about_service(self, satisfaction_rate: np.ndarray) -> None:
         """Monthly: reputation moves toward the township's satisfaction rate (word of mouth)."""
@@ -129,11 +134,15 @@ class Citizens:
         who = rev_unique
         outcome = np.choose(np.clip(satisfaction[pos], 0, 2), [0.0, 0.6, 1.0])
         old_tf = self.trust_factor(self.trust[who])
+        old_trust = self.trust[who].copy()
         self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
         new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
         self.expectation[who] = np.clip(new_e, 0.0, 1.5)
         delta = (self.trust_factor(self.trust[who]) - old_tf) * self.level[self.class_of(who) % N_CLASSES]
-        self.trust_num += np.bincount(self.township_of(who), weights=delta, minlength=self.n_townships)
+        t_of = self.township_of(who)
+        self.trust_num += np.bincount(t_of, weights=delta, minlength=self.n_townships)
+        lvl = (self.trust[who] - old_trust) * self.level[self.class_of(who) % N_CLASSES]
+        self.trust_sum += np.bincount(t_of, weights=lvl, minlength=self.n_townships)
         unresolved = idx[~resolved]
         add_counts(self.n_unresolved, unresolved)
         good = idx[resolved]

@@ -94,8 +94,11 @@ def cmd_run(args) -> int:
 
     from . import Model, load_scenario
 
+    from .results import check_out_dir
+
     cfg = load_scenario(args.scenario, scenario_overrides(args))
     out = Path(args.out) if args.out else Path("results") / f"{cfg.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_out_dir(out)          # refuse before a long run, not after
     t0 = time.perf_counter()
     model = Model(cfg, seed=args.seed)
     with tqdm(total=cfg.city.days, desc=f"{cfg.name} (scale {cfg.city.scale})", unit="day",
@@ -150,12 +153,13 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .results import OutputError
     from .scenario import ScenarioError
 
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (CliError, ScenarioError) as err:
+    except (CliError, ScenarioError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

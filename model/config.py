@@ -283,8 +283,8 @@ class Assessment(Strict):
     exclude_unreasonable: bool = P(True, article="Art. 32(3); seed (动态调整)", doc="Requests labelled unreasonable leave the score.")
     label_check: float = P(0.3, lo=0.0, hi=1.0, unit="probability", article="Art. 32(3)",
                            doc="Share of unreasonable labels the hotline checks.")
-    commend_share: float = P(0.1, lo=0.0, hi=0.5, unit="share of class", article="Art. 7")
-    remedial_share: float = P(0.1, lo=0.0, hi=0.5, unit="share of class", article="Art. 32(3)", doc="治理类 designation.")
+    commend_share: float = P(0.1, lo=0.0, hi=1.0, unit="share of class", article="Art. 7")
+    remedial_share: float = P(0.1, lo=0.0, hi=1.0, unit="share of class", article="Art. 32(3)", doc="治理类 designation.")
     reward: float = P(0.5, lo=0.0, hi=5.0, unit="payoff points", article="Art. 7")
     proactive_credit: float = P(1.0, lo=0.0, hi=5.0, unit="score points per 1% of closed orders' worth of sources removed",
                                 article="Art. 32(4)")
@@ -361,7 +361,8 @@ class Config(Strict):
     def _groups_fit(self):
         a = self.rules.assessment
         if a.commend_share + a.remedial_share > 1.0:
-            raise ValueError("rules.assessment.commend_share + remedial_share must not exceed 1 (the class they rank)")
+            raise ValueError(f"rules.assessment.remedial_share: commend_share + remedial_share must not exceed 1, the "
+                             f"class they rank (got {a.commend_share} + {a.remedial_share})")
         d = self.rules.deadlines
         if len(d.tier_days) != 4 or len(d.response_days) != 4:
             raise ValueError("rules.deadlines.tier_days and response_days must have 4 entries (2 h, 24 h, 7 d, 15 d)")

@@ -34,7 +34,7 @@ class Demand:
         self.reasonable_base = None   # set from the problem sources once they exist (model.py)
         self.unreasonable_base = requests_day * d.unreasonable_share * w_plain / w_plain.sum()
         self.consult_base = contacts_day * d.consultation_share * w_plain / w_plain.sum()
-        self.u_ratio = d.unreasonable_trust_elasticity / d.trust_elasticity if d.trust_elasticity > 0 else 0.0
+        self.u_elasticity = d.unreasonable_trust_elasticity
         self.type_cum = np.cumsum(d.request_type_mix)
         self.n_cells = self.consult_base.size
         self.refile_queue: dict[int, list[np.ndarray]] = {}
@@ -55,11 +55,17 @@ class Demand:
         parts = self.refile_queue.pop(day, [])
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
-    def draw(self, day: int, season: np.ndarray, trust: np.ndarray, sources, streams) -> dict:
-        """Today's new contacts: counts of consultations answered at once, plus request rows."""
+    def draw(self, day: int, season: np.ndarray, trust: np.ndarray, sources, streams,
+             trust_level: np.ndarray | None = None, trust0: float = 0.5) -> dict:
+        """Today's new contacts: counts of consultations answered at once, plus request rows.
+
+        ``trust`` is the filing factor per township; ``trust_level`` the mean trust (0-1),
+        which drives unreasonable filing with its own, larger elasticity."""
         d = self.cfg.demand
         lam_s = sources.expected_requests(trust)
-        lam_u = self.unreasonable_base * (trust ** self.u_ratio)[:, None]
+        level = trust_level if trust_level is not None else np.full(trust.shape, trust0)
+        u_factor = ((0.5 + level) / (0.5 + trust0)) ** self.u_elasticity
+        lam_u = self.unreasonable_base * u_factor[:, None]
         lam_q = self.consult_base * trust[:, None] * season[None, :]
         cell = np.arange(self.n_cells)
         n_s = streams.poisson(lam_s.ravel(), "demand.source", day, cell)

@@ -82,7 +82,8 @@ def dispatch_new(req: dict, day: int, model) -> np.ndarray:
     need_coop = ~consult & ~req["unreasonable"] & (joint | (hard & (right == t)))
     # Art. 12(2): pre-dispatch consultation for hard requests: slower, more accurate
     pre = hard & r.dispatch.preconsult_hard
-    acc = np.where(pre, r.dispatch.preconsult_accuracy, cat.accuracy_at(day))
+    catalogue = cat.accuracy_at(day)
+    acc = np.where(pre, max(r.dispatch.preconsult_accuracy, catalogue), catalogue)
     correct = s.bernoulli(acc, "dispatch.correct", key)
     unit = np.where(correct, right, cat.wrong_unit(right, key, s))
     # Art. 12(1)2: unit unclear but place known -> district government coordinates

@@ -145,7 +145,8 @@ class Model(mesa.Model):
         day, today = self.day, {"day": self.day}
         season = self.city.categories.season(self.calendar_month(), self.cfg.world.demand.seasonality)
         # demand: problems produce requests; unresolved requesters call again
-        drawn = self.demand.draw(day, season, self.citizens.township_trust(), self.sources, self.streams)
+        drawn = self.demand.draw(day, season, self.citizens.township_trust(), self.sources, self.streams,
+                                 self.citizens.township_trust_level(), self.citizens.trust0)
         new = intake.describe_requests(drawn["requests"], self)
         repeats = self.demand.due_refiles(day)
         if repeats.size:
@@ -157,7 +158,7 @@ class Model(mesa.Model):
         # dispatch, copy to district, objections (Art. 12-14)
         rows = dispatch.dispatch_new(to_dispatch, day, self)
         self._count_dispatch(rows)
-        today.update(dispatch.receive(day, self))
+        today.update(self._receive(day))
         # handling (Art. 13-20)
         self.campaign_hours = self.proactive.campaign_day(self.sources, self.cfg.rules)
         budgets = self.units.daily_budgets(self.campaign_hours)
@@ -176,6 +177,18 @@ class Model(mesa.Model):
         if self.month != int((day) // (365 / 12)):
             self.month_end(self.month - 1)
             self._apply_timeline(self.month)
+
+    def _receive(self, day: int) -> dict:
+        """Receiving units decide on objections; an order re-dispatched the same day (no review
+        delay) meets its new unit at once, which may object in turn (Art. 12(3), at most 3 times)."""
+        total: dict = {}
+        for _ in range(4):
+            got = dispatch.receive(day, self)
+            for k, v in got.items():
+                total[k] = total.get(k, 0) + v
+            if got["objections_accepted"] == 0 or self.cfg.rules.dispatch.objection_delay_days > 0:
+                break
+        return total
 
     def _count_dispatch(self, rows: np.ndarray) -> None:
         wo, L = self.orders, self.ledger

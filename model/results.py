@@ -60,7 +60,7 @@ class Results:
         """Write all outputs into ``out_dir`` atomically (temp dir, then rename)."""
         from .scenario import config_hash, to_toml
 
-        out_dir = Path(out_dir)
+        out_dir = check_out_dir(out_dir)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir.parent))
         try:
@@ -83,6 +83,30 @@ class Results:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out_dir
+
+
+OUTPUT_FILES = {"daily.parquet", "units_monthly.parquet", "topics.parquet", "summary.json", "config.toml",
+                "provenance.json", "overview.png", "network.graphml"}
+
+
+class OutputError(ValueError):
+    """An output directory jiesu must not write to; ``str(err)`` is one line (exit code 2)."""
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Refuse output directories whose replacement would delete anything jiesu did not write."""
+    out = Path(out_dir).resolve()
+    cwd = Path.cwd().resolve()
+    if out == cwd or out in cwd.parents:
+        raise OutputError(f"--out {out_dir}: is the current directory or one of its parents; name a new directory")
+    if out.exists():
+        if not out.is_dir():
+            raise OutputError(f"--out {out_dir}: exists and is not a directory")
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_FILES)
+        if foreign:
+            raise OutputError(f"--out {out_dir}: holds files jiesu did not write ({', '.join(foreign[:3])}); "
+                              "name a new or empty directory")
+    return out
 
 
 def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:

@@ -90,6 +90,9 @@ def _explain(err: ValidationError, source: str) -> ScenarioError:
         msg = f"{msg} (got {first['input']!r})"
     if kind == "value_error":
         msg = msg.removeprefix("Value error, ")
+        head, sep, rest = msg.partition(": ")
+        if sep and "." in head and " " not in head:    # a cross-field rule names its own key path
+            loc, msg = head, rest
     return ScenarioError(f"{source}: {loc or '(top level)'}: {msg}")
 
 

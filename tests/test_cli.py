@@ -177,10 +177,6 @@ def test_rerunning_into_the_same_out_directory_replaces_the_previous_results(tmp
     assert json.loads((out / "provenance.json").read_text())["seed"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: model/results.py Results.write(): an existing --out directory is removed with shutil.rmtree before "
-    "the new results are moved in, so files jiesu never wrote there are silently deleted; it should refuse "
-    "(exit 2, one line) or keep them"))
 def test_out_directory_with_other_files_is_not_wiped(tmp_path, capsys):
     out = tmp_path / "mine"
     out.mkdir()
@@ -189,10 +185,6 @@ def test_out_directory_with_other_files_is_not_wiped(tmp_path, capsys):
     assert (out / "precious.txt").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: model/results.py Results.write(): with --out . the temp dir is made inside '.', then "
-    "shutil.rmtree('.') deletes every file of the current directory (and the temp dir) and fails with "
-    "OSError and a traceback (exit 1); it should refuse with one line and exit 2, deleting nothing"))
 def test_out_as_the_current_directory_deletes_nothing_and_fails_cleanly(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "precious.txt").write_text("keep me")

@@ -162,20 +162,11 @@ def test_a_unit_that_receives_a_redispatched_order_may_object_to_it():
     assert m.orders.n_objections.max() >= 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: model/dispatch.py receive(): with rules.dispatch.objection_delay_days = 0 an accepted objection "
-    "sets ti_available = day, but receive() only considers orders with ti_available == day once per day "
-    "(before re-dispatch), so the new unit never gets its Art. 12(3) chance to object; with delay >= 1 it does"))
 def test_a_unit_that_receives_an_immediately_redispatched_order_may_object_to_it():
     m = ran({**PASS_ON, "rules.dispatch.objection_delay_days": 0}, seed=3, scale=0.002, days=10)
     assert m.orders.n_objections.max() >= 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: model/dispatch.py dispatch_new(): hard orders use preconsult_accuracy (default 0.98) instead of the "
-    "catalogue accuracy, even when the catalogue is more accurate (catalogue_accuracy = 1, or after "
-    "catalogue_learning), so the 'slower, more accurate' pre-dispatch consultation (Art. 12(2)) misroutes orders "
-    "a perfect catalogue would send right; it should use max(preconsult_accuracy, accuracy_at(day))"))
 def test_pre_dispatch_consultation_is_never_less_accurate_than_the_catalogue():
     m = ran({"rules.dispatch.catalogue_accuracy": 1.0, "rules.dispatch.district_fallback": 0.0, **NO_OBJECTIONS},
             seed=1, scale=0.003, days=10)

@@ -173,10 +173,6 @@ def test_dual_assessment_makes_departments_answer_whistles_more_often(dual):
     assert abs(np.median(U.p_answer_whistle[depts]) - base) < 0.05
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: model/behaviour.py Units._apply_policy(): behaviour probabilities are passed through "
-    "logit(min(base, 1 - 1e-4)), so a scenario value of 1.0 (p_whistle, p_object_bucketpass, p_answer_whistle, "
-    "p_cooperate) becomes 0.9999 even with effort_heterogeneity = 0; a probability of 1 should be certain"))
 def test_a_probability_of_one_is_certain_for_unit_decisions():
     m = model({"world.behaviour.p_whistle": 1.0, "world.behaviour.p_object_bucketpass": 1.0,
                "world.behaviour.effort_heterogeneity": 0.0}, scale=0.001)

@@ -44,9 +44,9 @@ BAD = {
                                   ["world.demand.request_type_mix", "summing to 1"]),
     "effort_split_not_summing_to_1": (EXT + "[world.behaviour]\neffort_resolve = 0.5\n", {},
                                       ["world.behaviour", "effort_resolve", "sum to 1"]),
-    # each share is capped at 0.5 by the schema, so a sum above 1 is caught on the share itself
+    # the top and bottom groups together may not be larger than the class they rank
     "commend_plus_remedial_above_1": (EXT + "[rules.assessment]\ncommend_share = 0.5\nremedial_share = 0.6\n", {},
-                                      ["rules.assessment.remedial_share", "less than or equal to 0.5"]),
+                                      ["rules.assessment.remedial_share", "must not exceed 1"]),
     "bad_value_in_timeline": (EXT + '[[timeline]]\nmonth = 2\noverrides = { "rules.audit.sample_share" = 2.0 }\n', {},
                               ["rules.audit.sample_share", "timeline month 2", "less than or equal to 1"]),
     "unknown_key_in_timeline": (EXT + '[[timeline]]\nmonth = 1\noverrides = { "rules.audit.sampel" = 0.2 }\n', {},
