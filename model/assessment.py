@@ -26,7 +26,7 @@ CLOSURE_FIELDS = ["closed", "in_scope", "responded", "measured_resolved", "satis
                   "whistled_orders", "whistled_resolved", "days_to_close"]
 EVENT_FIELDS = ["objections", "objections_rejected_bucketpass", "whistles_sent", "whistles_answered_lead",
                 "whistles_received", "whistles_answered", "coop_requests", "coop_answered", "escalations",
-                "dispatched", "copies_to_district", "sources_removed"]
+                "dispatched", "copies_to_district", "sources_removed", "surge_days"]
 HOUR_FIELDS = ["hours_resolve", "hours_satisfy", "hours_game", "hours_proactive", "hours_contact",
                "hours_coop", "hours_available", "hours_demanded"]
 
@@ -94,6 +94,19 @@ class Ledger:
         self.add_units("coop_orders", cu)
         self.add_units("coop_delivered", cu[delivered])
         self.add_units("coop_measured_resolved", cu[wo.measured_resolved[co]])
+
+
+def standing(model) -> np.ndarray:
+    """Month-to-date percentile of each unit in its class on the three rates (what units can
+    compute from the data the hotline pushes them, Art. 28)."""
+    v, a, city = model.ledger.v, model.cfg.rules.assessment, model.city
+    w = a.weights
+    score = 100 * (w.response * _rate(v["responded"], v["in_scope"])
+                   + w.resolution * _rate(v["measured_resolved"], v["in_scope"])
+                   + w.satisfaction * _rate(v["satisfied"], v["in_scope"]))
+    cls = city.unit_class if a.graded_classified else np.where(city.unit_kind == KIND_TOWNSHIP, 0, 2)
+    ok = np.isfinite(score) & ~np.isin(city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE]) & (v["in_scope"] >= 5)
+    return _percentile_in_class(score, cls, ok)
 
 
 def _rate(num, den):

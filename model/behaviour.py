@@ -134,6 +134,24 @@ class Units:
         share[:, 0] += self.effort.sum(1) - share.sum(1)   # what disengagement frees goes to in-role work
         return hours[:, None] * share
 
+    def cutoff_pressure(self, standing: np.ndarray, cut: float) -> np.ndarray:
+        """Which units feel the remedial line: month-to-date percentile within the band around it."""
+        b = self.cfg.world.behaviour
+        near = np.isfinite(standing) & (standing < cut + b.cutoff_band / 2) & (standing >= cut - b.cutoff_band)
+        return near
+
+    def surge(self, budgets: np.ndarray, near: np.ndarray) -> np.ndarray:
+        """Shift time of units near the cut-off from real work to rating management and gaming."""
+        b = self.cfg.world.behaviour
+        shift = np.minimum(b.cutoff_surge * b.loss_aversion / 2.25, 0.9) * budgets[:, 0] * near
+        measures = self.effort[:, 1] + self.effort[:, 2]
+        to_game = np.where(measures > 0, self.effort[:, 2] / np.maximum(measures, 1e-12), 0.5)
+        out = budgets.copy()
+        out[:, 0] -= shift
+        out[:, 2] += shift * to_game
+        out[:, 1] += shift * (1 - to_game)
+        return out
+
     def claim_probability(self, unit: np.ndarray) -> np.ndarray:
         """Chance an unsolved order is reported 'resolved' anyway (弄虚作假)."""
         return np.clip(self.cfg.world.handling.claim_resolved * self.effort[unit, 2], 0.0, 1.0)

@@ -85,7 +85,8 @@ class Citizens:
         return self.trust_num / self.weight * self.trust_factor(self.reputation)
 
     def township_trust_level(self) -> np.ndarray:
-        """Propensity-weighted mean trust (0-1) per township, blended with its reputation."""
+        """Trust in the system (0-1) per township: the mean of residents' own trust
+        (propensity-weighted) and the township's reputation."""
         return 0.5 * (self.trust_sum / self.weight + self.reputation)
 
     def hear_about_service(self, satisfaction_rate: np.ndarray) -> None:

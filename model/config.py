@@ -198,6 +198,12 @@ class Behaviour(Strict):
     exhaustion_capacity_loss: float = P(0.4, lo=0.0, hi=1.0, unit="capacity lost at full exhaustion")
     effort_heterogeneity: float = P(0.25, lo=0.0, hi=1.0, unit="coefficient of variation",
                                     doc="Spread of units' initial effort splits around the mean (Dirichlet).")
+    cutoff_surge: float = P(0.15, lo=0.0, hi=0.8, unit="share of staff time", article="Art. 28",
+                            doc="Late in a month, units whose month-to-date standing (the hotline pushes them the data, "
+                                "Art. 28) is near the remedial cut-off shift this much time from real work to rating "
+                                "management and gaming, scaled by loss aversion / 2.25.")
+    cutoff_band: float = P(0.1, lo=0.0, hi=0.5, unit="percentile points", doc="How near the cut-off a unit must stand.")
+    surge_days: int = P(10, lo=0, hi=30, unit="days before month end")
     learning: bool = P(False, doc="Units adapt their effort split from scores (MECHANISMS.md section 4).")
     learning_rate: float = P(0.3, lo=0.0, hi=1.0, unit="share moved per month")
     imitation: float = P(0.5, lo=0.0, hi=1.0, unit="probability",

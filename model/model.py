@@ -66,7 +66,7 @@ class Model(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={
             "open_orders": lambda m: int(m.orders.open_idx.size),
             "source_stock": lambda m: m.sources.total(),
-            "mean_trust": lambda m: float(m.citizens.township_trust().mean()),
+            "mean_trust": lambda m: float(np.average(m.citizens.township_trust_level(), weights=m.citizens.weight)),
         })
         self._apply_timeline(0)
 
@@ -162,6 +162,7 @@ class Model(mesa.Model):
         # handling (Art. 13-20)
         self.campaign_hours = self.proactive.campaign_day(self.sources, self.cfg.rules)
         budgets = self.units.daily_budgets(self.campaign_hours)
+        budgets = self._cutoff_surge(budgets)
         used = handling.work_day(day, self, budgets)
         removed = self.proactive.unit_work(budgets[:, 3], self.sources, self.cfg.world.sources.proactive_hours_per_source) \
             if self.cfg.rules.proactive.unit_source_work else np.zeros(self.city.n_units)
@@ -177,6 +178,20 @@ class Model(mesa.Model):
         if self.month != int((day) // (365 / 12)):
             self.month_end(self.month - 1)
             self._apply_timeline(self.month)
+
+    def _cutoff_surge(self, budgets: np.ndarray) -> np.ndarray:
+        """Late in the month, units standing near the remedial cut-off press the measures
+        (loss aversion near the sanction line; literature.md pattern 3)."""
+        b = self.cfg.world.behaviour
+        days_left = (self.month + 1) * (365 / 12) - self.day
+        if b.cutoff_surge <= 0 or days_left > b.surge_days:
+            self.units.near_cutoff = np.zeros(self.city.n_units, bool)
+            return budgets
+        from .assessment import standing
+
+        self.units.near_cutoff = self.units.cutoff_pressure(standing(self), self.cfg.rules.assessment.remedial_share)
+        self.ledger.v["surge_days"] += self.units.near_cutoff
+        return self.units.surge(budgets, self.units.near_cutoff)
 
     def _receive(self, day: int) -> dict:
         """Receiving units decide on objections; an order re-dispatched the same day (no review
@@ -227,7 +242,8 @@ class Model(mesa.Model):
             "true_resolution_rate": float(wo.true_resolved[cl].sum() / max(cl.size, 1)),
             "overdue": int(wo.overdue[cl].sum()), "gamed": int(wo.gamed[cl].sum()),
             "open_orders": int(wo.open_idx.size), "source_stock": self.sources.total(),
-            "mean_trust": float(np.average(self.citizens.township_trust(), weights=self.citizens.weight)),
+            "mean_trust": float(np.average(self.citizens.township_trust_level(), weights=self.citizens.weight)),
+            "filing_factor": float(np.average(self.citizens.township_trust(), weights=self.citizens.weight)),
             "mean_exhaustion": float(np.average(self.units.exhaustion, weights=self.units.capacity)),
             "effort_resolve": effort[0], "effort_satisfy": effort[1], "effort_game": effort[2],
             "effort_proactive": effort[3], "refiled": rated.get("refiled", 0), "detected": rated.get("detected", 0),

@@ -153,6 +153,7 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
         "sources_removed_proactive": float(m.sources.removed_proactive.sum()),
         "sources_removed_campaign": float(m.sources.removed_campaign.sum()),
         "mean_trust_end": float(daily["mean_trust"].iloc[-1]) if len(daily) else float("nan"),
+        "filing_factor_end": float(daily["filing_factor"].iloc[-1]) if len(daily) else float("nan"),
         "mean_exhaustion": float(daily["mean_exhaustion"].mean()) if len(daily) else float("nan"),
         "effort_share_game": hours.get("game", 0.0) / total_h,
         "effort_share_proactive": hours.get("proactive", 0.0) / total_h,

@@ -84,11 +84,12 @@ def test_attributes_of_other_townships_requests_are_unchanged_by_a_local_change(
 
 
 def test_same_seed_arms_share_luck_in_the_first_days_when_rules_differ_only_in_the_measure():
-    # resolved_by changes only the measured outcome until the first assessment (month end),
-    # so two arms with the same seed must have identical true histories before it
-    a = model({"rules.assessment.resolved_by": "requester"}, seed=4, scale=0.002, days=25)
-    b = model({"rules.assessment.resolved_by": "unit_report"}, seed=4, scale=0.002, days=25)
-    a.run(25)
-    b.run(25)
+    # resolved_by changes only the measured outcome until units start pressing their
+    # month-to-date standing (the last surge_days of the month) and the first assessment, so two
+    # arms with the same seed must have identical true histories before that
+    a = model({"rules.assessment.resolved_by": "requester"}, seed=4, scale=0.002, days=18)
+    b = model({"rules.assessment.resolved_by": "unit_report"}, seed=4, scale=0.002, days=18)
+    a.run(18)
+    b.run(18)
     for col in ("key", "unit", "ti_created", "ti_closed", "true_resolved", "satisfaction", "state"):
         assert np.array_equal(getattr(a.orders, col), getattr(b.orders, col)), col

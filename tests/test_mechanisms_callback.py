@@ -8,7 +8,7 @@ from conftest import binomial_tolerance, ran
 
 from model.orders import CLOSED
 
-DAYS = 25   # before the first month end: the measure cannot yet feed back into behaviour
+DAYS = 18   # before the late-month window in which measured standing feeds behaviour (cutoff_surge)
 
 
 @pytest.fixture(scope="module")

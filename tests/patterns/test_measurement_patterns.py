@@ -70,23 +70,44 @@ def test_closures_bunch_at_the_deadline():
     assert counts[0] > before + 4 * np.sqrt(before), counts   # far beyond Poisson noise
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN GAP: units learn monthly from noisy ranks and copy top-ranked "
-                   "peers, so those just below the remedial cut-off do not yet shift toward gaming and rating "
-                   "management more than others; bunching at cut-offs needs score-aware, within-month gaming")
-def test_units_just_below_the_remedial_cutoff_shift_effort_toward_the_measures():
-    """Pattern 3 (cut-offs): loss aversion near the sanction cut-off: units ranked just
-    below it raise gaming and satisfaction management more than units well above it."""
+def test_units_near_the_remedial_line_press_the_measures_late_in_the_month():
+    """Pattern 3 (cut-offs): seeing their month-to-date standing (Art. 28), loss-averse units
+    near the remedial cut-off shift time to rating management and gaming before month end;
+    those that end just above the line are the ones that pressed."""
     m = run(HARSH)
     um = m.results().units_monthly
-    tw = um[um["kind"] == "township"].sort_values(["unit", "month"])
-    tw["measure_effort"] = tw["effort_game"] + tw["effort_satisfy"]
-    tw["next_change"] = tw.groupby("unit")["measure_effort"].shift(-1) - tw["measure_effort"]
-    tw = tw.dropna(subset=["next_change", "percentile"])
+    tw = um[(um["kind"] == "township") & um["assessable"].astype(bool)]
     cut = m.cfg.rules.assessment.remedial_share
-    near = tw[(tw["percentile"] < cut) & (tw["percentile"] > cut - 0.15)]["next_change"]
-    far = tw[tw["percentile"] > 0.7]["next_change"]
-    se = np.sqrt(near.var() / len(near) + far.var() / len(far))
-    assert near.mean() - far.mean() > 2 * se, (near.mean(), far.mean(), se)
+    just_above = tw[(tw["percentile"] >= cut) & (tw["percentile"] < cut + 0.1)]["surge_days"]
+    far_above = tw[tw["percentile"] >= 0.6]["surge_days"]
+    se = np.sqrt(just_above.var() / len(just_above) + far_above.var() / len(far_above))
+    assert just_above.mean() - far_above.mean() > 3 * se, (just_above.mean(), far_above.mean(), se)
+    # within the same unit: months it pressed vs months it did not (its own baseline)
+    tw = tw.assign(measures=(tw["hours_game"] + tw["hours_satisfy"]) / tw["hours_available"],
+                   pressing=tw["surge_days"] > 0)
+    by = tw.groupby(["unit", "pressing"])["measures"].mean().unstack().dropna()
+    d = by[True] - by[False]
+    assert len(d) > 30 and d.mean() > 3 * d.std(ddof=1) / np.sqrt(len(d)), (d.mean(), d.std(), len(d))
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN GAP: the late-month surge near the remedial line is too small "
+                   "against month-to-month noise to pile scores up just above the cut-off score")
+def test_scores_bunch_around_the_remedial_cutoff():
+    """Pattern 3 (cut-offs), in the score distribution: with units able to see and press
+    their standing, scores around the cut-off are packed tighter than without."""
+    widths = {}
+    for surge in (0.0, 0.3):
+        m = run(HARSH, {"world.behaviour.cutoff_surge": surge})
+        tw = m.results().units_monthly
+        tw = tw[(tw["kind"] == "township") & tw["assessable"].astype(bool)]
+        cut = m.cfg.rules.assessment.remedial_share
+        w = []
+        for _, g in tw.groupby("month"):
+            sc = np.sort(g["score"].to_numpy())
+            w.append(sc[int((cut + 0.05) * len(sc))] - sc[int((cut - 0.05) * len(sc))])
+        widths[surge] = np.array(w)
+    d = widths[0.3] - widths[0.0]
+    assert d.mean() < -2 * d.std(ddof=1) / np.sqrt(len(d)), d
 
 
 def test_model_shows_both_the_gaming_and_the_no_distortion_regime():
