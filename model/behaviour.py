@@ -53,6 +53,7 @@ class Units:
         self.support = np.zeros(U)        # extra staff share while designated remedial (治理类)
         self.banked = np.zeros(U)         # in-role hours banked (+) or borrowed ahead (-)
         self.game_banked = np.zeros(U)    # gaming hours saved up for whole acts (a closure, a label)
+        self.near_cutoff = np.zeros(U, bool)   # pressing its standing near the remedial line today
         self.set_policy(cfg)
 
     def rescale_capacity(self, expected_hours: np.ndarray, ratio: float) -> None:
