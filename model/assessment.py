@@ -15,7 +15,9 @@ rate is recorded beside it but never enters the score.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
+from .behaviour import prospect_value
 from .orders import COOP_ENGAGED, SAT_BASIC
 from .world import KIND_DISTGOV, KIND_HOTLINE, KIND_TOWNSHIP
 
@@ -159,7 +161,6 @@ def assess(model, month: int) -> dict[str, np.ndarray]:
                 + sn.falsification * v["label_rejected"] / closed)
     sanction = np.where(assessable, sanction, 0.0)
     b = cfg.world.behaviour
-    from .behaviour import prospect_value
     standing = prospect_value(pct - a.remedial_share, b.value_exponent, b.loss_aversion)
     payoff = np.where(assessable, standing + a.reward * commended - sn.strength * remedial - sanction, 0.0)
     # what units value: their payoff plus public-service motivation for real resolution
@@ -189,7 +190,6 @@ def _percentile_in_class(score, cls, ok) -> np.ndarray:
     out = np.full(score.shape, np.nan)
     for c in np.unique(cls[ok]):
         m = np.flatnonzero(ok & (cls == c))
-        from scipy.stats import rankdata
         out[m] = (rankdata(score[m]) - 0.5) / len(m)
     return out
 

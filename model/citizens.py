@@ -139,11 +139,11 @@ class Citizens:
         self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
         new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
         self.expectation[who] = np.clip(new_e, 0.0, 1.5)
-        delta = (self.trust_factor(self.trust[who]) - old_tf) * self.level[self.class_of(who) % N_CLASSES]
-        t_of = self.township_of(who)
+        cell = self.class_of(who)                       # (township, propensity class) of each citizen
+        level, t_of = self.level[cell % N_CLASSES], self.township_of_class[cell]
+        delta = (self.trust_factor(self.trust[who]) - old_tf) * level
         self.trust_num += np.bincount(t_of, weights=delta, minlength=self.n_townships)
-        lvl = (self.trust[who] - old_trust) * self.level[self.class_of(who) % N_CLASSES]
-        self.trust_sum += np.bincount(t_of, weights=lvl, minlength=self.n_townships)
+        self.trust_sum += np.bincount(t_of, weights=(self.trust[who] - old_trust) * level, minlength=self.n_townships)
         unresolved = idx[~resolved]
         add_counts(self.n_unresolved, unresolved)
         good = idx[resolved]

@@ -63,11 +63,9 @@ class Model(mesa.Model):
         self.daily: list[dict] = []
         self.unit_months: list[dict] = []
         self.rule_changes: list[dict] = []
+        # Mesa's collector reads the day's record booked in _book_day (nothing computed twice)
         self.datacollector = mesa.DataCollector(model_reporters={
-            "open_orders": lambda m: int(m.orders.open_idx.size),
-            "source_stock": lambda m: m.sources.total(),
-            "mean_trust": lambda m: float(np.average(m.citizens.township_trust_level(), weights=m.citizens.weight)),
-        })
+            k: (lambda m, k=k: m.daily[-1][k]) for k in ("open_orders", "source_stock", "mean_trust")})
         self._apply_timeline(0)
 
     # ------------------------------------------------------------------ set-up helpers
