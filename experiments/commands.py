@@ -44,6 +44,11 @@ def register(subparsers) -> None:
     a.add_argument("--conf", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
     a.add_argument("--resamples", type=positive_int, default=100, help="bootstrap resamples (default 100)")
     a.set_defaults(func=cmd_sensitivity)
+    c = subparsers.add_parser("calibrate", help="run a calibration spec (design = prior sample) and fit it to "
+                                                "published targets by ABC rejection")
+    _add_common(c)
+    c.add_argument("--accept", type=float, help="share of design rows kept (default: the spec's calibration.accept)")
+    c.set_defaults(func=cmd_calibrate)
 
 
 def _executor_args(args, spec) -> dict:
@@ -125,4 +130,47 @@ def cmd_sensitivity(args) -> int:
         path = out / f"sensitivity-{arm}.png"
         _atomic_save(path, lambda p, a=arm: plot(ind[ind["arm"] == a], p, f"{plan.spec.name}: {a} ({method})"))
         print(f"plot: {path}")
+    return code
+
+
+def cmd_calibrate(args) -> int:
+    """Run (or resume) the spec's runs, then fit: calibration.csv, posterior.csv, fit.csv, TOMLs, plot."""
+    from . import calibrate as cal_mod
+    from .storage import RunStore
+
+    plan, out = _prepare(args)
+    cal = plan.spec.calibration
+    if cal is None:
+        raise CliError(f"{args.spec}: calibration: missing; a calibration spec needs a [calibration] table "
+                       f"with [[calibration.targets]] (see experiments/README.md)")
+    if args.accept is not None:
+        if not 0 < args.accept <= 1:
+            raise CliError(f"--accept must be in (0, 1], got {args.accept}")
+        cal = cal.model_copy(update={"accept": args.accept})
+    if len(plan.arms) != 1:
+        raise CliError(f"{args.spec}: scenarios: calibrate one scenario at a time (got {len(plan.arms)})")
+    code = _run(args, plan, out)
+    arm = next(iter(plan.arms.values()))
+    factors = list(plan.spec.factors)
+    per_row, post = cal_mod.calibrate(RunStore(out).read(), cal, factors, plan.spec.outcomes.monthly,
+                                      arm.city.scale)
+    fit = cal_mod.fit_table(per_row, cal)
+    kept = int((per_row["weight"] > 0).sum())
+    print(f"\nABC rejection: {kept} of {len(per_row)} design rows accepted "
+          f"(distance <= {per_row.loc[per_row['weight'] > 0, 'distance'].max():.3f}; best {per_row['distance'].iloc[0]:.3f})")
+    print(post.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print()
+    print(fit.drop(columns="source").to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    _atomic_save(out / "calibration.csv", lambda p: per_row.to_csv(p, index=False))
+    _atomic_save(out / "posterior.csv", lambda p: post.to_csv(p, index=False))
+    _atomic_save(out / "fit.csv", lambda p: fit.to_csv(p, index=False))
+    best = {f: per_row[f].iloc[0] for f in factors}
+    mean = dict(zip(post["parameter"], post["mean"]))
+    head = f"{plan.spec.name}: ABC rejection on {len(per_row)} design rows, accept {cal.accept}"
+    _atomic_save(out / "best.toml", lambda p: p.write_text(cal_mod.overrides_toml(
+        best, f"{head}\nthe design row closest to the targets (distance {per_row['distance'].iloc[0]:.3f})")))
+    _atomic_save(out / "posterior_mean.toml", lambda p: p.write_text(cal_mod.overrides_toml(
+        mean, f"{head}\nweighted posterior means (check them with replicates: a mean of a ridge may lie off it)")))
+    _atomic_save(out / "calibration.png", lambda p: cal_mod.plot(per_row, cal, p))
+    print(f"\nwritten: {out}/calibration.csv, posterior.csv, fit.csv, best.toml, posterior_mean.toml, calibration.png")
     return code

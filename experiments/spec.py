@@ -40,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from model import Config, ScenarioError, load_scenario
 from model.scenario import SCENARIO_DIR
 
+from .calibrate import Calibration, check_targets
+
 MONTHLY_AGG = ("sum", "mean", "last")
 
 
@@ -114,6 +116,7 @@ class SweepSpec(_Strict):
     factors: dict[str, Factor] = {}
     outcomes: Outcomes = Outcomes()
     executor: Executor = Executor()
+    calibration: Calibration | None = None   # published targets for `jiesu calibrate` (experiments/calibrate.py)
 
 
 def schema_field(key: str):
@@ -272,4 +275,7 @@ def load_spec(path: str | Path) -> tuple[SweepSpec, dict[str, Config]]:
         if cfg.name in arms:
             raise ScenarioError(f"{path}: scenarios: two arms are both named {cfg.name!r}")
         arms[cfg.name] = cfg
+    if spec.calibration is not None:
+        days = min(c.city.days for c in arms.values())
+        check_targets(spec.calibration, spec.outcomes.monthly, days, str(path))
     return spec, arms

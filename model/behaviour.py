@@ -136,21 +136,30 @@ class Units:
         return hours[:, None] * share
 
     def cutoff_pressure(self, standing: np.ndarray, cut: float) -> np.ndarray:
-        """Which units feel the remedial line: month-to-date percentile within the band around it."""
+        """How hard each unit presses its standing: 0 outside the band around the remedial line,
+        lambda / 2.25 just below it (the loss domain) and 1 / 2.25 just above it (gains): prospect
+        theory's kink at the reference point, so units below catch up with those just above."""
         b = self.cfg.world.behaviour
-        near = np.isfinite(standing) & (standing < cut + b.cutoff_band / 2) & (standing >= cut - b.cutoff_band)
-        return near
+        ok = np.isfinite(standing)
+        below = ok & (standing < cut) & (standing >= cut - b.cutoff_band)
+        above = ok & (standing >= cut) & (standing < cut + b.cutoff_band / 2)
+        return np.where(below, b.loss_aversion, np.where(above, 1.0, 0.0)) / 2.25
 
-    def surge(self, budgets: np.ndarray, near: np.ndarray) -> np.ndarray:
-        """Shift time of units near the cut-off from real work to rating management and gaming."""
+    def surge(self, budgets: np.ndarray, press: np.ndarray) -> np.ndarray:
+        """Month-end push (月底冲刺) of units near the cut-off: overtime on the measures.
+
+        They add ``cutoff_surge`` x their in-role hours x ``press`` (cutoff_pressure) of
+        overtime, split like their own rating-management and gaming time; real work is not cut
+        (tried: overtime on real work moves this month's score less, its results close next
+        month). The overtime counts as demanded hours, so it feeds exhaustion (model._cutoff_surge).
+        """
         b = self.cfg.world.behaviour
-        shift = np.minimum(b.cutoff_surge * b.loss_aversion / 2.25, 0.9) * budgets[:, 0] * near
+        extra = np.minimum(b.cutoff_surge * press, 0.9) * budgets[:, 0]
         measures = self.effort[:, 1] + self.effort[:, 2]
         to_game = np.where(measures > 0, self.effort[:, 2] / np.maximum(measures, 1e-12), 0.5)
         out = budgets.copy()
-        out[:, 0] -= shift
-        out[:, 2] += shift * to_game
-        out[:, 1] += shift * (1 - to_game)
+        out[:, 2] += extra * to_game
+        out[:, 1] += extra * (1 - to_game)
         return out
 
     def claim_probability(self, unit: np.ndarray) -> np.ndarray:

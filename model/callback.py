@@ -38,7 +38,7 @@ def call_back(closing: np.ndarray, day: int, model) -> dict:
     explained = 1.0 - np.exp(-wo.explain[closing] / c.explain_hours)
     # "was it resolved?" honest unless persuaded or pressed (Art. 9)
     honest = s.bernoulli(c.honesty, "callback.honest", key)
-    swayed = s.bernoulli(np.clip(c.pressure_effect * pressure + 0.1 * explained, 0, 1),
+    swayed = s.bernoulli(np.clip(c.pressure_effect * pressure + c.explain_persuasion * explained, 0, 1),
                          "callback.sway", key)
     said = np.where(true, s.bernoulli(0.97, "callback.confirm", key), ~honest | swayed)
     # satisfaction: expectancy-disconfirmation

@@ -148,6 +148,9 @@ class Citizens(Strict):
                              doc="Explanation time per order that gives ~63% of the full contact effect (diminishing returns).")
     pressure_effect: float = P(0.8, lo=0.0, hi=2.0, unit="satisfaction points",
                                doc="Rating bent by pressure from the unit when it games.")
+    explain_persuasion: float = P(0.1, lo=0.0, hi=1.0, unit="probability", article="Art. 15(2), 23",
+                                  doc="Chance that full explanation (解释说明) makes a requester answer 'resolved' for an "
+                                      "unresolved request, e.g. when a policy limit is explained (assumption; calibrated).")
     honesty: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 9",
                        doc="Chance a requester reports an unresolved problem as unresolved despite pressure.")
     rating_noise: float = P(0.25, lo=0.0, hi=2.0, unit="sd of satisfaction points")

@@ -123,11 +123,15 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     model.ledger.add_pairs(wo.unit[co], wo.coop_unit[co], g_co)
     # the balance carried to tomorrow: positive is banked slack, negative is overtime to repay
     U.banked = np.clip(resolve - used[:, 0] - used[:, 5] - flex, -flex, flex)   # resolve is net of contact time
-    # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2))
-    talk = idx[mine]
-    n_talk = np.bincount(unit[mine], minlength=nU)
+    # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2));
+    # units pressing their standing at month end talk only to requesters whose callback
+    # falls in this month (Art. 23, 28)
+    talk_mask = mine & ~(U.near_cutoff[unit] & (wo.ti_deadline[idx] > model.month_end_day()))
+    talk_mask |= mine & ~np.isin(unit, unit[talk_mask])      # nobody due this month: talk to all
+    talk = idx[talk_mask]
+    n_talk = np.bincount(unit[talk_mask], minlength=nU)
     per = budgets[:, 1] / np.maximum(n_talk, 1)            # hours of explanation per order today
-    wo.explain[talk] += per[unit[mine]]
+    wo.explain[talk] += per[unit[talk_mask]]
     used[:, 1] = np.where(n_talk > 0, budgets[:, 1], 0.0)
     # 4. gaming
     used[:, 2] = game(idx[mine], day, model, budgets[:, 2])

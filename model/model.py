@@ -135,6 +135,10 @@ class Model(mesa.Model):
         """Months since the start (a month is 30.4 days of the model's calendar)."""
         return int(self.day // (365 / 12))
 
+    def month_end_day(self) -> int:
+        """The last day (index) of the current month."""
+        return int(np.ceil((self.month + 1) * (365 / 12))) - 1
+
     def calendar_month(self) -> int:
         return (self.cfg.city.start_month - 1 + self.month) % 12 + 1
 
@@ -187,9 +191,12 @@ class Model(mesa.Model):
             return budgets
         from .assessment import standing
 
-        self.units.near_cutoff = self.units.cutoff_pressure(standing(self), self.cfg.rules.assessment.remedial_share)
+        press = self.units.cutoff_pressure(standing(self), self.cfg.rules.assessment.remedial_share)
+        self.units.near_cutoff = press > 0
         self.ledger.v["surge_days"] += self.units.near_cutoff
-        return self.units.surge(budgets, self.units.near_cutoff)
+        out = self.units.surge(budgets, press)
+        self.ledger.v["hours_demanded"] += (out - budgets)[:, 1:3].sum(1)   # overtime wears staff out
+        return out
 
     def _receive(self, day: int) -> dict:
         """Receiving units decide on objections; an order re-dispatched the same day (no review

@@ -178,3 +178,41 @@ def test_a_probability_of_one_is_certain_for_unit_decisions():
                "world.behaviour.effort_heterogeneity": 0.0}, scale=0.001)
     assert (m.units.p_whistle == 1.0).all()
     assert (m.units.p_object_bucketpass == 1.0).all()
+
+
+# ------------------------------------------------------------ month-end push near the line (Art. 28)
+def test_pressure_is_kinked_at_the_remedial_line_and_zero_away_from_it():
+    m = model({"world.behaviour.loss_aversion": 3.0, "world.behaviour.cutoff_band": 0.1})
+    standing = np.array([0.0, 0.05, 0.12, 0.149, 0.15, 0.19, 0.2, 0.5, np.nan])
+    press = m.units.cutoff_pressure(standing, 0.15)
+    # far below (hopeless), just below (losses weigh lambda), just above (gains), safe, not ranked
+    assert np.allclose(press, [0, 3 / 2.25, 3 / 2.25, 3 / 2.25, 1 / 2.25, 1 / 2.25, 0, 0, 0])
+
+
+def test_month_end_push_is_overtime_on_the_measures_not_taken_from_real_work():
+    m = model({"world.behaviour.cutoff_surge": 0.2})
+    budgets = np.tile([10.0, 2.0, 1.0, 1.0], (m.city.n_units, 1))
+    press = np.zeros(m.city.n_units)
+    press[:3] = 1.0
+    out = m.units.surge(budgets, press)
+    assert np.allclose(out[:, 0], budgets[:, 0]) and np.allclose(out[:, 3], budgets[:, 3])
+    assert np.allclose(out[:3, 1:3].sum(1) - budgets[:3, 1:3].sum(1), 0.2 * 10.0)   # 20% of in-role hours on top
+    assert np.allclose(out[3:], budgets[3:])
+
+
+def test_pressing_units_explain_to_requesters_whose_callback_falls_this_month():
+    m = model({"world.behaviour.cutoff_surge": 0.3}, scale=0.01)
+    m.run(25)                                    # into the last days of the first month
+    wo = m.orders
+    before = wo.explain.copy()
+    m.units.near_cutoff[:] = True                # every unit presses today
+    from model import handling
+    handling.work_day(m.day, m, m.units.daily_budgets(np.zeros(m.city.n_units)))
+    gained = wo.explain - before
+    talked = (wo.state != 2) & (wo.ti_contact >= 0) & (wo.ti_available <= m.day)
+    later = talked & (wo.ti_deadline > m.month_end_day())
+    due = talked & (wo.ti_deadline <= m.month_end_day())
+    units_with_due = np.unique(wo.unit[due])
+    later_of_those = later & np.isin(wo.unit, units_with_due)
+    assert due.sum() > 0 and later_of_those.sum() > 0
+    assert np.all(gained[later_of_those] == 0) and gained[due].sum() > 0

@@ -90,8 +90,10 @@ def test_units_near_the_remedial_line_press_the_measures_late_in_the_month():
     assert len(d) > 30 and d.mean() > 3 * d.std(ddof=1) / np.sqrt(len(d)), (d.mean(), d.std(), len(d))
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN GAP: the late-month surge near the remedial line is too small "
-                   "against month-to-month noise to pile scores up just above the cut-off score")
+@pytest.mark.xfail(strict=True, reason="KNOWN GAP (docs/calibration.md): the month-end push raises pressing "
+                   "townships' scores by only ~0.6 points (harsh_sanctions, scale 0.05) while the 20th-30th "
+                   "percentile window is 3-4 points wide: rating management is already near saturation "
+                   "(diminishing returns) and real work done late closes next month, so nothing piles up at the line")
 def test_scores_bunch_around_the_remedial_cutoff():
     """Pattern 3 (cut-offs), in the score distribution: with units able to see and press
     their standing, scores around the cut-off are packed tighter than without."""
@@ -102,7 +104,7 @@ def test_scores_bunch_around_the_remedial_cutoff():
         tw = tw[(tw["kind"] == "township") & tw["assessable"].astype(bool)]
         cut = m.cfg.rules.assessment.remedial_share
         w = []
-        for _, g in tw.groupby("month"):
+        for _, g in tw.groupby(["month", "class"]):          # the line is drawn within each class
             sc = np.sort(g["score"].to_numpy())
             w.append(sc[int((cut + 0.05) * len(sc))] - sc[int((cut - 0.05) * len(sc))])
         widths[surge] = np.array(w)

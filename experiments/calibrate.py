@@ -1,0 +1,199 @@
+"""Calibration by approximate Bayesian computation (ABC rejection) on a stored sweep.
+
+A calibration spec is a sweep spec (an LHS or Sobol' design over the uncertain parameters
+acts as the prior sample) with a ``[calibration]`` table naming published targets::
+
+    [calibration]
+    accept = 0.1                      # share of design rows kept as the posterior sample
+    [[calibration.targets]]
+    label = "measured resolution, January 2019"
+    outcome = "resolution_rate"       # a daily column kept in [outcomes] monthly
+    months = [2, 2]                   # first and last month index (month 0 = the run's first month)
+    value = 0.5309
+    tolerance = 0.03                  # how far off still counts as close (definitions differ)
+    source = "facts.md: zt.bjdj.gov.cn 2019-10-30"
+
+The simulated statistic of a target is its monthly series over ``months``, summed when the
+outcome is aggregated with "sum" and averaged otherwise; ``per_population = true`` divides
+it by ``city.scale`` so counts compare with the whole city. Each design row's replicates
+are averaged first (noise is the model's, not the parameters'), then its distance to the
+targets is the root mean square of (simulated - published) / tolerance. Rows within the
+``accept`` quantile of that distance form the posterior sample, weighted by the
+Epanechnikov kernel of their distance (Beaumont, Zhang & Balding 2002, Genetics 162:2025;
+rejection ABC as in Pritchard et al. 1999). This is the simplest ABC there is: with a
+prior sample of a few hundred rows it locates the region that fits the shape of the
+published curves and shows which parameters the data do and do not constrain (a wide
+posterior is an answer too). Sequential schemes (ABC-SMC, e.g. pyabc) refine further but
+cannot reuse the sweep store, its executors and resume, so they are left to a user who
+needs them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from model import ScenarioError
+
+
+class Target(BaseModel):
+    """One published figure the model should reproduce."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str
+    outcome: str
+    months: tuple[int, int]
+    value: float
+    tolerance: float = Field(gt=0)
+    per_population: bool = False
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _months(self):
+        if not 0 <= self.months[0] <= self.months[1]:
+            raise ValueError(f"months must be [first, last] with 0 <= first <= last (got {list(self.months)})")
+        return self
+
+
+class Calibration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    accept: float = Field(0.1, gt=0, le=1, description="share of design rows kept as the posterior sample")
+    targets: list[Target] = Field(min_length=1)
+
+
+def check_targets(cal: Calibration, monthly: dict[str, str], days: int, source: str) -> None:
+    """Every target must name a kept monthly outcome and months the runs cover."""
+    last_month = int(days // (365 / 12))
+    for i, t in enumerate(cal.targets):
+        where = f"{source}: calibration.targets[{i}] ({t.label})"
+        if t.outcome not in monthly:
+            raise ScenarioError(f"{where}: outcome {t.outcome!r} is not kept; add it to [outcomes] monthly "
+                                f"(kept: {', '.join(monthly) or 'none'})")
+        if t.months[1] > last_month:
+            raise ScenarioError(f"{where}: months: the runs last {days} days (months 0..{last_month}), "
+                                f"got {list(t.months)}")
+
+
+def simulated(runs: pd.DataFrame, cal: Calibration, monthly: dict[str, str], scale: float) -> pd.DataFrame:
+    """One column per target: the run's statistic comparable with the published value."""
+    out = {}
+    for t in cal.targets:
+        series = runs[f"monthly.{t.outcome}"]
+        a, b = t.months
+        window = series.map(lambda s, a=a, b=b: np.asarray(s, dtype=float)[a: b + 1])
+        stat = window.map(np.sum if monthly[t.outcome] == "sum" else np.mean)
+        out[t.label] = stat / scale if t.per_population else stat
+    return pd.DataFrame(out, index=runs.index)
+
+
+def distances(stats: pd.DataFrame, cal: Calibration) -> pd.Series:
+    """Root mean square of standardised misfits, one per row of ``stats``."""
+    value = np.array([t.value for t in cal.targets])
+    tol = np.array([t.tolerance for t in cal.targets])
+    z = (stats[[t.label for t in cal.targets]].to_numpy(float) - value) / tol
+    return pd.Series(np.sqrt(np.mean(z ** 2, axis=1)), index=stats.index, name="distance")
+
+
+def accept(dist: pd.Series, share: float) -> pd.Series:
+    """Epanechnikov weights inside the ``share`` quantile of the distances, zero outside."""
+    n_keep = max(int(np.ceil(share * dist.notna().sum())), 1)
+    h = np.sort(dist.dropna().to_numpy())[n_keep - 1]
+    if h == 0:
+        return (dist == 0).astype(float).rename("weight")
+    w = np.where(dist <= h, 1.0 - (dist / (h * (1 + 1e-9))) ** 2, 0.0)
+    return pd.Series(np.nan_to_num(w), index=dist.index, name="weight")
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(x)
+    cw = np.cumsum(w[order])
+    return float(np.interp(q * cw[-1], cw, x[order]))
+
+
+def posterior(table: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
+    """Prior range and weighted posterior mean, sd and 5/50/95% quantiles of each factor."""
+    w = table["weight"].to_numpy()
+    keep = w > 0
+    rows = []
+    for f in factors:
+        x = table[f].to_numpy(float)
+        mean = float(np.average(x[keep], weights=w[keep]))
+        sd = float(np.sqrt(np.average((x[keep] - mean) ** 2, weights=w[keep])))
+        lo, hi = float(np.min(x)), float(np.max(x))
+        q = [weighted_quantile(x[keep], w[keep], p) for p in (0.05, 0.5, 0.95)]
+        rows.append({"parameter": f, "prior_low": lo, "prior_high": hi, "mean": mean, "sd": sd,
+                     "q05": q[0], "median": q[1], "q95": q[2],
+                     # how much the data narrowed it: posterior 90% width / prior width
+                     "width_ratio": (q[2] - q[0]) / (hi - lo) if hi > lo else np.nan})
+    return pd.DataFrame(rows)
+
+
+def calibrate(runs: pd.DataFrame, cal: Calibration, factors: list[str], monthly: dict[str, str],
+              scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per design row: factors, replicate-mean statistics, distance, weight; posterior summary)."""
+    ok = runs[runs["error"].isna()].copy()
+    if ok.empty:
+        raise ScenarioError("calibration: no successful runs to calibrate on")
+    stats = simulated(ok, cal, monthly, scale)
+    per_row = pd.concat([ok[["arm", "row", *factors]], stats], axis=1) \
+        .groupby(["arm", "row"], sort=True).mean(numeric_only=True).reset_index()
+    per_row["replicates"] = ok.groupby(["arm", "row"], sort=True).size().to_numpy()
+    per_row["distance"] = distances(per_row, cal)
+    per_row["weight"] = accept(per_row["distance"], cal.accept)
+    per_row = per_row.sort_values("distance", kind="stable").reset_index(drop=True)
+    return per_row, posterior(per_row, factors)
+
+
+def targets_frame(cal: Calibration) -> pd.DataFrame:
+    return pd.DataFrame([t.model_dump() for t in cal.targets])
+
+
+def fit_table(per_row: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
+    """Published value beside the best row and the weighted posterior mean of each target."""
+    best = per_row.iloc[0]
+    kept = per_row[per_row["weight"] > 0]
+    rows = []
+    for t in cal.targets:
+        rows.append({"target": t.label, "published": t.value, "tolerance": t.tolerance,
+                     "best_row": best[t.label],
+                     "posterior_mean": float(np.average(kept[t.label], weights=kept["weight"])),
+                     "posterior_min": float(kept[t.label].min()), "posterior_max": float(kept[t.label].max()),
+                     "source": t.source})
+    return pd.DataFrame(rows)
+
+
+def overrides_toml(values: dict[str, float], header: str) -> str:
+    """A scenario fragment of dotted overrides (usable in a [[timeline]] or with --set)."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    lines += [f'"{k}" = {float(v):.4g}' for k, v in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def plot(per_row: pd.DataFrame, cal: Calibration, path: Path) -> None:
+    """Each target: all rows (grey), the accepted rows (blue), the published value (red)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    n = len(cal.targets)
+    cols = min(n, 4)
+    fig, axes = plt.subplots((n + cols - 1) // cols, cols, figsize=(3.2 * cols, 2.6 * ((n + cols - 1) // cols)),
+                             squeeze=False)
+    kept = per_row["weight"] > 0
+    for ax, t in zip(axes.flat, cal.targets):
+        sns.stripplot(y=per_row.loc[~kept, t.label], ax=ax, color="0.75", size=3, jitter=0.25)
+        sns.stripplot(y=per_row.loc[kept, t.label], ax=ax, color="tab:blue", size=4, jitter=0.25)
+        ax.axhline(t.value, color="tab:red", lw=1.5)
+        ax.axhspan(t.value - t.tolerance, t.value + t.tolerance, color="tab:red", alpha=0.12)
+        ax.set_title(t.label, fontsize=8)
+        ax.set_ylabel("")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle("ABC: design rows (grey), accepted (blue), published ± tolerance (red)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
