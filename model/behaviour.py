@@ -54,11 +54,33 @@ class Units:
         self.banked = np.zeros(U)         # in-role hours banked (+) or borrowed ahead (-)
         self.game_banked = np.zeros(U)    # gaming hours saved up for whole acts (a closure, a label)
         self.near_cutoff = np.zeros(U, bool)   # pressing its standing near the remedial line today
+        self.demand_ema = np.zeros(U)          # demanded hours a month, smoothed (district rebalancing)
         self.set_policy(cfg)
 
     def rescale_capacity(self, expected_hours: np.ndarray, ratio: float) -> None:
         """New staffing for a new expected workload or target ratio, keeping units' relative staffing."""
         self.capacity = np.maximum(ratio * expected_hours / self._resolve0 * self._rel, 1.0)
+
+    def rebalance(self, demanded: np.ndarray, rate: float) -> None:
+        """Art. 5(2) 投入保障: each district moves township staff toward where the work is.
+
+        A township's target is its share of the district's demanded hours (smoothed over
+        months) times the district's township staff; ``rate`` of the gap closes each month.
+        The district total is kept (bar the one-hour floor at tiny scales), so this changes who is overloaded, not how many staff
+        there are (the timeline's capacity.ratio does that)."""
+        tw = self.city.unit_kind == KIND_TOWNSHIP
+        self.demand_ema = np.where(self.demand_ema > 0, 0.5 * self.demand_ema + 0.5 * demanded, demanded)
+        if rate <= 0:
+            return
+        d = self.city.unit_district[tw]
+        cap, dem = self.capacity[tw], self.demand_ema[tw]
+        total_cap = np.bincount(d, weights=cap, minlength=d.max() + 1)
+        total_dem = np.bincount(d, weights=dem, minlength=d.max() + 1)
+        has = total_dem[d] > 0
+        target = np.where(has, total_cap[d] * dem / np.where(has, total_dem[d], 1.0), cap)
+        new = np.maximum(cap + rate * (target - cap), 1.0)
+        self._rel[tw] *= new / cap
+        self.capacity[tw] = new
 
     @staticmethod
     def initial_split(mean: np.ndarray, heterogeneity: float, n: int, streams) -> np.ndarray:

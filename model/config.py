@@ -128,6 +128,10 @@ class Capacity(Strict):
     flex_days: float = P(2.0, lo=0.0, hi=30.0, unit="days of in-role staff time",
                          doc="In-role hours a unit can bank on quiet days or borrow ahead on busy ones (slack and "
                              "overtime even out daily swings; keeps small-scale runs close to full-scale queueing).")
+    district_rebalancing: float = P(0.1, lo=0.0, hi=1.0, unit="share of the staffing gap per month", article="Art. 5(2)",
+                                    doc="District governments (投入保障) move township staff toward the work: each month "
+                                        "this share of the gap between a township's staff and its share of the district's "
+                                        "demanded hours (smoothed) is closed; the district total is kept (assumption).")
     contact_hours: float = P(0.3, gt=0.0, hi=10.0, unit="staff hours/order", article="Art. 15(1)",
                              doc="First contact with the requester (response).")
     coordination_factor: float = P(0.5, lo=0.0, hi=5.0, unit="share of difficulty",

@@ -264,6 +264,7 @@ class Model(mesa.Model):
         self.units.update_exhaustion(v["hours_demanded"], v["hours_available"],
                                      res["sanction_points"] + self.cfg.rules.sanctions.strength * res["remedial"])
         self._record_units(month, res)
+        self.units.rebalance(v["hours_demanded"], self.cfg.world.capacity.district_rebalancing)
         # 治理类: remedial townships get targeted help from the district for the next month
         self.units.support = np.where(res["remedial"] & (self.city.unit_kind == 0),
                                       self.cfg.rules.sanctions.remedial_support, 0.0)

@@ -216,3 +216,28 @@ def test_pressing_units_explain_to_requesters_whose_callback_falls_this_month():
     later_of_those = later & np.isin(wo.unit, units_with_due)
     assert due.sum() > 0 and later_of_those.sum() > 0
     assert np.all(gained[later_of_those] == 0) and gained[due].sum() > 0
+
+
+# ------------------------------------------------------------ district rebalancing (Art. 5(2))
+def test_districts_move_township_staff_toward_the_work_and_keep_their_total():
+    m = model({"world.capacity.district_rebalancing": 0.5}, scale=0.05)   # above the 1-hour staffing floor
+    U, tw = m.units, m.city.unit_kind == KIND_TOWNSHIP
+    d = m.city.unit_district
+    before = U.capacity.copy()
+    demanded = np.where(tw, before, 0.0)
+    first = np.flatnonzero(tw)[0]
+    demanded[first] *= 3.0                              # one township's work triples
+    U.rebalance(demanded, 0.5)
+    totals = lambda c: np.bincount(d[tw], weights=c[tw])
+    assert np.allclose(totals(U.capacity), totals(before))
+    assert U.capacity[first] > before[first]                                   # it gains staff
+    same = tw & (d == d[first]) & (np.arange(tw.size) != first)
+    assert np.all(U.capacity[same] < before[same])                             # its neighbours give
+    assert np.allclose(U.capacity[~tw], before[~tw])                           # departments untouched
+
+
+def test_no_rebalancing_leaves_staff_alone():
+    m = model()
+    before = m.units.capacity.copy()
+    m.units.rebalance(np.arange(before.size, dtype=float), 0.0)
+    assert np.array_equal(m.units.capacity, before)

@@ -40,8 +40,9 @@ def test_cooperating_units_free_ride_unless_scored():
 
 def test_overloaded_townships_burn_out_and_cut_proactive_work():
     """Pattern 8: townships whose load exceeds staff time accumulate exhaustion and spend
-    less on proactive work (job demands-resources)."""
-    m = run(overrides={"world.capacity.township_load_spread": 0.5})
+    less on proactive work (job demands-resources). Districts do not move staff here
+    (district_rebalancing 0), so overload persists long enough to be seen."""
+    m = run(overrides={"world.capacity.township_load_spread": 0.5, "world.capacity.district_rebalancing": 0.0})
     um = m.results().units_monthly
     tw = um[(um["kind"] == "township") & (um["month"] >= 6)].groupby("unit")[
         ["hours_demanded", "hours_available", "exhaustion", "hours_proactive", "capacity_hours"]].mean()
