@@ -1,4 +1,4 @@
-"""The ``jiesu`` command: run, validate, and (from experiments/) compare, sweep, sensitivity.
+"""The ``jiesu`` command: run, validate, app, and (from experiments/) compare, sweep, sensitivity, calibrate.
 
 Bad input of any kind ends with one line on stderr and exit code 2, nothing written.
 """
@@ -126,6 +126,22 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    """Serve app.py with solara (the process runs until interrupted)."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("solara") is None:
+        raise CliError("jiesu app needs the [app] extra (solara): pip install -e '.[app]'")
+    path = Path(__file__).resolve().parents[1] / "app.py"
+    if not path.exists():
+        raise CliError(f"{path}: not found (jiesu app runs from a source checkout of the project)")
+    cmd = [sys.executable, "-m", "solara", "run", str(path), "--production", "--port", str(args.port),
+           "--host", args.host, "--open" if args.open else "--no-open"]
+    print(f"classroom app: http://{args.host}:{args.port}  (Ctrl-C stops it)")
+    return subprocess.call(cmd)
+
+
 def build_parser() -> Parser:
     p = Parser(prog="jiesu", description="Simulate Beijing's 接诉即办 system and compare its assessment rules.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -143,7 +159,12 @@ def build_parser() -> Parser:
     v = sub.add_parser("validate", help="check scenario files against the schema")
     v.add_argument("scenarios", nargs="+")
     v.set_defaults(func=cmd_validate)
-    for module in ("experiments.commands", "experiments.compare"):   # sweep, sensitivity, compare
+    a = sub.add_parser("app", help="the classroom app in the browser (Mesa SolaraViz; needs the [app] extra)")
+    a.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
+    a.add_argument("--host", default="localhost", help="host to listen on (default localhost; 0.0.0.0 for a classroom network)")
+    a.add_argument("--open", action="store_true", help="open a browser tab")
+    a.set_defaults(func=cmd_app)
+    for module in ("experiments.commands", "experiments.compare"):   # sweep, sensitivity, compare, calibrate
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:
