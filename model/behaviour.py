@@ -59,7 +59,9 @@ class Units:
 
     def rescale_capacity(self, expected_hours: np.ndarray, ratio: float) -> None:
         """New staffing for a new expected workload or target ratio, keeping units' relative staffing."""
-        self.capacity = np.maximum(ratio * expected_hours / self._resolve0 * self._rel, 1.0)
+        new = np.maximum(ratio * expected_hours / self._resolve0 * self._rel, 1.0)
+        self.banked *= new / self.capacity     # banked or borrowed hours scale with the staff
+        self.capacity = new
 
     def rebalance(self, demanded: np.ndarray, rate: float) -> None:
         """Art. 5(2) 投入保障: each district moves township staff toward where the work is.
@@ -80,6 +82,7 @@ class Units:
         target = np.where(has, total_cap[d] * dem / np.where(has, total_dem[d], 1.0), cap)
         new = np.maximum(cap + rate * (target - cap), 1.0)
         self._rel[tw] *= new / cap
+        self.banked[tw] *= new / cap          # banked or borrowed hours belong to the staff who moved
         self.capacity[tw] = new
 
     @staticmethod

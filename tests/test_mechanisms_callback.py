@@ -124,3 +124,22 @@ def test_honest_requesters_without_pressure_rarely_call_an_unsolved_problem_reso
     # only explanation can still sway: at most 10% (callback.py: 0.1 x explained)
     n = int(uns.sum())
     assert wo.said_resolved[uns].mean() < 0.1 + binomial_tolerance(n, 0.1)
+
+
+def test_explanation_persuades_requesters_to_call_unresolved_requests_resolved():
+    """world.citizens.explain_persuasion: explained, unresolved requests are more often
+    answered 'resolved' (Art. 15(2), 23); resolved ones and the truth are untouched."""
+    base = {"world.citizens.honesty": 1.0, "world.citizens.pressure_effect": 0.0,
+            "world.behaviour.effort_satisfy": 0.4, "world.behaviour.effort_resolve": 0.5,
+            "world.behaviour.effort_game": 0.0, "world.behaviour.effort_proactive": 0.1}
+    runs = {p: ran({**base, "world.citizens.explain_persuasion": p}, seed=3, scale=0.004, days=DAYS)
+            for p in (0.0, 0.8)}
+    said = {}
+    for p, m in runs.items():
+        wo = m.orders
+        uns = (wo.state == CLOSED) & ~wo.true_resolved & (wo.explain > 0)
+        said[p] = wo.said_resolved[uns]
+    assert np.array_equal(runs[0.0].orders.true_resolved, runs[0.8].orders.true_resolved)
+    assert said[0.0].sum() == 0                                # fully honest, no pressure: never
+    n = said[0.8].size
+    assert n > 30 and said[0.8].mean() > 0.1 + binomial_tolerance(n, 0.1)

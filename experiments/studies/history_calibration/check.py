@@ -44,6 +44,7 @@ def main() -> None:
     p.add_argument("--first-seed", type=int, default=1001, help="seeds the calibration did not use")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--overrides", help="dotted overrides to try (e.g. best.toml written by jiesu calibrate)")
+    p.add_argument("--figure", help="also draw the monthly series against the published points (PNG path)")
     a = p.parse_args()
     overrides = tomllib.loads(Path(a.overrides).read_text()) if a.overrides else {}
     spec, _arms = load_spec(SPEC)
@@ -63,6 +64,41 @@ def main() -> None:
         print(f"  {label}: measured resolution {get('resolution_rate'):.3f}, true {get('true_resolution_rate'):.3f}, "
               f"rating management {get('effort_satisfy'):.3f} and gaming {get('effort_game'):.3f} of staff time, "
               f"exhaustion {get('mean_exhaustion'):.3f}")
+    if a.figure:
+        figure(runs, spec.calibration, Path(a.figure))
+        print(f"figure: {a.figure}")
+
+
+def figure(runs: pd.DataFrame, cal, path: Path) -> None:
+    """Monthly measured resolution, satisfaction and true resolution (mean and range over seeds)
+    with the published monthly points (the rate targets whose window is one month)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    colours = {"resolution_rate": "tab:blue", "satisfaction_rate": "tab:orange", "true_resolution_rate": "tab:green"}
+    names = {"resolution_rate": "measured resolution", "satisfaction_rate": "satisfaction",
+             "true_resolution_rate": "true resolution (model only)"}
+    for col, colour in colours.items():
+        m = np.array([s[:37] for s in runs[f"monthly.{col}"]])
+        x = np.arange(2, m.shape[1])                     # from January 2019 (month 2)
+        ax.plot(x, m.mean(0)[2:], color=colour, label=names[col])
+        ax.fill_between(x, m.min(0)[2:], m.max(0)[2:], color=colour, alpha=0.2)
+    for t in cal.targets:
+        if t.outcome in colours and t.months[0] == t.months[1]:
+            ax.errorbar(t.months[0], t.value, yerr=t.tolerance, fmt="o", color=colours[t.outcome], mec="k")
+    ticks = [2, 8, 14, 20, 26, 32, 36]
+    ax.set_xticks(ticks, ["2019-01", "2019-07", "2020-01", "2020-07", "2021-01", "2021-07", "2021-11"])
+    ax.set_ylim(0.3, 1.0)
+    ax.set_ylabel("monthly rate")
+    ax.set_title("history replay (line: mean over seeds, band: range) vs published (points ± tolerance)", fontsize=9)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    tmp = path.with_name(f".tmp-{path.name}")
+    fig.savefig(tmp, dpi=110, format="png")
+    tmp.replace(path)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
