@@ -358,6 +358,9 @@ class TimelineEntry(Strict):
     month: int = P(0, lo=0, hi=240, unit="months from the start")
     label: str = ""
     overrides: dict[str, Any] = {}
+    phase_in_months: int = P(1, lo=1, hi=60, unit="months",
+                             doc="Decimal-valued overrides move in equal monthly steps from their value at `month` to "
+                                 "the new value, reaching it after this many months (1 = at once); others change at once.")
 
 
 class Config(Strict):

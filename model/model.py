@@ -63,6 +63,7 @@ class Model(mesa.Model):
         self.daily: list[dict] = []
         self.unit_months: list[dict] = []
         self.rule_changes: list[dict] = []
+        self.ramps: dict[str, tuple] = {}   # timeline changes being phased in: key -> (start, end, month, n)
         # Mesa's collector reads the day's record booked in _book_day (nothing computed twice)
         self.datacollector = mesa.DataCollector(model_reporters={
             k: (lambda m, k=k: m.daily[-1][k]) for k in ("open_orders", "source_stock", "mean_trust")})
@@ -100,14 +101,31 @@ class Model(mesa.Model):
         return out
 
     def _apply_timeline(self, month: int) -> None:
-        """Rule changes scheduled for this month (history replay) take effect now."""
+        """Rule changes scheduled for this month (history replay) take effect now; changes
+        phased in over several months take their next step."""
         entries = [e for e in self.base_cfg.timeline if e.month == month]
-        if not entries:
+        if not entries and not self.ramps:
             return
         data = self.cfg.model_dump(mode="json")
         for e in entries:
-            data = deep_merge(data, dotted_to_nested(e.overrides))
-            self.rule_changes.append({"month": month, "label": e.label, "overrides": dict(e.overrides)})
+            at_once = {}
+            for key, value in e.overrides.items():
+                now = _dotted_get(data, key)
+                if e.phase_in_months > 1 and isinstance(now, float) and isinstance(value, (int, float)) \
+                        and not isinstance(value, bool):
+                    self.ramps[key] = (now, float(value), month, e.phase_in_months)
+                else:
+                    at_once[key] = value
+            data = deep_merge(data, dotted_to_nested(at_once))
+            self.rule_changes.append({"month": month, "label": e.label, "overrides": dict(e.overrides),
+                                      "phase_in_months": e.phase_in_months})
+        steps = {}
+        for key, (start, end, first, n) in list(self.ramps.items()):
+            k = month - first + 1
+            steps[key] = start + (end - start) * min(k, n) / n
+            if k >= n:
+                del self.ramps[key]
+        data = deep_merge(data, dotted_to_nested(steps))
         data["timeline"] = []
         old = self.cfg
         self.cfg = validate(data, self.base_cfg.name)
@@ -322,3 +340,10 @@ class Model(mesa.Model):
         for d in self.daily:
             parts = d["consultations_answered"] + sum(d[f"diverted_{n}"] for n in intake.DIVERT_NAMES) + d["dispatched"]
             assert parts == d["contacts"], "every contact is answered, diverted or dispatched"
+
+
+def _dotted_get(data: dict, key: str):
+    """The value at a dotted key of a nested dict (a config dump)."""
+    for part in key.split("."):
+        data = data[part]
+    return data
