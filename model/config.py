@@ -88,7 +88,7 @@ class Sources(Strict):
 
 
 class Handling(Strict):
-    solve_prob: float = P(0.92, lo=0.0, hi=1.0, unit="probability",
+    solve_prob: float = P(0.92, lo=0.0, hi=1.0, unit="probability", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.87-0.95",
                           doc="A fully worked order by the right unit really solves the problem.")
     hard_solve_prob: float = P(0.6, lo=0.0, hi=1.0, unit="probability",
                                doc="The same for hard (complex) requests.")
@@ -128,7 +128,8 @@ class Capacity(Strict):
     flex_days: float = P(2.0, lo=0.0, hi=30.0, unit="days of in-role staff time",
                          doc="In-role hours a unit can bank on quiet days or borrow ahead on busy ones (slack and "
                              "overtime even out daily swings; keeps small-scale runs close to full-scale queueing).")
-    district_rebalancing: float = P(0.1, lo=0.0, hi=1.0, unit="share of the staffing gap per month", article="Art. 5(2)",
+    district_rebalancing: float = P(0.13, lo=0.0, hi=1.0, unit="share of the staffing gap per month", article="Art. 5(2)",
+                                    source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.02-0.21",
                                     doc="District governments (投入保障) move township staff toward the work: each month "
                                         "this share of the gap between a township's staff and its share of the district's "
                                         "demanded hours (smoothed) is closed; the district total is kept (assumption).")
@@ -146,16 +147,18 @@ class Citizens(Strict):
     initial_expectation: float = P(0.55, lo=0.0, hi=1.0, unit="0-1",
                                    doc="Expected performance (expectancy-disconfirmation, Van Ryzin 2004).")
     expectation_learning: float = P(0.1, lo=0.0, hi=1.0, unit="weight per outcome")
-    contact_effect: float = P(0.6, lo=0.0, hi=2.0, unit="satisfaction points",
+    contact_effect: float = P(0.88, lo=0.0, hi=2.0, unit="satisfaction points", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.62-1.15",
                               doc="Satisfaction gained from contact and explanation (Art. 15(1)-(2)).")
     explain_hours: float = P(1.0, gt=0.0, hi=20.0, unit="staff hours",
                              doc="Explanation time per order that gives ~63% of the full contact effect (diminishing returns).")
-    pressure_effect: float = P(0.8, lo=0.0, hi=2.0, unit="satisfaction points",
+    pressure_effect: float = P(0.65, lo=0.0, hi=2.0, unit="satisfaction points", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.50-0.79",
                                doc="Rating bent by pressure from the unit when it games.")
-    explain_persuasion: float = P(0.1, lo=0.0, hi=1.0, unit="probability", article="Art. 15(2), 23",
+    explain_persuasion: float = P(0.45, lo=0.0, hi=1.0, unit="probability", article="Art. 15(2), 23",
+                                  source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.17-0.60",
                                   doc="Chance that full explanation (解释说明) makes a requester answer 'resolved' for an "
                                       "unresolved request, e.g. when a policy limit is explained (assumption; calibrated).")
-    honesty: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 9",
+    honesty: float = P(0.84, lo=0.0, hi=1.0, unit="probability", article="Art. 9",
+                       source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.71-0.96: not constrained by the published series",
                        doc="Chance a requester reports an unresolved problem as unresolved despite pressure.")
     rating_noise: float = P(0.25, lo=0.0, hi=2.0, unit="sd of satisfaction points")
     refile_prob: float = P(0.45, lo=0.0, hi=1.0, unit="probability",
@@ -197,7 +200,8 @@ class Behaviour(Strict):
     p_cooperate_unscored: float = P(0.4, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)",
                                     doc="Cooperating unit contributes when not scored for cooperation (free-riding).")
     p_cooperate_scored: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)")
-    intrinsic_motivation: float = P(0.5, lo=0.0, hi=5.0, unit="utility per unit of true resolution rate",
+    intrinsic_motivation: float = P(1.04, lo=0.0, hi=5.0, unit="utility per unit of true resolution rate",
+                                    source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.40-1.56",
                                     doc="Public-service motivation: units value real resolution beyond their score (Braganza 2022).")
     exhaustion_gain: float = P(0.10, lo=0.0, hi=2.0, unit="per unit of overload per month")
     exhaustion_sanction_gain: float = P(0.05, lo=0.0, hi=2.0, unit="per sanction point")
@@ -212,7 +216,7 @@ class Behaviour(Strict):
     cutoff_band: float = P(0.1, lo=0.0, hi=0.5, unit="percentile points", doc="How near the cut-off a unit must stand.")
     surge_days: int = P(10, lo=0, hi=30, unit="days before month end")
     learning: bool = P(False, doc="Units adapt their effort split from scores (MECHANISMS.md section 4).")
-    learning_rate: float = P(0.3, lo=0.0, hi=1.0, unit="share moved per month")
+    learning_rate: float = P(0.23, lo=0.0, hi=1.0, unit="share moved per month", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.15-0.36")
     imitation: float = P(0.5, lo=0.0, hi=1.0, unit="probability",
                          doc="A unit below its aspiration imitates a better-ranked peer (Braganza 2022).")
     exploration: float = P(0.03, lo=0.0, hi=0.5, unit="sd of monthly change")

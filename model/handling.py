@@ -127,7 +127,7 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     # units pressing their standing at month end talk only to requesters whose callback
     # falls in this month (Art. 23, 28)
     talk_mask = mine & ~(U.near_cutoff[unit] & (wo.ti_deadline[idx] > model.month_end_day()))
-    talk_mask |= mine & ~np.isin(unit, unit[talk_mask])      # nobody due this month: talk to all
+    talk_mask |= mine & (np.bincount(unit[talk_mask], minlength=nU) == 0)[unit]   # nobody due: talk to all
     talk = idx[talk_mask]
     n_talk = np.bincount(unit[talk_mask], minlength=nU)
     per = budgets[:, 1] / np.maximum(n_talk, 1)            # hours of explanation per order today
