@@ -144,7 +144,9 @@ class Citizens(Strict):
     trust_learning: float = P(0.2, lo=0.0, hi=1.0, unit="weight per outcome")
     word_of_mouth: float = P(0.2, lo=0.0, hi=1.0, unit="weight per month", article="Art. 6",
                              doc="A township's reputation moves toward its satisfaction rate; it scales everyone's filing.")
-    initial_expectation: float = P(0.55, lo=0.0, hi=1.0, unit="0-1",
+    initial_expectation: float = P(0.77, lo=0.0, hi=1.0, unit="0-1",
+                                   source="calibrated (assumption fitted, not published): history replay, ABC, "
+                                          "docs/calibration.md; 90% posterior 0.59-0.94 (weakly constrained)",
                                    doc="Expected performance (expectancy-disconfirmation, Van Ryzin 2004).")
     expectation_learning: float = P(0.1, lo=0.0, hi=1.0, unit="weight per outcome")
     contact_effect: float = P(0.88, lo=0.0, hi=2.0, unit="satisfaction points", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.62-1.15",
