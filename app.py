@@ -133,11 +133,12 @@ def TownshipScores(model):
     update_counter.get()
     fig = Figure(figsize=(6, 3.2))
     ax = fig.subplots()
-    if not model.unit_months:
-        ax.text(0.5, 0.5, "first assessment at the end of month 1", ha="center", transform=ax.transAxes)
+    last = model.unit_months[-1] if model.unit_months else None
+    tw = (model.city.unit_kind == 0) & np.asarray(last["assessable"], bool) if last else None
+    if last is None or not tw.any():
+        ax.text(0.5, 0.5, "no township assessed yet (first assessment at the end of month 1)",
+                ha="center", transform=ax.transAxes)
     else:
-        last = model.unit_months[-1]
-        tw = (model.city.unit_kind == 0) & np.asarray(last["assessable"], bool)
         score, remedial = np.asarray(last["score"])[tw], np.asarray(last["remedial"], bool)[tw]
         bins = np.linspace(np.nanmin(score), np.nanmax(score) + 1e-9, 30)
         ax.hist([score[~remedial], score[remedial]], bins=bins, stacked=True,
@@ -165,7 +166,7 @@ model_params = {
     "rule_set": {"type": "Select", "value": "final_2021.toml", "values": RULE_SETS, "label": "rule set 规则"},
     "scale": {"type": "SliderFloat", "value": 0.01, "min": 0.005, "max": 0.05, "step": 0.005,
               "label": "scale (share of Beijing)"},
-    "seed": {"type": "InputText", "value": "1", "label": "seed"},
+    "seed": {"type": "SliderInt", "value": 1, "min": 1, "max": 100, "step": 1, "label": "seed"},
     "audit_share": {"type": "Select", "value": AS_RULE_SET, "values": CHOICES["audit_share"],
                     "label": "audit sample 第三方抽查 (Art. 32)"},
     "remedial_share": {"type": "Select", "value": AS_RULE_SET, "values": CHOICES["remedial_share"],

@@ -66,7 +66,7 @@ class Calibration(BaseModel):
 
 def check_targets(cal: Calibration, monthly: dict[str, str], days: int, source: str) -> None:
     """Every target must name a kept monthly outcome and months the runs cover."""
-    last_month = int(days // (365 / 12))
+    last_month = int((days - 1) // (365 / 12))          # the month of the last day (index days - 1)
     for i, t in enumerate(cal.targets):
         where = f"{source}: calibration.targets[{i}] ({t.label})"
         if t.outcome not in monthly:
@@ -99,6 +99,9 @@ def distances(stats: pd.DataFrame, cal: Calibration) -> pd.Series:
 
 def accept(dist: pd.Series, share: float) -> pd.Series:
     """Epanechnikov weights inside the ``share`` quantile of the distances, zero outside."""
+    if dist.notna().sum() == 0:
+        raise ScenarioError("calibration: no design row has a finite distance to the targets "
+                            "(are the target months covered by the runs?)")
     n_keep = max(int(np.ceil(share * dist.notna().sum())), 1)
     h = np.sort(dist.dropna().to_numpy())[n_keep - 1]
     if h == 0:
@@ -108,13 +111,18 @@ def accept(dist: pd.Series, share: float) -> pd.Series:
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """Quantile of a weighted sample: each point sits at the middle of its weight (no bias to
+    either end; two equal points give their midpoint as the median)."""
     order = np.argsort(x)
-    cw = np.cumsum(w[order])
-    return float(np.interp(q * cw[-1], cw, x[order]))
+    xs, ws = x[order], w[order]
+    p = (np.cumsum(ws) - ws / 2) / ws.sum()
+    return float(np.interp(q, p, xs))
 
 
-def posterior(table: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
-    """Prior range and weighted posterior mean, sd and 5/50/95% quantiles of each factor."""
+def posterior(table: pd.DataFrame, factors: list[str],
+              prior: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
+    """Prior range and weighted posterior mean, sd and 5/50/95% quantiles of each factor.
+    ``prior`` gives the declared ranges (else the design's own minimum and maximum)."""
     w = table["weight"].to_numpy()
     keep = w > 0
     rows = []
@@ -122,7 +130,7 @@ def posterior(table: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
         x = table[f].to_numpy(float)
         mean = float(np.average(x[keep], weights=w[keep]))
         sd = float(np.sqrt(np.average((x[keep] - mean) ** 2, weights=w[keep])))
-        lo, hi = float(np.min(x)), float(np.max(x))
+        lo, hi = prior[f] if prior and f in prior else (float(np.min(x)), float(np.max(x)))
         q = [weighted_quantile(x[keep], w[keep], p) for p in (0.05, 0.5, 0.95)]
         rows.append({"parameter": f, "prior_low": lo, "prior_high": hi, "mean": mean, "sd": sd,
                      "q05": q[0], "median": q[1], "q95": q[2],
@@ -132,7 +140,7 @@ def posterior(table: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
 
 
 def calibrate(runs: pd.DataFrame, cal: Calibration, factors: list[str], monthly: dict[str, str],
-              scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+              scale: float, prior: dict[str, tuple[float, float]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per design row: factors, replicate-mean statistics, distance, weight; posterior summary)."""
     ok = runs[runs["error"].isna()].copy()
     if ok.empty:
@@ -144,7 +152,7 @@ def calibrate(runs: pd.DataFrame, cal: Calibration, factors: list[str], monthly:
     per_row["distance"] = distances(per_row, cal)
     per_row["weight"] = accept(per_row["distance"], cal.accept)
     per_row = per_row.sort_values("distance", kind="stable").reset_index(drop=True)
-    return per_row, posterior(per_row, factors)
+    return per_row, posterior(per_row, factors, prior)
 
 
 def targets_frame(cal: Calibration) -> pd.DataFrame:

@@ -149,11 +149,20 @@ def cmd_calibrate(args) -> int:
         cal = cal.model_copy(update={"accept": args.accept})
     if len(plan.arms) != 1:
         raise CliError(f"{args.spec}: scenarios: calibrate one scenario at a time (got {len(plan.arms)})")
+    for key, factor in plan.spec.factors.items():
+        if factor.range is None:
+            raise CliError(f"{args.spec}: factors.{key}: calibration needs continuous ranges "
+                           f"(range = [low, high]); a posterior of levels is not computed")
+        from .spec import field_kind, schema_field
+        if field_kind(schema_field(key)) != "float":
+            raise CliError(f"{args.spec}: factors.{key}: calibration needs decimal-valued keys "
+                           f"(a posterior mean of a whole-number key would not be a valid value)")
     code = _run(args, plan, out)
     arm = next(iter(plan.arms.values()))
     factors = list(plan.spec.factors)
+    prior = {k: tuple(f.range) for k, f in plan.spec.factors.items()}
     per_row, post = cal_mod.calibrate(RunStore(out).read(), cal, factors, plan.spec.outcomes.monthly,
-                                      arm.city.scale)
+                                      arm.city.scale, prior)
     fit = cal_mod.fit_table(per_row, cal)
     kept = int((per_row["weight"] > 0).sum())
     print(f"\nABC rejection: {kept} of {len(per_row)} design rows accepted "

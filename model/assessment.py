@@ -30,7 +30,7 @@ EVENT_FIELDS = ["objections", "objections_rejected_bucketpass", "whistles_sent",
                 "whistles_received", "whistles_answered", "coop_requests", "coop_answered", "escalations",
                 "dispatched", "copies_to_district", "sources_removed", "surge_days"]
 HOUR_FIELDS = ["hours_resolve", "hours_satisfy", "hours_game", "hours_proactive", "hours_contact",
-               "hours_coop", "hours_available", "hours_demanded"]
+               "hours_coop", "hours_available", "hours_demanded", "hours_overtime"]
 
 
 class Ledger:

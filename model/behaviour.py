@@ -176,7 +176,8 @@ class Units:
         They add ``cutoff_surge`` x their in-role hours x ``press`` (cutoff_pressure) of
         overtime, split like their own rating-management and gaming time; real work is not cut
         (tried: overtime on real work moves this month's score less, its results close next
-        month). The overtime counts as demanded hours, so it feeds exhaustion (model._cutoff_surge).
+        month). The overtime is booked as hours_overtime, which feeds exhaustion but not the
+        districts' staffing decisions (model._cutoff_surge, month_end).
         """
         b = self.cfg.world.behaviour
         extra = np.minimum(b.cutoff_surge * press, 0.9) * budgets[:, 0]

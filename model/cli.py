@@ -127,9 +127,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_app(args) -> int:
-    """Serve app.py with solara (the process runs until interrupted)."""
+    """Serve app.py with solara (this process becomes the server and runs until interrupted)."""
     import importlib.util
-    import subprocess
+    import os
 
     if importlib.util.find_spec("solara") is None:
         raise CliError("jiesu app needs the [app] extra (solara): pip install -e '.[app]'")
@@ -138,8 +138,8 @@ def cmd_app(args) -> int:
         raise CliError(f"{path}: not found (jiesu app runs from a source checkout of the project)")
     cmd = [sys.executable, "-m", "solara", "run", str(path), "--production", "--port", str(args.port),
            "--host", args.host, "--open" if args.open else "--no-open"]
-    print(f"classroom app: http://{args.host}:{args.port}  (Ctrl-C stops it)")
-    return subprocess.call(cmd)
+    print(f"classroom app: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    os.execv(sys.executable, cmd)       # the server replaces this process: one process to stop
 
 
 def build_parser() -> Parser:

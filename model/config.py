@@ -88,7 +88,7 @@ class Sources(Strict):
 
 
 class Handling(Strict):
-    solve_prob: float = P(0.92, lo=0.0, hi=1.0, unit="probability", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.87-0.95",
+    solve_prob: float = P(0.92, lo=0.0, hi=1.0, unit="probability", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.88-0.96",
                           doc="A fully worked order by the right unit really solves the problem.")
     hard_solve_prob: float = P(0.6, lo=0.0, hi=1.0, unit="probability",
                                doc="The same for hard (complex) requests.")
@@ -129,7 +129,7 @@ class Capacity(Strict):
                          doc="In-role hours a unit can bank on quiet days or borrow ahead on busy ones (slack and "
                              "overtime even out daily swings; keeps small-scale runs close to full-scale queueing).")
     district_rebalancing: float = P(0.13, lo=0.0, hi=1.0, unit="share of the staffing gap per month", article="Art. 5(2)",
-                                    source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.02-0.21",
+                                    source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.02-0.23",
                                     doc="District governments (投入保障) move township staff toward the work: each month "
                                         "this share of the gap between a township's staff and its share of the district's "
                                         "demanded hours (smoothed) is closed; the district total is kept (assumption).")
@@ -146,17 +146,17 @@ class Citizens(Strict):
                              doc="A township's reputation moves toward its satisfaction rate; it scales everyone's filing.")
     initial_expectation: float = P(0.77, lo=0.0, hi=1.0, unit="0-1",
                                    source="calibrated (assumption fitted, not published): history replay, ABC, "
-                                          "docs/calibration.md; 90% posterior 0.59-0.94 (weakly constrained)",
+                                          "docs/calibration.md; 90% posterior 0.60-0.95 (weakly constrained)",
                                    doc="Expected performance (expectancy-disconfirmation, Van Ryzin 2004).")
     expectation_learning: float = P(0.1, lo=0.0, hi=1.0, unit="weight per outcome")
-    contact_effect: float = P(0.88, lo=0.0, hi=2.0, unit="satisfaction points", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.62-1.15",
+    contact_effect: float = P(0.88, lo=0.0, hi=2.0, unit="satisfaction points", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.63-1.18",
                               doc="Satisfaction gained from contact and explanation (Art. 15(1)-(2)).")
     explain_hours: float = P(1.0, gt=0.0, hi=20.0, unit="staff hours",
                              doc="Explanation time per order that gives ~63% of the full contact effect (diminishing returns).")
-    pressure_effect: float = P(0.65, lo=0.0, hi=2.0, unit="satisfaction points", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.50-0.79",
+    pressure_effect: float = P(0.65, lo=0.0, hi=2.0, unit="satisfaction points", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.51-0.92",
                                doc="Rating bent by pressure from the unit when it games.")
     explain_persuasion: float = P(0.45, lo=0.0, hi=1.0, unit="probability", article="Art. 15(2), 23",
-                                  source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.17-0.60",
+                                  source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.18-0.62",
                                   doc="Chance that full explanation (解释说明) makes a requester answer 'resolved' for an "
                                       "unresolved request, e.g. when a policy limit is explained (assumption; calibrated).")
     honesty: float = P(0.84, lo=0.0, hi=1.0, unit="probability", article="Art. 9",
@@ -203,7 +203,7 @@ class Behaviour(Strict):
                                     doc="Cooperating unit contributes when not scored for cooperation (free-riding).")
     p_cooperate_scored: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)")
     intrinsic_motivation: float = P(1.04, lo=0.0, hi=5.0, unit="utility per unit of true resolution rate",
-                                    source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.40-1.56",
+                                    source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.43-1.63",
                                     doc="Public-service motivation: units value real resolution beyond their score (Braganza 2022).")
     exhaustion_gain: float = P(0.10, lo=0.0, hi=2.0, unit="per unit of overload per month")
     exhaustion_sanction_gain: float = P(0.05, lo=0.0, hi=2.0, unit="per sanction point")
@@ -218,7 +218,7 @@ class Behaviour(Strict):
     cutoff_band: float = P(0.1, lo=0.0, hi=0.5, unit="percentile points", doc="How near the cut-off a unit must stand.")
     surge_days: int = P(10, lo=0, hi=30, unit="days before month end")
     learning: bool = P(False, doc="Units adapt their effort split from scores (MECHANISMS.md section 4).")
-    learning_rate: float = P(0.23, lo=0.0, hi=1.0, unit="share moved per month", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.15-0.36")
+    learning_rate: float = P(0.23, lo=0.0, hi=1.0, unit="share moved per month", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.15-0.38")
     imitation: float = P(0.5, lo=0.0, hi=1.0, unit="probability",
                          doc="A unit below its aspiration imitates a better-ranked peer (Braganza 2022).")
     exploration: float = P(0.03, lo=0.0, hi=0.5, unit="sd of monthly change")

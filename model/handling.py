@@ -124,8 +124,8 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     # the balance carried to tomorrow: positive is banked slack, negative is overtime to repay
     U.banked = np.clip(resolve - used[:, 0] - used[:, 5] - flex, -flex, flex)   # resolve is net of contact time
     # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2));
-    # units pressing their standing at month end talk only to requesters whose callback
-    # falls in this month (Art. 23, 28)
+    # units pressing their standing at month end talk only to requesters of orders due by the
+    # month's end, whose callback falls in this month at the latest (Art. 23, 28)
     talk_mask = mine & ~(U.near_cutoff[unit] & (wo.ti_deadline[idx] > model.month_end_day()))
     talk_mask |= mine & (np.bincount(unit[talk_mask], minlength=nU) == 0)[unit]   # nobody due: talk to all
     talk = idx[talk_mask]

@@ -116,6 +116,7 @@ class Model(mesa.Model):
                     self.ramps[key] = (now, float(value), month, e.phase_in_months)
                 else:
                     at_once[key] = value
+                    self.ramps.pop(key, None)          # a later change of the same key ends its phase-in
             data = deep_merge(data, dotted_to_nested(at_once))
             self.rule_changes.append({"month": month, "label": e.label, "overrides": dict(e.overrides),
                                       "phase_in_months": e.phase_in_months})
@@ -154,8 +155,13 @@ class Model(mesa.Model):
         return int(self.day // (365 / 12))
 
     def month_end_day(self) -> int:
-        """The last day (index) of the current month."""
-        return int(np.ceil((self.month + 1) * (365 / 12))) - 1
+        """The last day (index) of the current month (same day // (365/12) rule as ``month``)."""
+        end = int((self.month + 1) * (365 / 12))
+        while int(end // (365 / 12)) > self.month:
+            end -= 1
+        while int((end + 1) // (365 / 12)) == self.month:
+            end += 1
+        return end
 
     def calendar_month(self) -> int:
         return (self.cfg.city.start_month - 1 + self.month) % 12 + 1
@@ -213,7 +219,7 @@ class Model(mesa.Model):
         self.units.near_cutoff = press > 0
         self.ledger.v["surge_days"] += self.units.near_cutoff
         out = self.units.surge(budgets, press)
-        self.ledger.v["hours_demanded"] += (out - budgets)[:, 1:3].sum(1)   # overtime wears staff out
+        self.ledger.v["hours_overtime"] += (out - budgets)[:, 1:3].sum(1)   # wears staff out (exhaustion)
         return out
 
     def _receive(self, day: int) -> dict:
@@ -279,10 +285,10 @@ class Model(mesa.Model):
         """Assessment, incentives, exhaustion, learning, topic of the month (Art. 24, 32-36)."""
         res = assess(self, month)
         v = self.ledger.v
-        self.units.update_exhaustion(v["hours_demanded"], v["hours_available"],
+        self.units.update_exhaustion(v["hours_demanded"] + v["hours_overtime"], v["hours_available"],
                                      res["sanction_points"] + self.cfg.rules.sanctions.strength * res["remedial"])
         self._record_units(month, res)
-        self.units.rebalance(v["hours_demanded"], self.cfg.world.capacity.district_rebalancing)
+        self.units.rebalance(v["hours_demanded"], self.cfg.world.capacity.district_rebalancing)  # order work only
         # 治理类: remedial townships get targeted help from the district for the next month
         self.units.support = np.where(res["remedial"] & (self.city.unit_kind == 0),
                                       self.cfg.rules.sanctions.remedial_support, 0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ def test_levers_override_the_rule_set_and_as_in_rule_set_keeps_it():
     assert strong.cfg.rules.audit.sample_share == pytest.approx(0.2)       # the file's own value
     changed = app.ClassroomModel(rule_set="strong_audit.toml", scale=0.005, audit_share="0.05",
                                  remedial_share="0.3", sanction_strength="3", capacity_ratio="0.85",
-                                 learning=False, seed="7")
+                                 learning=False, seed=7)
     c = changed.cfg
     assert (c.rules.audit.sample_share, c.rules.assessment.remedial_share, c.rules.sanctions.strength,
             c.world.capacity.ratio, c.world.behaviour.learning, changed.seed) == (0.05, 0.3, 3.0, 0.85, False, 7)
@@ -72,20 +73,26 @@ def _free_port() -> int:
 
 def test_jiesu_app_serves_the_page():
     port = _free_port()
+    log = open(ROOT / ".pytest_cache" / f"app-{port}.log", "w+") if (ROOT / ".pytest_cache").exists() \
+        else open(os.devnull, "w+")
     proc = subprocess.Popen([sys.executable, "-m", "model.cli", "app", "--port", str(port), "--host", "127.0.0.1"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline, body = time.time() + 90, ""
         while time.time() < deadline and not body:
             try:
                 body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
             except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
+                assert proc.poll() is None, "the app server exited early"
                 time.sleep(1)
         assert "solara" in body.lower()
     finally:
-        proc.terminate()
+        proc.terminate()                 # jiesu app execs the server, so this stops it
         proc.wait(timeout=30)
+        log.close()
+    with socket.socket() as s:           # nobody listens on the port any more: no server left behind
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # (closed connections may linger in TIME_WAIT)
+        s.bind(("127.0.0.1", port))
 
 
 def test_jiesu_app_without_solara_is_one_line_and_exit_2(monkeypatch, capsys):

@@ -164,3 +164,41 @@ def test_calibrate_command_end_to_end_on_the_real_model(tmp_path, capsys):
     best = tomllib.loads((out / "best.toml").read_text())
     assert set(best) == {"world.citizens.honesty", "world.capacity.ratio"}
     assert best["world.citizens.honesty"] == pytest.approx(rows["world.citizens.honesty"].iloc[0], rel=1e-3)
+
+
+def test_weighted_quantiles_put_each_point_at_the_middle_of_its_weight():
+    x = np.linspace(0.0, 1.0, 11)
+    assert C.weighted_quantile(x, np.ones(11), 0.5) == pytest.approx(0.5)
+    assert C.weighted_quantile(np.array([0.0, 1.0]), np.array([1.0, 1.0]), 0.5) == pytest.approx(0.5)
+    assert C.weighted_quantile(np.array([0.0, 1.0]), np.array([3.0, 1.0]), 0.5) == pytest.approx(0.25)   # points at 3/8 and 7/8
+
+
+def test_posterior_widths_use_the_declared_prior_ranges():
+    table = pd.DataFrame({"a": [0.4, 0.5, 0.6], "weight": [1.0, 1.0, 1.0]})
+    post = C.posterior(table, ["a"], {"a": (0.0, 2.0)}).iloc[0]
+    assert (post["prior_low"], post["prior_high"]) == (0.0, 2.0)
+    assert post["width_ratio"] == pytest.approx((post["q95"] - post["q05"]) / 2.0)
+
+
+def test_the_last_covered_month_is_the_month_of_the_last_day(tmp_path):
+    # 62 days: the last day (index 61) lies in month 2, so month 2 is covered and month 3 is not
+    p = write_spec(tmp_path, days=62)
+    p.write_text(p.read_text().replace("months = [0, 0]", "months = [2, 2]"))
+    load_spec(p)
+    p.write_text(p.read_text().replace("months = [2, 2]", "months = [3, 3]"))
+    with pytest.raises(ScenarioError, match=r"months 0..2"):
+        load_spec(p)
+
+
+def test_calibrating_whole_number_or_level_factors_is_refused_before_running(tmp_path, capsys):
+    p = write_spec(tmp_path)
+    p.write_text(p.read_text().replace('"world.capacity.ratio" = { range = [0.9, 1.4] }',
+                                       '"world.citizens.escalation_threat_after" = { range = [1, 5] }'))
+    assert main(["calibrate", str(p), "--serial", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "decimal-valued" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_no_finite_distance_is_one_clear_error():
+    with pytest.raises(ScenarioError, match="no design row has a finite distance"):
+        C.accept(pd.Series([np.nan, np.nan]), 0.5)

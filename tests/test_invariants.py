@@ -135,6 +135,29 @@ def test_a_phased_in_change_moves_in_equal_monthly_steps_and_others_change_at_on
     assert m.rule_changes[0]["phase_in_months"] == 4 and not m.ramps
 
 
+def test_a_later_change_of_a_key_being_phased_in_ends_the_phase_in():
+    cfg = config_from(scale=0.002, days=200).model_dump(mode="json")
+    cfg["timeline"] = [
+        {"month": 1, "phase_in_months": 4, "overrides": {"rules.audit.sample_share": 0.4}},
+        {"month": 2, "overrides": {"rules.audit.sample_share": 0.0}}]
+    from model.scenario import validate
+
+    m = Model(validate(cfg), seed=5)
+    while m.month < 6:
+        m.step()
+        if m.month >= 2:
+            assert m.cfg.rules.audit.sample_share == 0.0, m.month
+    assert not m.ramps
+
+
+def test_month_end_day_is_the_last_day_of_the_current_month():
+    m = model(scale=0.001, days=5)
+    for day in (0, 29, 30, 364, 365, 729, 730, 1095):
+        m.day = day
+        end = m.month_end_day()
+        assert int(end // (365 / 12)) == m.month and int((end + 1) // (365 / 12)) == m.month + 1, day
+
+
 def test_check_invariants_catches_a_broken_order():
     m = model(seed=1, scale=0.001, days=5)
     m.run(5)
