@@ -136,6 +136,7 @@ def cmd_sensitivity(args) -> int:
 def cmd_calibrate(args) -> int:
     """Run (or resume) the spec's runs, then fit: calibration.csv, posterior.csv, fit.csv, TOMLs, plot."""
     from . import calibrate as cal_mod
+    from .spec import field_kind, schema_field
     from .storage import RunStore
 
     plan, out = _prepare(args)
@@ -153,7 +154,6 @@ def cmd_calibrate(args) -> int:
         if factor.range is None:
             raise CliError(f"{args.spec}: factors.{key}: calibration needs continuous ranges "
                            f"(range = [low, high]); a posterior of levels is not computed")
-        from .spec import field_kind, schema_field
         if field_kind(schema_field(key)) != "float":
             raise CliError(f"{args.spec}: factors.{key}: calibration needs decimal-valued keys "
                            f"(a posterior mean of a whole-number key would not be a valid value)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import matplotlib
@@ -16,8 +17,9 @@ RATE_LABELS = {"response_rate": ("response", "响应率"), "resolution_rate": ("
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN")
 
 
+@functools.cache
 def cjk_font() -> str | None:
-    """A font that can draw Chinese labels, if the machine has one."""
+    """A font that can draw Chinese labels, if the machine has one (looked up once)."""
     from matplotlib import font_manager
 
     names = {f.name for f in font_manager.fontManager.ttflist}

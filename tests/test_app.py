@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -73,10 +72,8 @@ def _free_port() -> int:
 
 def test_jiesu_app_serves_the_page():
     port = _free_port()
-    log = open(ROOT / ".pytest_cache" / f"app-{port}.log", "w+") if (ROOT / ".pytest_cache").exists() \
-        else open(os.devnull, "w+")
     proc = subprocess.Popen([sys.executable, "-m", "model.cli", "app", "--port", str(port), "--host", "127.0.0.1"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline, body = time.time() + 90, ""
         while time.time() < deadline and not body:
@@ -89,7 +86,6 @@ def test_jiesu_app_serves_the_page():
     finally:
         proc.terminate()                 # jiesu app execs the server, so this stops it
         proc.wait(timeout=30)
-        log.close()
     with socket.socket() as s:           # nobody listens on the port any more: no server left behind
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # (closed connections may linger in TIME_WAIT)
         s.bind(("127.0.0.1", port))
