@@ -1,0 +1,202 @@
+"""The outcome registry: every figure the model reports, named once.
+
+Each outcome has a name (the key in ``summary.json`` or the column of ``daily.parquet``),
+an English and a Chinese label, a unit, how daily values aggregate over time (``sum`` for
+counts, ``mean`` for rates and levels), whether it is *measured* (what the assessment
+sees), *true* (what really happened, invisible to the assessment) or a *count*/*state*,
+and a one-line description. ``summary.json``, ``jiesu compare``, sweeps, the EMA
+adapter, the classroom app and the docs all read this table; nothing discovers outcome
+names by running the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Aggregation = Literal["sum", "mean", "last"]
+Nature = Literal["measured", "true", "count", "state", "behaviour", "id"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    en: str
+    zh: str
+    unit: str
+    agg: Aggregation
+    nature: Nature
+    description: str
+    dtype: Literal["float", "int", "str"] = "float"
+
+    def label(self, lang: str = "both") -> str:
+        """'en', 'zh' or 'both' (English with the Chinese term beside it)."""
+        if lang == "en" or not self.zh:
+            return self.en
+        if lang == "zh":
+            return self.zh
+        return f"{self.en} {self.zh}"
+
+
+def _o(name, en, zh, unit, agg, nature, description, dtype="float"):
+    return Outcome(name, en, zh, unit, agg, nature, description, dtype)
+
+
+# ---------------------------------------------------------------- summary.json (one run)
+SUMMARY: dict[str, Outcome] = {o.name: o for o in [
+    _o("scenario", "scenario", "情景", "", "last", "id", "Name of the scenario that was run.", "str"),
+    _o("seed", "seed", "随机种子", "", "last", "id", "Random seed of the run.", "int"),
+    _o("days", "days simulated", "模拟天数", "days", "last", "id", "Length of the run.", "int"),
+    _o("scale", "scale", "规模", "share of Beijing", "last", "id", "Share of Beijing's population simulated."),
+    _o("population", "residents", "常住人口", "people", "last", "state", "Residents simulated (scaled).", "int"),
+    _o("contacts", "contacts", "来电来件", "contacts", "sum", "count",
+       "Calls and online contacts to 12345 (Art. 8).", "int"),
+    _o("consultations_answered", "consultations answered at once", "直接答复咨询", "contacts", "sum", "count",
+       "Consultations answered by the hotline without dispatch (Art. 11(1)).", "int"),
+    _o("diverted", "diverted requests", "不予派单", "requests", "sum", "count",
+       "Requests diverted in one of the six ways of Art. 11(2).", "int"),
+    _o("work_orders", "work orders", "工单", "orders", "sum", "count", "Work orders dispatched (Art. 12).", "int"),
+    _o("closed_orders", "closed orders", "办结工单", "orders", "sum", "count", "Work orders closed during the run.", "int"),
+    _o("response_rate", "response rate", "响应率", "share", "mean", "measured",
+       "In-scope closed orders whose requester was contacted within the tier's response time (Art. 15(1), 32)."),
+    _o("resolution_rate", "resolution rate (measured)", "解决率", "share", "mean", "measured",
+       "In-scope closed orders counted as resolved by the rule in force (Art. 23, 32)."),
+    _o("satisfaction_rate", "satisfaction rate", "满意率", "share", "mean", "measured",
+       "In-scope closed orders rated satisfied or basically satisfied at callback (Art. 23, 32)."),
+    _o("true_resolution_rate", "true resolution (real)", "真实解决率", "share", "mean", "true",
+       "Closed orders whose problem was really solved (the model's truth; never seen by the assessment)."),
+    _o("measured_true_gap", "measured - true gap", "考核与真实之差", "share", "mean", "true",
+       "Measured resolution rate minus true resolution rate."),
+    _o("true_resolution_hard", "true resolution, hard requests", "疑难诉求真实解决率", "share", "mean", "true",
+       "True resolution of hard (complex) requests (selective responsiveness)."),
+    _o("true_resolution_easy", "true resolution, other requests", "一般诉求真实解决率", "share", "mean", "true",
+       "True resolution of requests that are not hard."),
+    _o("mean_days_to_close", "mean days to close", "平均办结天数", "days", "mean", "count",
+       "Mean days from dispatch to closure."),
+    _o("overdue_share", "overdue share", "逾期率", "share", "mean", "count",
+       "Closed orders that passed their deadline (Art. 13, 35(2))."),
+    _o("gamed_closures", "formal closures", "形式办结", "orders", "sum", "true",
+       "Orders closed on paper without being solved (gaming).", "int"),
+    _o("false_claims", "false 'resolved' claims", "虚报解决", "orders", "sum", "true",
+       "Closed orders the unit reported resolved that were not (弄虚作假).", "int"),
+    _o("detected_falsifications", "falsifications detected", "查实弄虚作假", "orders", "sum", "measured",
+       "False claims caught by the audit sample (Art. 35(3)).", "int"),
+    _o("excluded_unreasonable", "excluded as unreasonable", "剔除不合理诉求", "orders", "sum", "measured",
+       "Orders left out of the score as unreasonable (动态调整, Art. 32(3)).", "int"),
+    _o("objections", "objections", "派单异议", "objections", "sum", "count",
+       "Dispatch objections raised by receiving units (Art. 12(3)).", "int"),
+    _o("redispatches", "re-dispatches", "改派", "orders", "sum", "count", "Orders re-dispatched after an objection.", "int"),
+    _o("whistles", "whistles", "吹哨", "orders", "sum", "count", "Orders on which a township whistled (Art. 16).", "int"),
+    _o("whistles_answered", "whistles answered", "报到", "orders", "sum", "count",
+       "Whistled orders on which the department reported and worked (Art. 16(2)).", "int"),
+    _o("escalations", "escalations", "提级", "orders", "sum", "count", "Orders escalated for coordination (Art. 20).", "int"),
+    _o("requests_per_10k", "requests per 10k residents/month", "万人诉求比", "orders/10k/month", "mean", "measured",
+       "Work orders per 10,000 residents per month (Art. 32)."),
+    _o("repeat_share", "repeat share", "重复诉求占比", "share", "mean", "count",
+       "Work orders that are repeats of an earlier request."),
+    _o("unreasonable_share_dispatched", "unreasonable share dispatched", "不合理诉求派单占比", "share", "mean", "true",
+       "Dispatched orders that were in truth unreasonable (Art. 9, 11)."),
+    _o("source_stock_start", "problem sources at start", "问题源(期初)", "problems", "last", "true",
+       "Latent problem sources at the start."),
+    _o("source_stock_end", "problem-source stock", "问题源", "problems", "last", "true",
+       "Latent problem sources at the end (问题源, seed article)."),
+    _o("source_stock_change", "problem-source stock change", "问题源变化", "share", "last", "true",
+       "Relative change of the problem-source stock over the run."),
+    _o("sources_removed_proactive", "sources removed by units' own work", "主动治理消除问题源", "problems", "sum", "true",
+       "Problem sources removed by units' proactive work (Art. 25-26)."),
+    _o("sources_removed_campaign", "sources removed by topic campaigns", "每月一题消除问题源", "problems", "sum", "true",
+       "Problem sources removed by topic-of-the-month campaigns (Art. 24)."),
+    _o("mean_trust_end", "public trust (end)", "公众信任", "0-1", "last", "state",
+       "Residents' mean trust in the system at the end (Art. 6)."),
+    _o("filing_factor_end", "filing factor (end)", "诉求意愿系数", "x baseline", "last", "state",
+       "How much more residents file than at baseline trust, at the end."),
+    _o("mean_exhaustion", "mean exhaustion", "倦怠", "0-1", "mean", "state",
+       "Staff exhaustion, capacity-weighted mean over the run (JD-R)."),
+    _o("effort_share_game", "effort share: gaming", "应付考核", "share of staff time", "mean", "behaviour",
+       "Share of staff hours spent gaming the measures."),
+    _o("effort_share_proactive", "effort share: proactive", "主动治理", "share of staff time", "mean", "behaviour",
+       "Share of staff hours spent removing problem sources."),
+    _o("effort_share_satisfy", "effort share: rating management", "满意度管理", "share of staff time", "mean", "behaviour",
+       "Share of staff hours spent on contact, explanation and persuasion."),
+    _o("topics_of_the_month", "topics of the month", "每月一题", "topics", "sum", "count",
+       "Topic-of-the-month campaigns started (Art. 24).", "int"),
+]}
+
+# ---------------------------------------------------------------- daily.parquet (one row a day)
+DIVERT_NAMES = ["emergency", "legal_channel", "repeat_no_new_facts", "secret_privacy", "out_of_scope", "unlawful"]
+DIVERT_ZH = ["转紧急热线", "告知法定途径", "告知办理进展", "做好解释", "告知市场社会渠道", "劝导教育"]
+
+DAILY: dict[str, Outcome] = {o.name: o for o in [
+    _o("day", "day", "日", "day index", "last", "id", "Day of the run (0 = first).", "int"),
+    _o("year", "calendar year", "年", "year", "last", "id", "Calendar year of the day.", "int"),
+    _o("month", "calendar month", "月", "month", "last", "id", "Calendar month (1-12) of the day.", "int"),
+    _o("objections", "objections", "派单异议", "objections", "sum", "count", "Objections raised today (Art. 12(3)).", "int"),
+    _o("objections_accepted", "objections accepted", "异议成立", "objections", "sum", "count",
+       "Objections the review accepted today.", "int"),
+    _o("redispatched", "re-dispatched", "改派", "orders", "sum", "count", "Orders re-dispatched today.", "int"),
+    _o("contacts", "contacts", "来电来件", "contacts", "sum", "count", "Contacts today (Art. 8).", "int"),
+    _o("consultations_answered", "consultations answered at once", "直接答复咨询", "contacts", "sum", "count",
+       "Consultations answered at once today (Art. 11(1)).", "int"),
+    _o("requests", "requests recorded", "受理诉求", "requests", "sum", "count",
+       "Contacts recorded as requests today (dispatched or diverted).", "int"),
+    _o("repeat_contacts", "repeat contacts", "重复来电", "requests", "sum", "count",
+       "Requests today from requesters calling again about the same matter.", "int"),
+    *[_o(f"diverted_{n}", f"diverted: {n.replace('_', ' ')}", z, "requests", "sum", "count",
+         f"Requests diverted today as Art. 11(2) item {i + 1}.", "int")
+      for i, (n, z) in enumerate(zip(DIVERT_NAMES, DIVERT_ZH))],
+    _o("dispatched", "dispatched", "派单", "orders", "sum", "count", "Work orders dispatched today (Art. 12).", "int"),
+    _o("closed", "closed", "办结", "orders", "sum", "count", "Work orders closed today.", "int"),
+    _o("response_rate", "response rate", "响应率", "share", "mean", "measured", SUMMARY["response_rate"].description),
+    _o("resolution_rate", "resolution rate (measured)", "解决率", "share", "mean", "measured",
+       SUMMARY["resolution_rate"].description),
+    _o("satisfaction_rate", "satisfaction rate", "满意率", "share", "mean", "measured",
+       SUMMARY["satisfaction_rate"].description),
+    _o("true_resolution_rate", "true resolution (real)", "真实解决率", "share", "mean", "true",
+       SUMMARY["true_resolution_rate"].description),
+    _o("overdue", "overdue closures", "逾期办结", "orders", "sum", "count", "Orders closed today past their deadline.", "int"),
+    _o("gamed", "formal closures", "形式办结", "orders", "sum", "true", "Orders closed today on paper only.", "int"),
+    _o("open_orders", "open orders", "在办工单", "orders", "last", "state", "Work orders open at the end of the day.", "int"),
+    _o("source_stock", "problem-source stock", "问题源", "problems", "last", "true", "Latent problem sources today."),
+    _o("mean_trust", "public trust", "公众信任", "0-1", "mean", "state", "Residents' mean trust in the system (Art. 6)."),
+    _o("filing_factor", "filing factor", "诉求意愿系数", "x baseline", "mean", "state",
+       "How much more residents file than at baseline trust."),
+    _o("mean_exhaustion", "mean exhaustion", "倦怠", "0-1", "mean", "state", "Staff exhaustion, capacity-weighted (JD-R)."),
+    _o("effort_resolve", "real work", "实际解决", "share of staff time", "mean", "behaviour",
+       "Capacity-weighted share of staff time planned for real resolution."),
+    _o("effort_satisfy", "rating management", "满意度管理", "share of staff time", "mean", "behaviour",
+       "Capacity-weighted share of staff time planned for contact, explanation and persuasion."),
+    _o("effort_game", "gaming", "应付考核", "share of staff time", "mean", "behaviour",
+       "Capacity-weighted share of staff time planned for gaming the measures."),
+    _o("effort_proactive", "proactive work", "主动治理", "share of staff time", "mean", "behaviour",
+       "Capacity-weighted share of staff time planned for removing problem sources."),
+    _o("refiled", "re-filings scheduled", "再次来电", "requests", "sum", "count",
+       "Unresolved, dissatisfied requesters who will call again.", "int"),
+    _o("detected", "falsifications detected", "查实弄虚作假", "orders", "sum", "measured",
+       "False claims caught by today's audit sample.", "int"),
+    _o("whistles", "whistles", "吹哨", "orders", "sum", "count", "Orders closed today on which a township whistled.", "int"),
+]}
+
+
+def outcome(name: str) -> Outcome:
+    """The registry entry of a summary figure or daily column."""
+    if name in SUMMARY:
+        return SUMMARY[name]
+    if name in DAILY:
+        return DAILY[name]
+    raise KeyError(f"{name!r} is not an outcome of the model (see model/outcomes.py)")
+
+
+def numeric_summary() -> list[str]:
+    """Summary figures that are numbers (what sweeps, comparisons and sensitivity analyse)."""
+    return [k for k, o in SUMMARY.items() if o.dtype != "str" and o.nature != "id"]
+
+
+def daily_series() -> list[str]:
+    """Daily columns that are series (everything but the calendar)."""
+    return [k for k, o in DAILY.items() if o.nature != "id"]
+
+
+# The headline figures a comparison of rule sets reports first (jiesu compare, the app).
+KEY_OUTCOMES = ["resolution_rate", "satisfaction_rate", "true_resolution_rate", "measured_true_gap",
+                "requests_per_10k", "source_stock_end", "effort_share_game", "effort_share_proactive",
+                "mean_exhaustion", "objections", "whistles_answered", "overdue_share"]
