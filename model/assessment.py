@@ -18,8 +18,9 @@ import numpy as np
 from scipy.stats import rankdata
 
 from .behaviour import prospect_value
-from .orders import COOP_ENGAGED, SAT_BASIC
-from .world import KIND_DISTGOV, KIND_HOTLINE, KIND_TOWNSHIP
+from .measures import in_scope, rate, rate_or0, responded_on_time, satisfied, three_rate_score
+from .orders import COOP_ENGAGED
+from .world import KIND_TOWNSHIP, acting_units
 
 CLOSURE_FIELDS = ["closed", "in_scope", "responded", "measured_resolved", "satisfied", "true_resolved",
                   "overdue", "overdue_forgiven", "gamed", "false_claims", "detected", "audited", "hard",
@@ -33,8 +34,26 @@ HOUR_FIELDS = ["hours_resolve", "hours_satisfy", "hours_game", "hours_proactive"
                "hours_coop", "hours_available", "hours_demanded", "hours_overtime"]
 
 
+class Tally:
+    """Per-unit counts that one mechanism reports for today (what it did), in the order it
+    counted them; the model books them into the month's :class:`Ledger`."""
+
+    def __init__(self, n_units: int):
+        self.n = n_units
+        self.items: list[tuple[str, np.ndarray]] = []
+
+    def add(self, name: str, units: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Count ``units`` (one per event, or ``weights`` each) under ``name``."""
+        if units.size:
+            self.items.append((name, np.bincount(units.astype(np.int64), weights=weights, minlength=self.n)))
+
+    def add_array(self, name: str, values: np.ndarray) -> None:
+        """Add a per-unit array under ``name``."""
+        self.items.append((name, values))
+
+
 class Ledger:
-    """Per-unit counters for the current month (reset after assessment)."""
+    """Per-unit counters for the current month (reset after assessment); owned by the assessment."""
 
     def __init__(self, n_units: int):
         self.n = n_units
@@ -43,110 +62,116 @@ class Ledger:
 
     def reset(self) -> None:
         self.v = {f: np.zeros(self.n) for f in self.fields}
-        self.pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def add_units(self, name: str, units: np.ndarray, weights: np.ndarray | None = None) -> None:
-        if units.size:
-            self.v[name] += np.bincount(units.astype(np.int64), weights=weights, minlength=self.n)
+    def book(self, *tallies: Tally) -> None:
+        """Add what the day's mechanisms reported, tally by tally, in order."""
+        for t in tallies:
+            for name, values in t.items:
+                self.v[name] += values
 
-    def add_pairs(self, lead: np.ndarray, coop: np.ndarray, hours: np.ndarray) -> None:
-        """Co-handling between a lead and a cooperating unit (network edge weights)."""
-        if lead.size:
-            self.pairs.append((lead.astype(np.int64), coop.astype(np.int64), hours))
-
-    def record_closures(self, closing: np.ndarray, model) -> None:
-        """Count today's closed orders for their lead unit (and cooperating unit)."""
-        wo, rules = model.orders, model.cfg.rules
-        u = wo.unit[closing].astype(np.int64)
-        resp_days = np.asarray(rules.deadlines.response_days)[wo.tier[closing]]
-        responded = (wo.ti_contact[closing] >= 0) & (wo.ti_contact[closing] <= wo.ti_created[closing] + resp_days)
-        scope = ~wo.excluded[closing]
-        hard = wo.hard[closing]
-        true, meas = wo.true_resolved[closing], wo.measured_resolved[closing]
-        sat = wo.satisfaction[closing] >= SAT_BASIC
-        overdue = wo.overdue[closing]
-        tol = rules.sanctions.error_tolerance
-        add = lambda name, mask, w=None: self.add_units(name, u[mask], None if w is None else w[mask])  # noqa: E731
-        add("closed", np.ones(u.size, bool))
-        add("in_scope", scope)
-        add("responded", scope & responded)
-        add("measured_resolved", scope & meas)
-        add("satisfied", scope & sat)
-        add("true_resolved", true)
-        add("overdue", overdue)
-        # Art. 36: good-faith failure on hard requests is partly forgiven
-        add("overdue_forgiven", overdue & hard, np.full(u.size, tol))
-        add("gamed", wo.gamed[closing])
-        add("false_claims", wo.claimed_resolved[closing] & ~true)
-        add("detected", wo.detected[closing])
-        add("audited", wo.audited[closing])
-        add("hard", hard & scope)
-        add("hard_measured_resolved", hard & scope & meas)
-        add("hard_true_resolved", hard & true)
-        add("labelled", wo.labelled[closing])
-        add("label_rejected", wo.label_rejected[closing])
-        add("excluded", wo.excluded[closing])
-        add("perfunctory", ~true & (wo.ti_contact[closing] < 0))
-        add("whistled_orders", wo.whistled[closing])
-        add("whistled_resolved", wo.whistled[closing] & meas)
-        add("days_to_close", np.ones(u.size, bool), (wo.ti_closed[closing] - wo.ti_created[closing]).astype(float))
-        co = closing[wo.need_coop[closing]]
-        cu = wo.coop_unit[co].astype(np.int64)
-        delivered = (wo.coop_state[co] == COOP_ENGAGED) & (wo.coop_remaining[co] <= 0)
-        self.add_units("coop_orders", cu)
-        self.add_units("coop_delivered", cu[delivered])
-        self.add_units("coop_measured_resolved", cu[wo.measured_resolved[co]])
+    def tally(self) -> Tally:
+        return Tally(self.n)
 
 
-def standing(model) -> np.ndarray:
+def closure_tally(orders, closing: np.ndarray, rules, n_units: int) -> Tally:
+    """Today's closed orders, counted for their lead unit (and cooperating unit)."""
+    wo, t = orders, Tally(n_units)
+    u = wo.unit[closing].astype(np.int64)
+    responded = responded_on_time(wo, closing, rules.deadlines.response_days)
+    scope = in_scope(wo, closing)
+    hard = wo.hard[closing]
+    true, meas = wo.true_resolved[closing], wo.measured_resolved[closing]
+    sat = satisfied(wo, closing)
+    overdue = wo.overdue[closing]
+    tol = rules.sanctions.error_tolerance
+    add = lambda name, mask, w=None: t.add(name, u[mask], None if w is None else w[mask])  # noqa: E731
+    add("closed", np.ones(u.size, bool))
+    add("in_scope", scope)
+    add("responded", scope & responded)
+    add("measured_resolved", scope & meas)
+    add("satisfied", scope & sat)
+    add("true_resolved", true)
+    add("overdue", overdue)
+    # Art. 36: good-faith failure on hard requests is partly forgiven
+    add("overdue_forgiven", overdue & hard, np.full(u.size, tol))
+    add("gamed", wo.gamed[closing])
+    add("false_claims", wo.claimed_resolved[closing] & ~true)
+    add("detected", wo.detected[closing])
+    add("audited", wo.audited[closing])
+    add("hard", hard & scope)
+    add("hard_measured_resolved", hard & scope & meas)
+    add("hard_true_resolved", hard & true)
+    add("labelled", wo.labelled[closing])
+    add("label_rejected", wo.label_rejected[closing])
+    add("excluded", wo.excluded[closing])
+    add("perfunctory", ~true & (wo.ti_contact[closing] < 0))
+    add("whistled_orders", wo.whistled[closing])
+    add("whistled_resolved", wo.whistled[closing] & meas)
+    add("days_to_close", np.ones(u.size, bool), (wo.ti_closed[closing] - wo.ti_created[closing]).astype(float))
+    co = closing[wo.need_coop[closing]]
+    cu = wo.coop_unit[co].astype(np.int64)
+    delivered = (wo.coop_state[co] == COOP_ENGAGED) & (wo.coop_remaining[co] <= 0)
+    t.add("coop_orders", cu)
+    t.add("coop_delivered", cu[delivered])
+    t.add("coop_measured_resolved", cu[wo.measured_resolved[co]])
+    return t
+
+
+def assessment_class(city, assessment) -> np.ndarray:
+    """The class each unit is ranked in: its own class under 分级分类 (Art. 32), else two
+    classes (townships, everyone else)."""
+    return city.unit_class if assessment.graded_classified else np.where(city.unit_kind == KIND_TOWNSHIP, 0, 2)
+
+
+def unit_rates(v: dict) -> dict[str, np.ndarray]:
+    """The three rates and the true resolution rate of each unit from its month's counts."""
+    return {"response_rate": rate(v["responded"], v["in_scope"]),
+            "resolution_rate": rate(v["measured_resolved"], v["in_scope"]),
+            "satisfaction_rate": rate(v["satisfied"], v["in_scope"]),
+            "true_resolution_rate": rate(v["true_resolved"], v["closed"])}
+
+
+def standing(v: dict, cfg, city) -> np.ndarray:
     """Month-to-date percentile of each unit in its class on the three rates (what units can
     compute from the data the hotline pushes them, Art. 28)."""
-    v, a, city = model.ledger.v, model.cfg.rules.assessment, model.city
-    w = a.weights
-    score = 100 * (w.response * _rate(v["responded"], v["in_scope"])
-                   + w.resolution * _rate(v["measured_resolved"], v["in_scope"])
-                   + w.satisfaction * _rate(v["satisfied"], v["in_scope"]))
-    cls = city.unit_class if a.graded_classified else np.where(city.unit_kind == KIND_TOWNSHIP, 0, 2)
-    ok = np.isfinite(score) & ~np.isin(city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE]) & (v["in_scope"] >= 5)
-    return _percentile_in_class(score, cls, ok)
+    a = cfg.rules.assessment
+    r = unit_rates(v)
+    score = three_rate_score(r["response_rate"], r["resolution_rate"], r["satisfaction_rate"], a.weights)
+    ok = np.isfinite(score) & acting_units(city) & (v["in_scope"] >= cfg.world.behaviour.standing_min_orders)
+    return _percentile_in_class(score, assessment_class(city, a), ok)
 
 
-def _rate(num, den):
-    return np.where(den > 0, num / np.maximum(den, 1e-12), np.nan)
-
-
-def assess(model, month: int) -> dict[str, np.ndarray]:
-    """Score, rank, reward and sanction every unit for the month just ended."""
-    v, cfg, city = model.ledger.v, model.cfg, model.city
+def assess(v: dict, cfg, city, population: np.ndarray) -> dict[str, np.ndarray]:
+    """Score, rank, reward and sanction every unit for the month just ended (counts ``v``;
+    ``population``: residents each unit serves, scaled, for 万人诉求比)."""
     a, sn = cfg.rules.assessment, cfg.rules.sanctions
-    w = a.weights
-    resp = _rate(v["responded"], v["in_scope"])
-    res = _rate(v["measured_resolved"], v["in_scope"])
-    sat = _rate(v["satisfied"], v["in_scope"])
-    true = _rate(v["true_resolved"], v["closed"])
+    r = unit_rates(v)
+    resp, res, sat, true = r["response_rate"], r["resolution_rate"], r["satisfaction_rate"], r["true_resolution_rate"]
     if a.cooperation_scoring == "equal":   # cooperating units share the joint outcome
-        res = _rate(v["measured_resolved"] + v["coop_measured_resolved"], v["in_scope"] + v["coop_orders"])
-    base = 100 * (w.response * resp + w.resolution * res + w.satisfaction * sat)
+        res = rate(v["measured_resolved"] + v["coop_measured_resolved"], v["in_scope"] + v["coop_orders"])
+    base = three_rate_score(resp, res, sat, a.weights)
     score = base.copy()
-    coop_rate = _rate(v["coop_delivered"], v["coop_orders"])
+    coop_rate = rate(v["coop_delivered"], v["coop_orders"])
     if a.cooperation_scoring == "differential":
         has = np.isfinite(coop_rate)
         both = has & np.isfinite(base)
         score = np.where(both, (1 - a.cooperation_weight) * base + a.cooperation_weight * 100 * coop_rate,
                          np.where(has, 100 * coop_rate, base))
     if a.dual_whistle:  # Art. 33: districts score whistling townships and reporting departments
-        answered = _rate(v["whistles_answered"], v["whistles_received"])
-        whistle_ok = _rate(v["whistled_resolved"], v["whistled_orders"])
+        answered = rate(v["whistles_answered"], v["whistles_received"])
+        whistle_ok = rate(v["whistled_resolved"], v["whistled_orders"])
         dual = np.where(city.unit_kind == KIND_TOWNSHIP, whistle_ok, answered)
         score = np.where(np.isfinite(dual) & np.isfinite(score), (1 - a.dual_weight) * score + a.dual_weight * 100 * dual, score)
     volume = np.full(city.n_units, np.nan)
-    pop10k = model.unit_population_scaled / 1e4
-    volume[: city.n_townships] = v["dispatched"][: city.n_townships] / np.maximum(pop10k[: city.n_townships], 1e-9)
+    pop10k = population / 1e4
+    T = city.n_townships
+    volume[:T] = v["dispatched"][:T] / np.maximum(pop10k[:T], 1e-9)
     # Art. 32(4): credit for proactive governance and for solving hard requests
-    score = score + a.proactive_credit * 100 * np.minimum(v["sources_removed"] / np.maximum(v["closed"], 1.0), 0.2)
-    score = score + a.hard_credit * 100 * np.nan_to_num(_rate(v["hard_measured_resolved"], v["hard"]))
-    cls = city.unit_class if a.graded_classified else np.where(city.unit_kind == KIND_TOWNSHIP, 0, 2)
-    assessable = np.isfinite(score) & ~np.isin(city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE])
+    removed_per_order = np.minimum(v["sources_removed"] / np.maximum(v["closed"], 1.0), a.proactive_credit_cap)
+    score = score + a.proactive_credit * 100 * removed_per_order
+    score = score + a.hard_credit * 100 * np.nan_to_num(rate(v["hard_measured_resolved"], v["hard"]))
+    cls = assessment_class(city, a)
+    assessable = np.isfinite(score) & acting_units(city)
     if a.per_capita_weight > 0:   # 万人诉求比: fewer requests per 10,000 residents scores better
         score = score - a.per_capita_weight * 100 * _within_class_scaled(volume, cls, assessable)
     pct = _percentile_in_class(score, cls, assessable)
@@ -156,16 +181,16 @@ def assess(model, month: int) -> dict[str, np.ndarray]:
     overdue_pen = (v["overdue"] - v["overdue_forgiven"]) / closed
     sanction = (sn.overdue * overdue_pen
                 + sn.buck_passing * v["objections_rejected_bucketpass"] / closed
-                + sn.perfunctory * (1 - sn.error_tolerance * _rate_or0(v["hard"], v["closed"])) * v["perfunctory"] / closed
+                + sn.perfunctory * (1 - sn.error_tolerance * rate_or0(v["hard"], v["closed"])) * v["perfunctory"] / closed
                 + sn.falsification * v["detected"] / np.maximum(v["audited"], 1.0)
                 + sn.falsification * v["label_rejected"] / closed)
     sanction = np.where(assessable, sanction, 0.0)
     b = cfg.world.behaviour
-    standing = prospect_value(pct - a.remedial_share, b.value_exponent, b.loss_aversion)
-    payoff = np.where(assessable, standing + a.reward * commended - sn.strength * remedial - sanction, 0.0)
+    standing_value = prospect_value(pct - a.remedial_share, b.value_exponent, b.loss_aversion)
+    payoff = np.where(assessable, standing_value + a.reward * commended - sn.strength * remedial - sanction, 0.0)
     # what units value: their payoff plus public-service motivation for real resolution
     true_rel = np.nan_to_num(true - _class_mean(true, cls, assessable))
-    utility = np.where(assessable, payoff + b.intrinsic_motivation * true_rel * 10, np.nan)
+    utility = np.where(assessable, payoff + b.intrinsic_motivation * true_rel * b.intrinsic_scale, np.nan)
     return {"response_rate": resp, "resolution_rate": res, "satisfaction_rate": sat,
             "true_resolution_rate": true, "score": score, "percentile": pct, "commended": commended,
             "remedial": remedial, "sanction_points": sanction, "payoff": payoff, "utility": utility, "class": cls,
@@ -179,10 +204,6 @@ def _class_mean(x, cls, ok) -> np.ndarray:
         if m.any():
             out[ok & (cls == c)] = x[m].mean()
     return out
-
-
-def _rate_or0(num, den):
-    return np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
 
 
 def _percentile_in_class(score, cls, ok) -> np.ndarray:

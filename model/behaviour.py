@@ -21,14 +21,16 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .world import KIND_DISTGOV, KIND_HOTLINE, KIND_TOWNSHIP
+from .calendar import days_left_in_month
+from .world import KIND_TOWNSHIP, acting_units
 
+# the four uses of staff time (MECHANISMS.md section 4): columns of Units.effort and of budgets
 ACTIVITIES = ["resolve", "satisfy", "game", "proactive"]
-# decisions learned besides the effort split (MECHANISMS.md section 4; issue: queue priority,
+E_RESOLVE, E_SATISFY, E_GAME, E_PROACTIVE = range(4)
+# decisions learned besides the effort split (MECHANISMS.md section 4: queue priority,
 # objecting, whistling, answering whistles, cooperating)
 POLICY_NAMES = ["priority_ease", "priority_threat", "p_object_bucketpass", "p_whistle",
                 "p_answer_whistle", "p_cooperate"]
-ACTIVITY_ZH = ["实际解决", "满意度管理", "应付考核", "主动治理"]
 
 
 class Units:
@@ -41,7 +43,7 @@ class Units:
         self.cfg = cfg
         self._streams = streams
         z = streams.normal("units.capacity", np.arange(U))
-        spread = np.where(city.unit_kind == KIND_TOWNSHIP, cap.township_load_spread, 0.1)
+        spread = np.where(city.unit_kind == KIND_TOWNSHIP, cap.township_load_spread, cap.unit_load_spread)
         # staff time sized to the expected workload at the initial effort split (assumption)
         self._rel = np.exp(spread * z - spread**2 / 2)          # unit-specific staffing level
         self._resolve0 = max(b.effort_resolve, 0.05)
@@ -53,8 +55,12 @@ class Units:
         self.support = np.zeros(U)        # extra staff share while designated remedial (治理类)
         self.banked = np.zeros(U)         # in-role hours banked (+) or borrowed ahead (-)
         self.game_banked = np.zeros(U)    # gaming hours saved up for whole acts (a closure, a label)
-        self.near_cutoff = np.zeros(U, bool)   # pressing its standing near the remedial line today
         self.demand_ema = np.zeros(U)          # demanded hours a month, smoothed (district rebalancing)
+        self.acting = acting_units(city)       # units that handle orders, are ranked and learn
+        self.reconfigure(cfg)
+
+    def reconfigure(self, cfg) -> None:
+        """The config now in force (at start and on timeline changes): policy baselines follow it."""
         self.set_policy(cfg)
 
     def rescale_capacity(self, expected_hours: np.ndarray, ratio: float) -> None:
@@ -71,7 +77,8 @@ class Units:
         The district total is kept (bar the one-hour floor at tiny scales), so this changes who is overloaded, not how many staff
         there are (the timeline's capacity.ratio does that)."""
         tw = self.city.unit_kind == KIND_TOWNSHIP
-        self.demand_ema = np.where(self.demand_ema > 0, 0.5 * self.demand_ema + 0.5 * demanded, demanded)
+        m = self.cfg.world.capacity.demand_smoothing
+        self.demand_ema = np.where(self.demand_ema > 0, m * self.demand_ema + (1 - m) * demanded, demanded)
         if rate <= 0:
             return
         d = self.city.unit_district[tw]
@@ -122,8 +129,8 @@ class Units:
             self.policy_offset = b.effort_heterogeneity * gen_z
         self._apply_policy()
         if not r.proactive.unit_source_work:
-            self.effort[:, 0] += self.effort[:, 3]
-            self.effort[:, 3] = 0.0
+            self.effort[:, E_RESOLVE] += self.effort[:, E_PROACTIVE]
+            self.effort[:, E_PROACTIVE] = 0.0
 
     def _z_policy(self, k: int) -> np.ndarray:
         return self._streams.normal("units.policy", k, np.arange(self.city.n_units))
@@ -132,6 +139,8 @@ class Units:
         """Effective per-unit values: baseline shifted by the unit's learned offset."""
         b, off = self._base, self.policy_offset
         U = self.city.n_units
+        self.priority_urgent = self.cfg.world.behaviour.priority_urgent
+        self.ease_scale = self.cfg.world.behaviour.ease_scale_hours
         self.priority = np.column_stack([np.full(U, self.cfg.world.behaviour.priority_deadline),
                                          b["priority_ease"] * np.exp(off[:, 0]),
                                          b["priority_threat"] * np.exp(off[:, 1])])
@@ -155,10 +164,39 @@ class Units:
         hours = self.capacity * (1.0 + self.support) * (1.0 - b.exhaustion_capacity_loss * self.exhaustion)
         hours = np.maximum(hours - campaign_hours, 0.0)
         share = self.effort.copy()
-        share[:, 1] *= 1.0 - 0.5 * self.exhaustion
-        share[:, 3] *= 1.0 - self.exhaustion
-        share[:, 0] += self.effort.sum(1) - share.sum(1)   # what disengagement frees goes to in-role work
+        share[:, E_SATISFY] *= 1.0 - b.disengage_satisfy * self.exhaustion
+        share[:, E_PROACTIVE] *= 1.0 - b.disengage_proactive * self.exhaustion
+        share[:, E_RESOLVE] += self.effort.sum(1) - share.sum(1)   # what disengagement frees goes to in-role work
         return hours[:, None] * share
+
+    def carry_over(self, banked: np.ndarray, game_banked: np.ndarray) -> None:
+        """Hours carried to tomorrow, as handling left them: banked (+) or borrowed (-) in-role
+        hours, and gaming hours saved for whole acts (handling.work_day returns both)."""
+        self.banked = banked
+        self.game_banked = game_banked
+
+    def month_end_push(self, budgets: np.ndarray, standing_now, day: int, remedial_share: float, tally):
+        """Late in the month, units standing near the remedial cut-off press the measures
+        (loss aversion near the sanction line, Art. 28; literature.md pattern 3).
+
+        ``standing_now`` is a callable giving the month-to-date standing (assessment.standing),
+        called only inside the push window. Returns today's budgets and the mask of units
+        pressing; books surge days and overtime hours in ``tally``."""
+        b = self.cfg.world.behaviour
+        pressing = np.zeros(self.city.n_units, bool)
+        if b.cutoff_surge <= 0 or days_left_in_month(day) > b.surge_days:
+            return budgets, pressing
+        press = self.cutoff_pressure(standing_now(), remedial_share)
+        pressing = press > 0
+        tally.add_array("surge_days", pressing)
+        out = self.surge(budgets, press)
+        tally.add_array("hours_overtime", (out - budgets)[:, E_SATISFY:E_PROACTIVE].sum(1))   # wears staff out
+        return out, pressing
+
+    def designate_support(self, remedial: np.ndarray) -> None:
+        """治理类: remedial townships get targeted staff from the district for the next month (Art. 5, 24)."""
+        self.support = np.where(remedial & (self.city.unit_kind == KIND_TOWNSHIP),
+                                self.cfg.rules.sanctions.remedial_support, 0.0)
 
     def cutoff_pressure(self, standing: np.ndarray, cut: float) -> np.ndarray:
         """How hard each unit presses its standing: 0 outside the band around the remedial line,
@@ -167,8 +205,8 @@ class Units:
         b = self.cfg.world.behaviour
         ok = np.isfinite(standing)
         below = ok & (standing < cut) & (standing >= cut - b.cutoff_band)
-        above = ok & (standing >= cut) & (standing < cut + b.cutoff_band / 2)
-        return np.where(below, b.loss_aversion, np.where(above, 1.0, 0.0)) / 2.25
+        above = ok & (standing >= cut) & (standing < cut + b.cutoff_band * b.surge_band_above)
+        return np.where(below, b.loss_aversion, np.where(above, 1.0, 0.0)) / b.surge_pressure_norm
 
     def surge(self, budgets: np.ndarray, press: np.ndarray) -> np.ndarray:
         """Month-end push (月底冲刺) of units near the cut-off: overtime on the measures.
@@ -177,20 +215,20 @@ class Units:
         overtime, split like their own rating-management and gaming time; real work is not cut
         (tried: overtime on real work moves this month's score less, its results close next
         month). The overtime is booked as hours_overtime, which feeds exhaustion but not the
-        districts' staffing decisions (model._cutoff_surge, month_end).
+        districts' staffing decisions (month_end_push, model.month_end).
         """
         b = self.cfg.world.behaviour
-        extra = np.minimum(b.cutoff_surge * press, 0.9) * budgets[:, 0]
-        measures = self.effort[:, 1] + self.effort[:, 2]
-        to_game = np.where(measures > 0, self.effort[:, 2] / np.maximum(measures, 1e-12), 0.5)
+        extra = np.minimum(b.cutoff_surge * press, b.surge_cap) * budgets[:, E_RESOLVE]
+        measures = self.effort[:, E_SATISFY] + self.effort[:, E_GAME]
+        to_game = np.where(measures > 0, self.effort[:, E_GAME] / np.maximum(measures, 1e-12), 0.5)
         out = budgets.copy()
-        out[:, 2] += extra * to_game
-        out[:, 1] += extra * (1 - to_game)
+        out[:, E_GAME] += extra * to_game
+        out[:, E_SATISFY] += extra * (1 - to_game)
         return out
 
     def claim_probability(self, unit: np.ndarray) -> np.ndarray:
         """Chance an unsolved order is reported 'resolved' anyway (弄虚作假)."""
-        return np.clip(self.cfg.world.handling.claim_resolved * self.effort[unit, 2], 0.0, 1.0)
+        return np.clip(self.cfg.world.handling.claim_resolved * self.effort[unit, E_GAME], 0.0, 1.0)
 
     # ------------------------------------------------------------------ month end
     def update_exhaustion(self, demanded_hours: np.ndarray, available_hours: np.ndarray,
@@ -198,7 +236,7 @@ class Units:
         """Exhaustion stock: grows with overload and sanction pressure, recovers slowly."""
         b = self.cfg.world.behaviour
         overload = np.maximum(demanded_hours / np.maximum(available_hours, 1e-9) - 1.0, 0.0)
-        gain = b.exhaustion_gain * np.minimum(overload, 3.0) + b.exhaustion_sanction_gain * sanction
+        gain = b.exhaustion_gain * np.minimum(overload, b.overload_cap) + b.exhaustion_sanction_gain * sanction
         self.exhaustion = np.clip(self.exhaustion * (1 - b.exhaustion_recovery) + gain * (1 - self.exhaustion), 0, 1)
 
     def learn(self, utility: np.ndarray, cls: np.ndarray, streams, month: int) -> None:
@@ -212,7 +250,7 @@ class Units:
         b = self.cfg.world.behaviour
         U = len(utility)
         ids = np.arange(U)
-        acting = ~np.isin(self.city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE]) & np.isfinite(utility)
+        acting = self.acting & np.isfinite(utility)
         below = (utility < self.aspiration) & acting
         imitate = below & streams.bernoulli(b.imitation, "learning.imitate", month, ids)
         target = self.effort.copy()
@@ -224,21 +262,21 @@ class Units:
             target[who] = self.effort[top[(u_peer[who] * len(top)).astype(int)]]
         noise = b.exploration * np.column_stack([streams.normal("learning.explore", month, ids, a) for a in range(4)])
         explore = acting & ~imitate
-        scale = np.where(below, 1.0, 0.3)[:, None]
+        scale = np.where(below, 1.0, b.explore_above_aspiration)[:, None]
         target[explore] = self.effort[explore] + (scale * noise)[explore]
         target = np.clip(target, 0.0, None)
         if not self.cfg.rules.proactive.unit_source_work:
-            target[:, 3] = 0.0
-        target[:, 0] = np.maximum(target[:, 0], 0.2)      # in-role work never drops below a fifth
+            target[:, E_PROACTIVE] = 0.0
+        target[:, E_RESOLVE] = np.maximum(target[:, E_RESOLVE], b.min_resolve_share)   # in-role duty stays
         target /= target.sum(1, keepdims=True)
         step = np.where(imitate, b.learning_rate, 1.0)[:, None] * acting[:, None]
         effort = (1 - step) * self.effort + step * target
-        effort += b.learning_rate * 0.05 * self.peer_gradient(utility, cls, acting)
+        effort += b.learning_rate * b.peer_step * self.peer_gradient(utility, cls, acting)
         effort = np.clip(effort, 0.0, None)
-        effort[:, 0] = np.maximum(effort[:, 0], 0.2)
+        effort[:, E_RESOLVE] = np.maximum(effort[:, E_RESOLVE], b.min_resolve_share)
         self.effort = effort / effort.sum(1, keepdims=True)
-        self.aspiration = np.where(acting, 0.7 * self.aspiration + 0.3 * utility, self.aspiration)
-
+        a = b.aspiration_update
+        self.aspiration = np.where(acting, (1 - a) * self.aspiration + a * utility, self.aspiration)
 
     def peer_gradient(self, utility: np.ndarray, cls: np.ndarray, acting: np.ndarray) -> np.ndarray:
         """Belief learning from peers: what shifting time between activities paid in my class.
@@ -255,9 +293,9 @@ class Units:
         """Queue priorities and the object / whistle / answer / cooperate decisions follow the
         same evidence from peers, on the log (priorities) or logit (probabilities) scale."""
         b = self.cfg.world.behaviour
-        acting = ~np.isin(self.city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE]) & np.isfinite(utility)
-        self.policy_offset += b.learning_rate * 0.5 * evidence_steps(self.policy_offset, utility, cls, acting)
-        np.clip(self.policy_offset, -4.0, 4.0, out=self.policy_offset)
+        acting = self.acting & np.isfinite(utility)
+        self.policy_offset += b.learning_rate * b.policy_step * evidence_steps(self.policy_offset, utility, cls, acting)
+        np.clip(self.policy_offset, -b.policy_offset_limit, b.policy_offset_limit, out=self.policy_offset)
         self._apply_policy()
 
 

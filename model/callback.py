@@ -8,6 +8,9 @@ expectancy-disconfirmation (Van Ryzin 2004). The model keeps the true outcome be
 measured one. Who decides "resolved" is a rule: the unit's report, the requester, or
 the requester corrected by a third-party audit sample. Audits catch false closures
 (弄虚作假, Art. 35(3)); the hotline checks a share of 'unreasonable' labels (Art. 32(3)).
+
+:func:`call_back` writes the callback's answers into the work orders and returns what the
+requesters now do (the model hands it to citizens, demand and problem sources).
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ import numpy as np
 
 from .orders import SAT_BASIC, SAT_NO, SAT_YES
 
-SAT_THRESHOLDS = (-0.15, 0.15)   # assumption: cut points of the three-level answer
 
+def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) -> dict:
+    """Rate today's closed orders (``pressure_hours``: each unit's pressure time today).
 
-def call_back(closing: np.ndarray, day: int, model) -> dict:
-    """Rate today's closed orders; update citizens, sources and the monthly ledger."""
+    Returns counts for the daily series and, for the other mechanisms, ``requester`` /
+    ``satisfaction`` / ``performance`` / ``resolved`` (trust and expectation),
+    ``refile_rows`` / ``refile_days`` (who calls again, when) and ``fixed`` (closures whose
+    fix reached a problem source)."""
     wo, cfg, s = model.orders, model.cfg, model.streams
     if closing.size == 0:
         return {}
@@ -31,23 +37,23 @@ def call_back(closing: np.ndarray, day: int, model) -> dict:
     # pressure: the unit's pressure hours spread over its unsolved closures today
     unsolved = ~true & contacted
     n_uns = np.bincount(unit[unsolved], minlength=model.city.n_units)
-    press_hours = model.pressure_hours / np.maximum(n_uns, 1)
+    press_hours = pressure_hours / np.maximum(n_uns, 1)
     wo.pressure[closing] = np.where(unsolved, press_hours[unit], 0.0)
     # diminishing returns: the first half hour of pressure or hour of explanation does most
-    pressure = 1.0 - np.exp(-wo.pressure[closing] / 0.5)
+    pressure = 1.0 - np.exp(-wo.pressure[closing] / c.pressure_hours)
     explained = 1.0 - np.exp(-wo.explain[closing] / c.explain_hours)
     # "was it resolved?" honest unless persuaded or pressed (Art. 9)
     honest = s.bernoulli(c.honesty, "callback.honest", key)
     swayed = s.bernoulli(np.clip(c.pressure_effect * pressure + c.explain_persuasion * explained, 0, 1),
                          "callback.sway", key)
-    said = np.where(true, s.bernoulli(0.97, "callback.confirm", key), ~honest | swayed)
+    said = np.where(true, s.bernoulli(c.confirm_resolved, "callback.confirm", key), ~honest | swayed)
     # satisfaction: expectancy-disconfirmation
     requester = wo.requester[closing]
-    perf = np.where(true, 1.0, 0.1)
+    perf = np.where(true, c.performance_resolved, c.performance_unresolved)
     score = (perf - model.citizens.expectation[requester]
-             + c.contact_effect * (0.4 * contacted + 0.6 * explained)
+             + c.contact_effect * (c.contact_share * contacted + (1 - c.contact_share) * explained)
              + c.pressure_effect * pressure + c.rating_noise * s.normal("callback.noise", key))
-    sat = np.select([score > SAT_THRESHOLDS[1], score > SAT_THRESHOLDS[0]], [SAT_YES, SAT_BASIC], SAT_NO)
+    sat = np.select([score > c.satisfied_cut, score > c.basic_cut], [SAT_YES, SAT_BASIC], SAT_NO)
     wo.said_resolved[closing] = said
     wo.satisfaction[closing] = sat
     # who decides "resolved" (Art. 23, 32)
@@ -66,18 +72,17 @@ def call_back(closing: np.ndarray, day: int, model) -> dict:
     rejected = checked & ~wo.unreasonable[closing]
     wo.label_rejected[closing] = rejected
     wo.excluded[closing] = lab & ~rejected & rules.assessment.exclude_unreasonable
-    # citizens: trust, expectation, repeat filing (voice)
-    model.citizens.update_after_callback(requester, sat, perf + 0.2 * contacted, true)
+    # what the requester does next: trust, expectation, repeat filing (voice)
     refile = ~true & (sat == SAT_NO) & s.bernoulli(c.refile_prob, "refile.decide", key)
     delay = 1 + np.floor(-c.refile_delay_days * np.log1p(-s.uniform("refile.delay", key))).astype(np.int64)
-    model.demand.schedule_refile(closing[refile], day + delay[refile])
     wo.ti_refile[closing[refile]] = day + delay[refile]
     # sources: a real fix of a source-driven request removes its problem
     from_source = ~wo.unreasonable[closing] & (wo.rtype[closing] > 0)
     fixed = true & from_source & s.bernoulli(cfg.world.sources.fix_on_resolution, "source.fix", key)
-    model.sources.remove_resolved(wo.township[closing], wo.category[closing], fixed)
-    model.ledger.record_closures(closing, model)
     return {"closed": int(closing.size), "measured_resolved": int(measured.sum()),
             "satisfied": int((sat >= SAT_BASIC).sum()), "true_resolved": int(true.sum()),
-            "refiled": int(refile.sum()), "detected": int(detected.sum())}
+            "refiled": int(refile.sum()), "detected": int(detected.sum()),
+            "requester": requester, "satisfaction": sat, "performance": perf + c.contact_performance * contacted,
+            "resolved": true, "refile_rows": closing[refile], "refile_days": day + delay[refile],
+            "township": wo.township[closing], "category": wo.category[closing], "fixed": fixed}
 

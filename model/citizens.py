@@ -44,9 +44,10 @@ class Citizens:
     """All residents, scaled: home township, trust, expectation, request history."""
 
     def __init__(self, township_pop: np.ndarray, scale: float, cfg, streams: Streams):
+        """``cfg``: the whole scenario config (its ``world.citizens`` and ``world.demand`` tables)."""
         self.cfg = cfg
-        self.elasticity = cfg.demand.trust_elasticity
-        p_cls, self.level = propensity_classes(cfg.demand.caller_tail_shape)
+        self.elasticity = cfg.world.demand.trust_elasticity
+        p_cls, self.level = propensity_classes(cfg.world.demand.caller_tail_shape)
         n_t = np.maximum(1, np.round(township_pop * scale)).astype(np.int64)
         gen = streams.generator("citizens.classes")
         self.count = np.vstack([gen.multinomial(n, p_cls) for n in n_t])  # (T, K)
@@ -55,10 +56,9 @@ class Citizens:
         self.n = int(flat.sum())
         self._flat_start = self.start.ravel()
         self.township_of_class = np.repeat(np.arange(len(n_t)), N_CLASSES)
-        ini = cfg.citizens
+        ini = cfg.world.citizens
         self.trust = np.full(self.n, ini.initial_trust, dtype=np.float32)
         self.expectation = np.full(self.n, ini.initial_expectation, dtype=np.float32)
-        self.n_filed = np.zeros(self.n, dtype=np.int16)
         self.n_unresolved = np.zeros(self.n, dtype=np.int16)
         self.trust0 = ini.initial_trust
         self.tf_max = self.trust_factor(1.0)
@@ -69,6 +69,20 @@ class Citizens:
         self.trust_sum = (w * ini.initial_trust).sum(1)      # propensity-weighted trust level
         # word of mouth: what neighbours and the media say about the township's service (Art. 6)
         self.reputation = np.full(self.count.shape[0], ini.initial_trust)
+
+    def reconfigure(self, cfg) -> None:
+        """The config now in force. A new trust elasticity re-weighs everyone's filing factor
+        (one pass over the residents, only when it changes)."""
+        self.cfg = cfg
+        e = cfg.world.demand.trust_elasticity
+        if e != self.elasticity:
+            self.elasticity = e
+            self.tf_max = self.trust_factor(1.0)
+            tf = self.trust_factor(self.trust).astype(np.float64)
+            cum = np.concatenate([[0.0], np.cumsum(tf)])
+            start = self.start.ravel()
+            per_cell = (cum[start + self.count.ravel()] - cum[start]).reshape(self.count.shape)
+            self.trust_num = (per_cell * self.level[None, :]).sum(1)
 
     @property
     def n_townships(self) -> int:
@@ -92,7 +106,7 @@ class Citizens:
     def hear_about_service(self, satisfaction_rate: np.ndarray) -> None:
         """Monthly: reputation moves toward the township's satisfaction rate (word of mouth)."""
         ok = np.isfinite(satisfaction_rate)
-        w = self.cfg.citizens.word_of_mouth
+        w = self.cfg.world.citizens.word_of_mouth
         self.reputation[ok] += w * (satisfaction_rate[ok] - self.reputation[ok])
 
     def township_of(self, idx: np.ndarray) -> np.ndarray:
@@ -122,23 +136,20 @@ class Citizens:
             todo = todo[~accept]
         return out
 
-    def record_filing(self, idx: np.ndarray) -> None:
-        add_counts(self.n_filed, idx)
-
     def update_after_callback(self, idx: np.ndarray, satisfaction: np.ndarray,
                               performance: np.ndarray, resolved: np.ndarray) -> None:
         """Trust and expectation move toward this outcome; unresolved requests are remembered."""
-        c = self.cfg.citizens
+        c = self.cfg.world.citizens
         # last answer of the day wins for a citizen with several callbacks
         rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
         pos = len(idx) - 1 - rev_pos
         who = rev_unique
-        outcome = np.choose(np.clip(satisfaction[pos], 0, 2), [0.0, 0.6, 1.0])
+        outcome = np.choose(np.clip(satisfaction[pos], 0, 2), [0.0, c.basic_trust_outcome, 1.0])
         old_tf = self.trust_factor(self.trust[who])
         old_trust = self.trust[who].copy()
         self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
         new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
-        self.expectation[who] = np.clip(new_e, 0.0, 1.5)
+        self.expectation[who] = np.clip(new_e, 0.0, c.expectation_cap)
         cell = self.class_of(who)                       # (township, propensity class) of each citizen
         level, t_of = self.level[cell % N_CLASSES], self.township_of_class[cell]
         delta = (self.trust_factor(self.trust[who]) - old_tf) * level
@@ -150,4 +161,4 @@ class Citizens:
         self.n_unresolved[good] = 0
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.trust, self.expectation, self.n_filed, self.n_unresolved))
+        return sum(a.nbytes for a in (self.trust, self.expectation, self.n_unresolved))

@@ -73,6 +73,11 @@ class Demand(Strict):
     online_share: float = P(0.093, lo=0.0, hi=1.0, unit="share of contacts", article="Art. 8(2)",
                             source="facts.md: 2020 phone 90.7%, online 9.3% (新京报 2021)")
     seasonality: bool = P(True, doc="Category-specific seasonal cycles (heating in winter, flooding in summer).")
+    need_spread: float = P(0.3, lo=0.0, hi=2.0, unit="lognormal sigma",
+                           doc="Spread of problem arrival per capita (need) between townships.")
+    township_pop_sigma: float = P(0.45, lo=0.0, hi=2.0, unit="lognormal sigma",
+                                  doc="Spread of township populations inside a district (no township census is "
+                                      "shipped; district totals are the 2020 census).")
 
 
 class Sources(Strict):
@@ -85,6 +90,9 @@ class Sources(Strict):
                                       doc="True resolution rate at which the initial problem stock is in balance.")
     proactive_hours_per_source: float = P(30.0, gt=0.0, hi=1000.0, unit="staff hours",
                                           doc="Staff time proactive work needs to remove one problem source.")
+    proactive_daily_cap: float = P(0.05, lo=0.0, hi=1.0, unit="share of a unit's removable stock per day",
+                                   article="Art. 25-26", doc="Proactive work reaches at most this share of the sources "
+                                                            "in a unit's jurisdiction a day (they must be found first).")
 
 
 class Handling(Strict):
@@ -105,6 +113,11 @@ class Handling(Strict):
     label_hours: float = P(0.3, gt=0.0, hi=10.0, unit="staff hours", doc="Labelling an order unreasonable.")
     claim_resolved: float = P(4.0, lo=0.0, hi=20.0, unit="x gaming share",
                               doc="An unsolved order closes as 'resolved' with probability claim_resolved x effort_game.")
+    extension_explain_hours: float = P(0.5, lo=0.0, hi=10.0, unit="staff hours", article="Art. 15(2)",
+                                       doc="Explanation the requester gets when a hard order is extended.")
+    uncopied_escalation_factor: float = P(2.0, lo=1.0, hi=10.0, unit="x escalation_days", article="Art. 12(1)1, 20",
+                                          doc="Without the copy to the district, stuck orders reach the district "
+                                              "this many times later.")
 
 
 class Triage(Strict):
@@ -137,6 +150,10 @@ class Capacity(Strict):
                              doc="First contact with the requester (response).")
     coordination_factor: float = P(0.5, lo=0.0, hi=5.0, unit="share of difficulty",
                                    doc="Extra effort a cooperating unit must put into a joint order.")
+    unit_load_spread: float = P(0.1, lo=0.0, hi=2.0, unit="lognormal sigma",
+                                doc="Heterogeneity of staffing relative to load of units other than townships.")
+    demand_smoothing: float = P(0.5, lo=0.0, hi=1.0, unit="weight of the past month",
+                                doc="Districts judge a township's work by demanded hours smoothed with this memory.")
 
 
 class Citizens(Strict):
@@ -168,6 +185,23 @@ class Citizens(Strict):
     refile_delay_days: float = P(5.0, gt=0.0, hi=120.0, unit="days (mean)")
     escalation_threat_after: int = P(2, lo=1, hi=20, unit="unresolved requests",
                                      doc="After this many unresolved requests the requester threatens escalation.")
+    confirm_resolved: float = P(0.97, lo=0.0, hi=1.0, unit="probability", article="Art. 23",
+                                doc="A requester whose problem was solved says so at callback.")
+    performance_resolved: float = P(1.0, lo=0.0, hi=2.0, unit="0-1", doc="Perceived performance of a solved request.")
+    performance_unresolved: float = P(0.1, lo=0.0, hi=1.0, unit="0-1", doc="Perceived performance of an unsolved one.")
+    contact_share: float = P(0.4, lo=0.0, hi=1.0, unit="share of contact_effect",
+                             doc="Part of the contact effect from first contact; the rest comes from explanation.")
+    contact_performance: float = P(0.2, lo=0.0, hi=1.0, unit="0-1",
+                                   doc="What being contacted adds to the performance a requester remembers (expectation).")
+    pressure_hours: float = P(0.5, gt=0.0, hi=10.0, unit="staff hours",
+                              doc="Pressure time per order that gives ~63% of the full pressure effect.")
+    satisfied_cut: float = P(0.15, lo=-2.0, hi=2.0, unit="satisfaction points",
+                             doc="Above this score the requester answers 'satisfied'.")
+    basic_cut: float = P(-0.15, lo=-2.0, hi=2.0, unit="satisfaction points",
+                         doc="Above this (and up to satisfied_cut) the answer is 'basically satisfied'; below, 'dissatisfied'.")
+    basic_trust_outcome: float = P(0.6, lo=0.0, hi=1.0, unit="0-1",
+                                   doc="Trust target of a 'basically satisfied' answer (dissatisfied 0, satisfied 1).")
+    expectation_cap: float = P(1.5, lo=0.5, hi=5.0, unit="0-1 scale", doc="Highest expectation a requester can form.")
 
 
 class Linkage(Strict):
@@ -189,6 +223,18 @@ class Behaviour(Strict):
     priority_deadline: float = P(1.0, lo=0.0, hi=10.0, unit="weight", doc="Queue priority on closeness to deadline.")
     priority_ease: float = P(0.5, lo=0.0, hi=10.0, unit="weight", doc="Queue priority on easy orders (selectivity).")
     priority_threat: float = P(1.0, lo=0.0, hi=10.0, unit="weight", doc="Queue priority on escalation threats.")
+    priority_urgent: float = P(10.0, lo=0.0, hi=100.0, unit="weight", article="Art. 13",
+                               doc="Queue priority of the 2-hour and 24-hour tiers over everything else.")
+    ease_scale_hours: float = P(4.0, gt=0.0, hi=100.0, unit="staff hours",
+                                doc="Remaining work at which an order counts half as easy in the queue.")
+    game_false_close_share: float = P(0.4, lo=0.0, hi=1.0, unit="share of gaming hours",
+                                      doc="Gaming time spent closing orders on paper (形式办结).")
+    game_label_share: float = P(0.3, lo=0.0, hi=1.0, unit="share of gaming hours", article="Art. 32(3)",
+                                doc="Gaming time spent labelling orders unreasonable (goes to closures when labels do not count).")
+    game_pressure_share: float = P(0.3, lo=0.0, hi=1.0, unit="share of gaming hours", article="Art. 35(5)",
+                                   doc="Gaming time spent pressing requesters for good ratings.")
+    game_bank_days: float = P(5.0, lo=0.0, hi=60.0, unit="days of gaming time",
+                              doc="Gaming hours a unit can save up for whole acts (a closure, a label).")
     p_object_misrouted: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 12(3)",
                                   doc="Unit objects to an order that really is not its duty.")
     p_object_bucketpass: float = P(0.05, lo=0.0, hi=1.0, unit="probability", article="Art. 14(1)",
@@ -209,6 +255,11 @@ class Behaviour(Strict):
     exhaustion_sanction_gain: float = P(0.05, lo=0.0, hi=2.0, unit="per sanction point")
     exhaustion_recovery: float = P(0.15, lo=0.0, hi=1.0, unit="share per month")
     exhaustion_capacity_loss: float = P(0.4, lo=0.0, hi=1.0, unit="capacity lost at full exhaustion")
+    disengage_satisfy: float = P(0.5, lo=0.0, hi=1.0, unit="share lost at full exhaustion",
+                                 doc="Rating management (discretionary) lost to disengagement (JD-R).")
+    disengage_proactive: float = P(1.0, lo=0.0, hi=1.0, unit="share lost at full exhaustion",
+                                   doc="Proactive work (extra-role) lost to disengagement (JD-R).")
+    overload_cap: float = P(3.0, gt=0.0, hi=20.0, unit="x capacity", doc="Overload beyond this adds no more exhaustion.")
     effort_heterogeneity: float = P(0.25, lo=0.0, hi=1.0, unit="coefficient of variation",
                                     doc="Spread of units' initial effort splits around the mean (Dirichlet).")
     cutoff_surge: float = P(0.15, lo=0.0, hi=0.8, unit="share of staff time", article="Art. 28",
@@ -217,6 +268,13 @@ class Behaviour(Strict):
                                 "management and gaming, scaled by loss aversion / 2.25.")
     cutoff_band: float = P(0.1, lo=0.0, hi=0.5, unit="percentile points", doc="How near the cut-off a unit must stand.")
     surge_days: int = P(10, lo=0, hi=30, unit="days before month end")
+    surge_band_above: float = P(0.5, lo=0.0, hi=1.0, unit="share of cutoff_band",
+                                doc="Units this far above the line (as a share of the band below it) still press.")
+    surge_cap: float = P(0.9, lo=0.0, hi=2.0, unit="share of in-role hours", doc="Most overtime a month-end push adds.")
+    surge_pressure_norm: float = P(2.25, gt=0.0, hi=10.0, unit="lambda",
+                                   doc="The loss aversion at which cutoff_surge is quoted (press = lambda / this below the line).")
+    standing_min_orders: int = P(5, lo=1, hi=1000, unit="orders",
+                                 doc="Closed in-scope orders a unit needs this month before it reads its standing.")
     learning: bool = P(False, doc="Units adapt their effort split from scores (MECHANISMS.md section 4).")
     learning_rate: float = P(0.23, lo=0.0, hi=1.0, unit="share moved per month", source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.15-0.38")
     imitation: float = P(0.5, lo=0.0, hi=1.0, unit="probability",
@@ -224,12 +282,30 @@ class Behaviour(Strict):
     exploration: float = P(0.03, lo=0.0, hi=0.5, unit="sd of monthly change")
     loss_aversion: float = P(2.25, lo=1.0, hi=5.0, unit="lambda", source="Kahneman-Tversky via Braganza 2022")
     value_exponent: float = P(0.88, lo=0.1, hi=1.0, unit="alpha", source="Kahneman-Tversky via Braganza 2022")
+    intrinsic_scale: float = P(10.0, lo=0.0, hi=100.0, unit="utility per unit of true resolution above class mean",
+                               doc="Scale of intrinsic motivation in utility (x intrinsic_motivation).")
+    min_resolve_share: float = P(0.2, lo=0.0, hi=1.0, unit="share of staff time",
+                                 doc="Learning never moves real work below this share (in-role duty).")
+    aspiration_update: float = P(0.3, lo=0.0, hi=1.0, unit="weight of this month's utility",
+                                 doc="Aspiration follows utility: new = (1 - update) x old + update x utility.")
+    explore_above_aspiration: float = P(0.3, lo=0.0, hi=1.0, unit="x exploration",
+                                        doc="Units above their aspiration explore this much less.")
+    peer_step: float = P(0.05, lo=0.0, hi=1.0, unit="x learning_rate",
+                         doc="Step of belief learning from peers on the effort split (per unit of evidence).")
+    policy_step: float = P(0.5, lo=0.0, hi=5.0, unit="x learning_rate",
+                           doc="Step of belief learning on queue priorities and decision probabilities.")
+    policy_offset_limit: float = P(4.0, gt=0.0, hi=20.0, unit="log / logit units",
+                                   doc="Learned deviations of priorities and probabilities stay within +- this.")
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self):
         s = self.effort_resolve + self.effort_satisfy + self.effort_game + self.effort_proactive
         if abs(s - 1.0) > 1e-6:
             raise ValueError(f"effort_resolve + effort_satisfy + effort_game + effort_proactive must sum to 1 (got {s:.4g})")
+        g = self.game_false_close_share + self.game_label_share + self.game_pressure_share
+        if abs(g - 1.0) > 1e-6:
+            raise ValueError("world.behaviour.game_false_close_share: game_false_close_share + game_label_share + "
+                             f"game_pressure_share must sum to 1 (got {g:.4g})")
         return self
 
 
@@ -262,6 +338,8 @@ class Dispatch(Strict):
     objection_delay_days: int = P(1, lo=0, hi=10, unit="days")
     municipal_share: float = P(0.15, lo=0.0, hi=1.0, unit="share of functional orders", article="Art. 11(2)",
                                doc="Functional orders the catalogue sends to the municipal department, not the district one.")
+    max_objections: int = P(3, lo=0, hi=20, unit="objections per order", article="Art. 12(3)",
+                            doc="After this many objections an order stays with the unit it reached (no endless loops).")
 
 
 class Deadlines(Strict):
@@ -307,6 +385,8 @@ class Assessment(Strict):
     reward: float = P(0.5, lo=0.0, hi=5.0, unit="payoff points", article="Art. 7")
     proactive_credit: float = P(1.0, lo=0.0, hi=5.0, unit="score points per 1% of closed orders' worth of sources removed",
                                 article="Art. 32(4)")
+    proactive_credit_cap: float = P(0.2, lo=0.0, hi=1.0, unit="sources removed per closed order", article="Art. 32(4)",
+                                    doc="Proactive credit counts removals up to this many per closed order.")
     hard_credit: float = P(0.2, lo=0.0, hi=2.0, unit="score points per hard resolution share", article="Art. 32(4)")
 
 

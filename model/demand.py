@@ -22,7 +22,8 @@ class Demand:
     """Baseline rates per cell, calibrated to the published volume; daily draws of contacts."""
 
     def __init__(self, city, scale: float, cfg):
-        d = cfg.demand
+        """``cfg``: the whole scenario config (its ``world.demand`` table)."""
+        d = cfg.world.demand
         self.cfg = cfg
         cats = city.categories
         pop = city.township_pop * scale
@@ -34,10 +35,24 @@ class Demand:
         self.reasonable_base = None   # set from the problem sources once they exist (model.py)
         self.unreasonable_base = requests_day * d.unreasonable_share * w_plain / w_plain.sum()
         self.consult_base = contacts_day * d.consultation_share * w_plain / w_plain.sum()
-        self.u_elasticity = d.unreasonable_trust_elasticity
-        self.type_cum = np.cumsum(d.request_type_mix)
         self.n_cells = self.consult_base.size
         self.refile_queue: dict[int, list[np.ndarray]] = {}
+        self.reconfigure(cfg)
+
+    def calibrate_to(self, sources) -> None:
+        """Reasonable requests expected a day at baseline trust, from the problem sources."""
+        self.reasonable_base = sources.expected_requests(np.ones(sources.stock.shape[0]))
+
+    def reconfigure(self, cfg) -> None:
+        """The config now in force: a new contact volume per capita scales every stream from now on."""
+        old = self.cfg.world.demand.contacts_per_capita_year
+        self.cfg = cfg
+        d = cfg.world.demand
+        self.u_elasticity = d.unreasonable_trust_elasticity
+        self.type_cum = np.cumsum(d.request_type_mix)
+        f = d.contacts_per_capita_year / old
+        if f != 1.0:
+            self.scale_volume(f)
 
     def scale_volume(self, factor: float) -> None:
         """More or fewer contacts per capita from now on (consultations, unreasonable requests);
@@ -47,7 +62,7 @@ class Demand:
         self.reasonable_base = self.reasonable_base * factor
 
     def schedule_refile(self, order_idx: np.ndarray, days: np.ndarray) -> None:
-        """Remember which orders' requesters will call again, and when."""
+        """Remember which orders' requesters will call again, and when (decided at callback)."""
         for day in np.unique(days):
             self.refile_queue.setdefault(int(day), []).append(order_idx[days == day])
 
@@ -61,7 +76,7 @@ class Demand:
 
         ``trust`` is the filing factor per township; ``trust_level`` the mean trust (0-1),
         which drives unreasonable filing with its own, larger elasticity."""
-        d = self.cfg.demand
+        d = self.cfg.world.demand
         lam_s = sources.expected_requests(trust)
         level = trust_level if trust_level is not None else np.full(trust.shape, trust0)
         u_factor = ((0.5 + level) / (0.5 + trust0)) ** self.u_elasticity
@@ -78,8 +93,7 @@ class Demand:
         req = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
         # consultations answered at once by operators never become orders (Art. 11(1));
         # we still pick the caller so the contact counts against the right township.
-        return {"requests": req, "consult_answered": int(n_qa.sum()),
-                "consult_answered_by_township": n_qa.reshape(lam_q.shape).sum(1)}
+        return {"requests": req, "consult_answered": int(n_qa.sum())}
 
     def _expand(self, counts: np.ndarray, tag: int, day: int, streams) -> dict:
         """One row per request in each cell, each with its own stable key."""

@@ -8,23 +8,27 @@ is right with probability ``catalogue_accuracy``; hard requests may get a pre-di
 consultation (Art. 12(2)), slower and more accurate. A receiving unit may object (Art.
 12(3)); the review accepts legitimate objections and rejects buck-passing, each with
 some error, so re-dispatch loops can happen.
+
+:func:`dispatch_new` and :func:`receive_day` create and route work orders and return what
+they did (rows, per-unit counts for the ledger); they write only the work orders.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .assessment import Tally
 from .orders import CLOSED, COOP_NONE, OBJECTED, OPEN
-from .world import (KIND_DISTDEPT, KIND_ENTERPRISE, KIND_MUNI, KIND_TOWNSHIP, RESP_CENTRAL,
-                    RESP_FUNCTIONAL, RESP_JOINT, RESP_LINKAGE, RESP_TERRITORIAL, RESP_UTILITY)
+from .world import (KIND_DISTDEPT, KIND_DISTGOV, KIND_ENTERPRISE, KIND_MUNI, KIND_TOWNSHIP, LINK_CENTRAL,
+                    LINK_JINGJINJI, LINK_NONE, RESP_CENTRAL, RESP_FUNCTIONAL, RESP_JOINT, RESP_LINKAGE,
+                    RESP_TERRITORIAL, RESP_UTILITY)
 
 
 class Catalogue:
     """The dispatch catalogue (派单目录, Art. 11(2)) and the peers a wrong dispatch lands on."""
 
-    def __init__(self, city, rules):
+    def __init__(self, city, cfg):
         self.city = city
-        self.accuracy = rules.dispatch.catalogue_accuracy
         kind, dist = city.unit_kind, city.unit_district
         # peer group of each unit: misroutes land on another unit of the same group
         group = np.where(kind == KIND_TOWNSHIP, dist, -1)
@@ -40,7 +44,12 @@ class Catalogue:
         self.first = starts[inv]
         self.pos = np.empty(len(group), dtype=np.int64)
         self.pos[self.members] = np.arange(len(group)) - starts[inv[self.members]]
-        self.learning = rules.dispatch.catalogue_learning
+        self.reconfigure(cfg)
+
+    def reconfigure(self, cfg) -> None:
+        """The catalogue's accuracy and its adjustment rate in force (Art. 11(2))."""
+        self.accuracy = cfg.rules.dispatch.catalogue_accuracy
+        self.learning = cfg.rules.dispatch.catalogue_learning
 
     def accuracy_at(self, day: int) -> float:
         """Catalogue accuracy, improved by dynamic adjustment (动态调整, Art. 11(2)) over time."""
@@ -61,7 +70,7 @@ class Catalogue:
             [resp == RESP_TERRITORIAL, resp == RESP_JOINT, resp == RESP_UTILITY,
              (resp == RESP_LINKAGE) | (resp == RESP_CENTRAL), resp == RESP_FUNCTIONAL],
             [township, township, ent, muni, np.where(to_muni, muni, dept)])
-        linkage = np.select([resp == RESP_LINKAGE, resp == RESP_CENTRAL], [1, 2], 0)
+        linkage = np.select([resp == RESP_LINKAGE, resp == RESP_CENTRAL], [LINK_JINGJINJI, LINK_CENTRAL], LINK_NONE)
         return unit, dept, linkage
 
     def wrong_unit(self, right, key, streams, tag: str = "dispatch.wrong"):
@@ -71,8 +80,10 @@ class Catalogue:
         return self.members[self.first[right] + (self.pos[right] + step) % n]
 
 
-def dispatch_new(req: dict, day: int, model) -> np.ndarray:
-    """Create work orders for dispatched requests; returns their row indices (Art. 12-13)."""
+def dispatch_new(req: dict, day: int, model) -> dict:
+    """Create work orders for dispatched requests (Art. 12-13); returns their ``rows``, the
+    per-unit ``tally`` (orders dispatched, copies to districts, hours demanded) and the
+    day's volume by category (``category_counts``, read by the topic of the month)."""
     r, w, s = model.cfg.rules, model.cfg.world, model.streams
     cat, key, t = model.catalogue, req["key"], req["township"]
     consult = req["rtype"] == 0
@@ -90,7 +101,7 @@ def dispatch_new(req: dict, day: int, model) -> np.ndarray:
     fallback = s.bernoulli(r.dispatch.district_fallback, "dispatch.fallback", key) & ~pre
     unit = np.where(fallback, model.city.distgov_unit[model.city.township_district[t]], unit)
     delay = np.where(pre, r.dispatch.preconsult_delay_days, 0) + fallback.astype(int)  # a day for the district to coordinate
-    delay = delay + np.select([linkage == 1, linkage == 2],
+    delay = delay + np.select([linkage == LINK_JINGJINJI, linkage == LINK_CENTRAL],
                               [w.linkage.jingjinji_delay_days, w.linkage.central_delay_days], 0).round().astype(int)
     tier_days = np.asarray(r.deadlines.tier_days)[req["tier"]]
     n_unres = model.citizens.n_unresolved[req["requester"]]
@@ -104,20 +115,48 @@ def dispatch_new(req: dict, day: int, model) -> np.ndarray:
         unit=unit, right_unit=right, via_district=fallback, linkage=linkage,
         ti_created=np.full(key.size, day), ti_available=day + delay,
         ti_deadline=day + delay + tier_days, state=np.full(key.size, OPEN))
-    model.citizens.record_filing(req["requester"])
-    return rows
+    return {"rows": rows, "tally": dispatch_tally(model.orders, rows, model.city, model.cfg),
+            "category_counts": np.bincount(model.orders.category[rows], minlength=model.city.categories.n)}
 
 
-def receive(day: int, model) -> dict:
+def dispatch_tally(wo, rows: np.ndarray, city, cfg) -> Tally:
+    """Per-unit counts of today's new orders: dispatched (a township also counts the orders
+    about its area sent elsewhere), copies to districts (Art. 12(1)1), hours demanded."""
+    t = Tally(city.n_units)
+    t.add("dispatched", wo.unit[rows])
+    t.add("dispatched", wo.township[rows].astype(np.int64)[wo.unit[rows] != wo.township[rows]])
+    if cfg.rules.dispatch.copy_to_district:   # Art. 12(1)1: township orders also go to the district
+        to_t = rows[wo.unit[rows] == wo.township[rows]]
+        t.add("copies_to_district", city.distgov_unit[city.township_district[wo.township[to_t]]])
+    t.add("hours_demanded", wo.unit[rows], wo.difficulty[rows] + cfg.world.capacity.contact_hours)
+    return t
+
+
+def receive_day(day: int, model) -> dict:
+    """Receiving units decide on objections; an order re-dispatched the same day (no review
+    delay) meets its new unit at once, which may object in turn (Art. 12(3), at most
+    ``rules.dispatch.max_objections`` times). Returns the day's counts and ``tally``."""
+    tally = Tally(model.city.n_units)
+    total = {"objections": 0, "objections_accepted": 0, "redispatched": 0}
+    for _ in range(model.cfg.rules.dispatch.max_objections + 1):
+        got = receive(day, model, tally)
+        for k, v in got.items():
+            total[k] += v
+        if got["objections_accepted"] == 0 or model.cfg.rules.dispatch.objection_delay_days > 0:
+            break
+    return {**total, "tally": tally}
+
+
+def receive(day: int, model, tally: Tally) -> dict:
     """Units receiving orders today decide whether to object; the review decides (Art. 12(3), 14)."""
     wo, r, s, U = model.orders, model.cfg.rules, model.streams, model.units
     idx = wo.open_idx
     idx = idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
     # district governments forward what they coordinate to the unit that should act (Art. 12(1)2)
-    at_gov = idx[model.city.unit_kind[wo.unit[idx]] == 4]
+    at_gov = idx[model.city.unit_kind[wo.unit[idx]] == KIND_DISTGOV]
     wo.unit[at_gov] = wo.right_unit[at_gov]
     wo.state[idx[wo.state[idx] == OBJECTED]] = OPEN
-    idx = idx[(wo.ti_contact[idx] < 0) & (wo.n_objections[idx] < 3)]
+    idx = idx[(wo.ti_contact[idx] < 0) & (wo.n_objections[idx] < r.dispatch.max_objections)]
     unit = wo.unit[idx]
     misrouted = unit != wo.right_unit[idx]
     k = wo.key[idx] + wo.n_objections[idx].astype(np.uint64)
@@ -132,8 +171,8 @@ def receive(day: int, model) -> dict:
     else:
         accepted = np.ones(obj.size, dtype=bool)
     wo.n_objections[obj] += 1
-    model.ledger.add_units("objections", wo.unit[obj])
-    model.ledger.add_units("objections_rejected_bucketpass", wo.unit[obj[~accepted & ~legit]])
+    tally.add("objections", wo.unit[obj])
+    tally.add("objections_rejected_bucketpass", wo.unit[obj[~accepted & ~legit]])
     acc = obj[accepted]
     # accepted: re-dispatch: to the right unit if the objection was legitimate, else elsewhere
     new_unit = np.where(legit[accepted], wo.right_unit[acc],

@@ -10,16 +10,25 @@ Gaming hours close hard orders on paper, label them unreasonable, or press reque
 At the deadline (Art. 13) an unfinished order is extended once if hard (Art. 15(2)) or
 closed: the callback then happens (Art. 23). Everything is vectorised over orders,
 grouped by unit with one sort (no per-order Python loop).
+
+:func:`work_day` returns what the units did today (hours by use, the balances they carry
+to tomorrow, the pressure hours waiting for callback, whistles and co-handling for the
+network, and per-unit counts for the ledger); it writes only the work orders it handles.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .assessment import Tally
+from .behaviour import E_GAME, E_RESOLVE, E_SATISFY
+from .calendar import month_end_day
 from .orders import CLOSED, COOP_ENGAGED, COOP_NONE, COOP_REFUSED, OPEN
-from .world import KIND_TOWNSHIP
+from .world import KIND_TOWNSHIP, LINK_CENTRAL
 
-GAME_SPLIT = {"false_close": 0.4, "label": 0.3, "pressure": 0.3}   # assumption: how gaming hours are used
+# columns of the hours a unit used today (work_day's "used"), beside the four effort columns
+USED_COLUMNS = ["resolve", "satisfy", "game", "proactive", "contact", "coop"]
+U_RESOLVE, U_SATISFY, U_GAME, U_PROACTIVE, U_CONTACT, U_COOP = range(6)
 
 
 def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: np.ndarray) -> np.ndarray:
@@ -41,20 +50,22 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
 
 
 def priority(idx: np.ndarray, day: int, model, unit: np.ndarray) -> np.ndarray:
-    """Queue priority: urgent tiers first, then deadline, ease and escalation threats."""
-    wo, w = model.orders, model.units.priority[unit]
+    """Queue priority: urgent tiers first (Art. 13), then deadline, ease and escalation threats."""
+    wo, U = model.orders, model.units
+    w = U.priority[unit]
     left = np.maximum(wo.ti_deadline[idx] - day, 0)
-    urgent = np.where(wo.tier[idx] <= 1, 10.0, 0.0)
-    ease = 1.0 / (1.0 + wo.remaining[idx] / 4.0)
+    urgent = np.where(wo.tier[idx] <= 1, U.priority_urgent, 0.0)
+    ease = 1.0 / (1.0 + wo.remaining[idx] / U.ease_scale)
     return urgent + w[:, 0] / (1.0 + left) + w[:, 1] * ease + w[:, 2] * wo.threat[idx]
 
 
-def seek_cooperation(idx: np.ndarray, day: int, model) -> None:
-    """First day of work on an order that needs another unit: whistle or ask (Art. 14, 16)."""
-    wo, U, s, L = model.orders, model.units, model.streams, model.ledger
+def seek_cooperation(idx: np.ndarray, day: int, model, tally: Tally) -> tuple:
+    """First day of work on an order that needs another unit: whistle or ask (Art. 14, 16).
+    Returns today's whistles as (lead, department, answered) for the network."""
+    wo, U, s, L = model.orders, model.units, model.streams, tally
     ask = idx[wo.need_coop[idx] & (wo.coop_state[idx] == COOP_NONE)]
     if ask.size == 0:
-        return
+        return ()
     lead, coop = wo.unit[ask], wo.coop_unit[ask]
     township_lead = model.city.unit_kind[lead] == KIND_TOWNSHIP
     whistle = township_lead & s.bernoulli(U.p_whistle[lead], "whistle.blow", wo.key[ask])
@@ -62,40 +73,47 @@ def seek_cooperation(idx: np.ndarray, day: int, model) -> None:
     yes = s.bernoulli(p_yes, "whistle.answer", wo.key[ask])
     wo.whistled[ask] = whistle
     wo.coop_state[ask] = np.where(yes, COOP_ENGAGED, COOP_REFUSED)
-    L.add_units("whistles_sent", lead[whistle])
-    L.add_units("whistles_answered_lead", lead[whistle & yes])
-    L.add_units("whistles_received", coop[whistle])
-    L.add_units("whistles_answered", coop[whistle & yes])
-    L.add_units("coop_requests", coop[~whistle])
-    L.add_units("coop_answered", coop[~whistle & yes])
-    model.network_log.append((lead[whistle], coop[whistle], yes[whistle]))
+    L.add("whistles_sent", lead[whistle])
+    L.add("whistles_answered_lead", lead[whistle & yes])
+    L.add("whistles_received", coop[whistle])
+    L.add("whistles_answered", coop[whistle & yes])
+    L.add("coop_requests", coop[~whistle])
+    L.add("coop_answered", coop[~whistle & yes])
+    return lead[whistle], coop[whistle], yes[whistle]
 
 
-def escalate(idx: np.ndarray, day: int, model) -> None:
+def escalate(idx: np.ndarray, day: int, model, tally: Tally) -> None:
     """Art. 20: orders stuck without cooperation go to the district (or city) to coordinate."""
-    wo, r, s = model.orders, model.cfg.rules, model.streams
-    wait = r.whistle.escalation_days * (1 if r.dispatch.copy_to_district else 2)
+    wo, cfg, s = model.orders, model.cfg, model.streams
+    r = cfg.rules
+    # without the copy of township orders (Art. 12(1)1) the district learns of stuck orders later
+    wait = r.whistle.escalation_days * (1 if r.dispatch.copy_to_district else cfg.world.handling.uncopied_escalation_factor)
     stuck = idx[(wo.coop_state[idx] == COOP_REFUSED) & ~wo.escalated[idx] & (day - wo.ti_available[idx] >= wait)]
     ok = s.bernoulli(r.whistle.escalation_effect, "escalation.effect", wo.key[stuck])
     wo.escalated[stuck] = True
     wo.coop_state[stuck[ok]] = COOP_ENGAGED
-    model.ledger.add_units("escalations", wo.unit[stuck])
+    tally.add("escalations", wo.unit[stuck])
 
 
-def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
-    """Contact, cooperate and work the open queue; returns hours used (U, 6)."""
+def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict:
+    """Contact, cooperate and work the open queue (``pressing``: units in their month-end push).
+
+    Returns ``used`` (hours, U x 6: USED_COLUMNS), ``banked`` and ``game_banked`` (what each
+    unit carries to tomorrow), ``pressure_hours`` (spent at today's callbacks), ``whistles``
+    and ``cohandling`` (for the network) and ``tally`` (per-unit counts for the ledger)."""
     wo, U, cfg = model.orders, model.units, model.cfg
     idx = wo.open_idx
     idx = idx[(wo.state[idx] == OPEN) & (wo.ti_available[idx] <= day)]
     unit = wo.unit[idx]
     nU = model.city.n_units
-    used = np.zeros((nU, 6))  # resolve, satisfy, game, proactive, contact, coop
-    seek_cooperation(idx, day, model)
-    escalate(idx, day, model)
+    tally = Tally(nU)
+    used = np.zeros((nU, len(USED_COLUMNS)))
+    whistles = seek_cooperation(idx, day, model, tally)
+    escalate(idx, day, model, tally)
     prio = priority(idx, day, model, unit)
     # flexible time: quieter days bank hours, busy days borrow ahead (overtime), both bounded
-    flex = cfg.world.capacity.flex_days * budgets[:, 0]
-    resolve = budgets[:, 0] + U.banked + flex
+    flex = cfg.world.capacity.flex_days * budgets[:, E_RESOLVE]
+    resolve = budgets[:, E_RESOLVE] + U.banked + flex
     # 1. first contact with the requester (Art. 15(1)), in queue order
     fresh = wo.ti_contact[idx] < 0
     c_hours = cfg.world.capacity.contact_hours
@@ -103,7 +121,7 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     contacted = idx[fresh][got >= c_hours - 1e-9]
     wo.ti_contact[contacted] = day
     spent = np.bincount(unit[fresh], weights=got, minlength=nU)
-    used[:, 4] = spent
+    used[:, U_CONTACT] = spent
     resolve -= spent
     # 2. real work: own orders plus cooperation items of engaged cooperating units
     mine = wo.ti_contact[idx] >= 0
@@ -118,37 +136,40 @@ def work_day(day: int, model, budgets: np.ndarray) -> np.ndarray:
     g_own, g_co = given[: own.size], given[own.size:]
     wo.remaining[own] = np.maximum(wo.remaining[own] - g_own, 0.0)
     wo.coop_remaining[co] = np.maximum(wo.coop_remaining[co] - g_co, 0.0)
-    used[:, 0] = np.bincount(wo.unit[own], weights=g_own, minlength=nU)
-    used[:, 5] = np.bincount(wo.coop_unit[co].astype(np.int64), weights=g_co, minlength=nU)
-    model.ledger.add_pairs(wo.unit[co], wo.coop_unit[co], g_co)
+    used[:, U_RESOLVE] = np.bincount(wo.unit[own], weights=g_own, minlength=nU)
+    used[:, U_COOP] = np.bincount(wo.coop_unit[co].astype(np.int64), weights=g_co, minlength=nU)
+    cohandling = (wo.unit[co].astype(np.int64), wo.coop_unit[co].astype(np.int64), g_co) if co.size else ()
     # the balance carried to tomorrow: positive is banked slack, negative is overtime to repay
-    U.banked = np.clip(resolve - used[:, 0] - used[:, 5] - flex, -flex, flex)   # resolve is net of contact time
+    banked = np.clip(resolve - used[:, U_RESOLVE] - used[:, U_COOP] - flex, -flex, flex)   # resolve is net of contact time
     # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2));
     # units pressing their standing at month end talk only to requesters of orders due by the
     # month's end, whose callback falls in this month at the latest (Art. 23, 28)
-    talk_mask = mine & ~(U.near_cutoff[unit] & (wo.ti_deadline[idx] > model.month_end_day()))
+    talk_mask = mine & ~(pressing[unit] & (wo.ti_deadline[idx] > month_end_day(model.month)))
     talk_mask |= mine & (np.bincount(unit[talk_mask], minlength=nU) == 0)[unit]   # nobody due: talk to all
     talk = idx[talk_mask]
     n_talk = np.bincount(unit[talk_mask], minlength=nU)
-    per = budgets[:, 1] / np.maximum(n_talk, 1)            # hours of explanation per order today
+    per = budgets[:, E_SATISFY] / np.maximum(n_talk, 1)            # hours of explanation per order today
     wo.explain[talk] += per[unit[talk_mask]]
-    used[:, 1] = np.where(n_talk > 0, budgets[:, 1], 0.0)
+    used[:, U_SATISFY] = np.where(n_talk > 0, budgets[:, E_SATISFY], 0.0)
     # 4. gaming
-    used[:, 2] = game(idx[mine], day, model, budgets[:, 2])
-    return used
+    game_banked, pressure_hours = game(idx[mine], day, model, budgets[:, E_GAME])
+    used[:, U_GAME] = budgets[:, E_GAME]   # all of today's gaming time is spent on gaming (some saved for whole acts)
+    return {"used": used, "banked": banked, "game_banked": game_banked, "pressure_hours": pressure_hours,
+            "whistles": whistles, "cohandling": cohandling, "tally": tally}
 
 
-def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> np.ndarray:
-    """Gaming hours: false closures of hard orders, unreasonable labels, pressure on raters."""
+def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gaming hours: false closures of hard orders, unreasonable labels, pressure on raters.
+    Returns the gaming hours saved for tomorrow and the pressure hours for today's callbacks."""
     wo, cfg, nU = model.orders, model.cfg, model.city.n_units
-    h = cfg.world.handling
+    h, b = cfg.world.handling, cfg.world.behaviour
     idx = idx[(wo.state[idx] == OPEN) & (wo.ti_done[idx] < 0)]
     unit = wo.unit[idx]
     label_on = cfg.rules.assessment.exclude_unreasonable
-    split_label = GAME_SPLIT["label"] if label_on else 0.0
-    split_close = GAME_SPLIT["false_close"] + (0.0 if label_on else GAME_SPLIT["label"])
+    split_label = b.game_label_share if label_on else 0.0
+    split_close = b.game_false_close_share + (0.0 if label_on else b.game_label_share)
     # closures and labels are whole acts: hours accumulate until a unit can afford one
-    # (a small unit games every few days, not never), up to five days' worth
+    # (a small unit games every few days, not never), up to game_bank_days' worth
     daily = hours * (split_close + split_label)
     pool = model.units.game_banked + daily
     # formal closure (形式办结): orders that will miss their deadline, hardest first
@@ -172,10 +193,9 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> np.ndarray:
         whole = got >= h.label_hours - 1e-9
         wo.labelled[cand[whole]] = True
         used += np.bincount(cu[whole], weights=got[whole], minlength=nU)
-    model.units.game_banked = np.clip(pool - used, 0.0, 5 * daily)
-    # pressure hours are spent at callback on this unit's unsolved orders
-    model.pressure_hours = hours * GAME_SPLIT["pressure"]
-    return hours      # all of today's gaming time is spent on gaming (some of it saved for whole acts)
+    game_banked = np.clip(pool - used, 0.0, b.game_bank_days * daily)
+    # pressure hours are spent at callback on this unit's unsolved orders (Art. 35(5) forbids it)
+    return game_banked, hours * b.game_pressure_share
 
 
 def finish_and_close(day: int, model) -> np.ndarray:
@@ -191,7 +211,7 @@ def finish_and_close(day: int, model) -> np.ndarray:
     misrouted = wo.unit[done] != wo.right_unit[done]
     p = np.where(wo.hard[done], h.hard_solve_prob, h.solve_prob)
     p = np.where(misrouted, h.misrouted_solve_prob, p)
-    p = np.where(wo.linkage[done] == 2, p * cfg.world.linkage.central_success, p)
+    p = np.where(wo.linkage[done] == LINK_CENTRAL, p * cfg.world.linkage.central_success, p)
     p = np.where(wo.unreasonable[done], 0.0, p)
     wo.true_resolved[done] = s.bernoulli(p, "handling.solve", wo.key[done])
     # Art. 13, 15(2): at the deadline, extend hard orders once, else close and call back
@@ -200,7 +220,7 @@ def finish_and_close(day: int, model) -> np.ndarray:
         ext = due[wo.hard[due] & ~wo.extended[due] & (wo.ti_contact[due] >= 0)]
         wo.extended[ext] = True
         wo.ti_deadline[ext] += cfg.rules.deadlines.extension_days
-        wo.explain[ext] += 0.5
+        wo.explain[ext] += h.extension_explain_hours
         due = due[~np.isin(due, ext)]
     wo.overdue[due] = True
     closing = np.concatenate([idx[wo.ti_done[idx] == day], due])

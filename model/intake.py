@@ -12,12 +12,21 @@ from __future__ import annotations
 import numpy as np
 
 from .demand import STREAM_CONSULT, STREAM_UNREASONABLE
+from .outcomes import DIVERT_NAMES
 
-# Art. 11(2) items 1-6
-DIVERT_NAMES = ["emergency", "legal_channel", "repeat_no_new_facts", "secret_privacy",
-                "out_of_scope", "unlawful"]
-DIVERT_ZH = ["转紧急热线", "告知法定途径", "告知办理进展", "做好解释", "告知市场社会渠道", "劝导教育"]
+# Art. 11(2) items 1-6 (names in outcomes.DIVERT_NAMES, in this order)
+DIV_EMERGENCY, DIV_LEGAL, DIV_REPEAT, DIV_SECRET, DIV_OUT_OF_SCOPE, DIV_UNLAWFUL = range(len(DIVERT_NAMES))
 NOT_DIVERTED = -1
+
+
+def record(drawn: dict, refiles: np.ndarray, model) -> dict:
+    """Art. 10: today's requests as recorded: new ones with their attributes, then repeat
+    contacts of requesters whose earlier order closed unresolved."""
+    new = describe_requests(drawn["requests"], model)
+    if refiles.size:
+        rep = repeat_requests(refiles, model)
+        new = {k: np.concatenate([new[k], rep[k]]) for k in new}
+    return new
 
 
 def describe_requests(req: dict, model) -> dict:
@@ -59,17 +68,18 @@ def triage(req: dict, model) -> np.ndarray:
     out = np.full(key.size, NOT_DIVERTED, dtype=np.int8)
     u = s.uniform("triage.class", key)
     edges = np.cumsum([t.emergency_share, t.legal_channel_share, t.secret_privacy_share, t.unlawful_share])
-    fixed_class = np.array([0, 1, 3, 5])[np.minimum(np.searchsorted(edges, u, side="right"), 3)]
+    fixed_class = np.array([DIV_EMERGENCY, DIV_LEGAL, DIV_SECRET, DIV_UNLAWFUL])[
+        np.minimum(np.searchsorted(edges, u, side="right"), 3)]
     fixed = (u < edges[-1]) & ~consult
     out[fixed] = fixed_class[fixed]
     repeat = (req["n_prior"] > 0) & (out == NOT_DIVERTED)
     # Art. 11(2)3: same matter, no new facts -> told the progress
     told = repeat & s.bernoulli(t.repeat_divert, "triage.repeat", key)
-    out[told] = 2
+    out[told] = DIV_REPEAT
     unreasonable = req["unreasonable"] & (out == NOT_DIVERTED)
     caught = unreasonable & s.bernoulli(t.detect_unreasonable, "triage.unreasonable", key)
-    out[caught] = np.where(req["n_prior"][caught] > 0, 2, 4)
+    out[caught] = np.where(req["n_prior"][caught] > 0, DIV_REPEAT, DIV_OUT_OF_SCOPE)
     # triage error: a reasonable request wrongly told to use market or society channels
     wrong = ~req["unreasonable"] & (out == NOT_DIVERTED) & ~consult & s.bernoulli(t.false_divert, "triage.false", key)
-    out[wrong] = 4
+    out[wrong] = DIV_OUT_OF_SCOPE
     return out

@@ -17,7 +17,29 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from .world import CLASS_NAMES, KIND_NAMES
+from .world import CLASS_NAMES, KIND_DISTGOV, KIND_NAMES
+
+
+class CoordinationNetwork:
+    """The network mechanism: the graph, and the month's whistles and co-handling that update
+    its edges at month end (handling reports them each day)."""
+
+    def __init__(self, city):
+        self.graph = build_network(city)
+        self.whistles: list[tuple] = []
+        self.cohandling: list[tuple] = []
+
+    def log(self, whistles: tuple, cohandling: tuple) -> None:
+        """Today's whistles (lead, department, answered) and co-handling (lead, cooperating, hours)."""
+        if whistles:
+            self.whistles.append(whistles)
+        if cohandling:
+            self.cohandling.append(cohandling)
+
+    def month_end(self) -> None:
+        """Add the month's history to the edges and start a new month."""
+        update_network(self.graph, self.whistles, self.cohandling)
+        self.whistles, self.cohandling = [], []
 
 
 def build_network(city) -> nx.Graph:
@@ -42,7 +64,7 @@ def build_network(city) -> nx.Graph:
             tie(dept, city.distgov_unit[d], "district")
             tie(dept, city.muni_unit[li], "line")
     for u in range(city.n_units):
-        if u != city.hotline_unit and city.unit_kind[u] != 4:
+        if u != city.hotline_unit and city.unit_kind[u] != KIND_DISTGOV:
             tie(city.hotline_unit, u, "dispatch")
     return g
 

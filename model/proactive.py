@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .world import KIND_DISTDEPT, KIND_ENTERPRISE, KIND_MUNI, KIND_TOWNSHIP
+from .behaviour import E_PROACTIVE
+from .world import KIND_DISTDEPT, KIND_ENTERPRISE, KIND_MUNI, KIND_TOWNSHIP, RESP_UTILITY
 
 
 class Proactive:
+    """Units' own source removal and the city's topic-of-the-month campaigns; owns the
+    campaigns and the month's dispatched volume by category they are chosen from."""
+
     def __init__(self, city):
         self.city = city
         cats = city.categories
@@ -37,7 +41,7 @@ class Proactive:
             elif kind[u] == KIND_MUNI:
                 m = cats.line[cell_c] == line[u]
             elif kind[u] == KIND_ENTERPRISE:
-                m = cats.resp[cell_c] == 3
+                m = cats.resp[cell_c] == RESP_UTILITY
             else:
                 continue
             m &= cats.removable[cell_c]
@@ -47,14 +51,26 @@ class Proactive:
         self.j_cell = np.concatenate(cols)
         self.campaigns: list[dict] = []        # active topic-of-the-month campaigns
         self.history: list[dict] = []
+        self.month_volume = np.zeros(C)        # this month's dispatched orders by category
 
-    def unit_work(self, hours: np.ndarray, sources, hours_per_source: float) -> np.ndarray:
-        """Remove sources with each unit's proactive hours; returns sources removed per unit."""
+    def observe(self, category_counts: np.ndarray) -> None:
+        """Today's dispatched volume by category (the city reads the month's data, Art. 24, 28)."""
+        self.month_volume += category_counts
+
+    def unit_work(self, budgets: np.ndarray, sources, cfg) -> tuple[np.ndarray, np.ndarray]:
+        """Art. 25-26: units' proactive hours remove sources in their jurisdiction (where the
+        rules let units do their own source work). Returns sources removed and hours used, per unit."""
+        hours = budgets[:, E_PROACTIVE]
+        if not cfg.rules.proactive.unit_source_work:
+            return np.zeros(len(hours)), np.zeros(len(hours))
+        return self._remove(hours, sources, cfg.world.sources), hours
+
+    def _remove(self, hours: np.ndarray, sources, s) -> np.ndarray:
         stock = sources.stock.ravel()
         w = stock[self.j_cell]
         tot = np.bincount(self.j_unit, weights=w, minlength=len(hours))
-        capacity = hours / hours_per_source                    # sources a unit can remove today
-        frac = np.minimum(capacity / np.maximum(tot, 1e-12), 0.05)   # at most 5% of its stock a day
+        capacity = hours / s.proactive_hours_per_source           # sources a unit can remove today
+        frac = np.minimum(capacity / np.maximum(tot, 1e-12), s.proactive_daily_cap)   # found and reached first
         share = np.bincount(self.j_cell, weights=frac[self.j_unit], minlength=stock.size)
         removed = sources.remove_share(share.reshape(sources.stock.shape), "proactive")
         per_unit = np.bincount(self.j_unit, weights=(removed.ravel()[self.j_cell] * frac[self.j_unit]
@@ -62,9 +78,12 @@ class Proactive:
                                minlength=len(hours))
         return per_unit
 
-    def choose_topics(self, month: int, volume_by_category: np.ndarray, rules) -> list[dict]:
-        """每月一题: the most frequent removable categories not already targeted (Art. 24)."""
+    def choose_topics(self, month: int, rules) -> list[dict]:
+        """每月一题: the most frequent removable categories of the month just ended, not
+        already targeted, become campaigns from ``month`` (Art. 24)."""
         p = rules.proactive
+        volume_by_category = self.month_volume
+        self.month_volume = np.zeros_like(volume_by_category)
         self.campaigns = [c for c in self.campaigns if c["until"] > month]
         if not p.topic_of_month or p.topics_per_month == 0:
             return []
@@ -73,7 +92,8 @@ class Proactive:
         order = np.argsort(-volume_by_category, kind="stable")
         picks = [int(c) for c in order if cats.removable[c] and int(c) not in busy][: p.topics_per_month]
         new = [{"month": month, "category": c, "name": cats.names[c], "label_zh": cats.labels_zh[c],
-                "lead": self.city.unit_name[self.city.muni_unit[cats.line[c]]], "until": month + p.campaign_months}
+                "lead": self.city.unit_name[self.city.muni_unit[cats.line[c]]], "until": month + p.campaign_months,
+                "chosen_at_month": month - 1}
                for c in picks]
         self.campaigns += new
         self.history += new

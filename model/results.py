@@ -19,17 +19,47 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .orders import CLOSED, SAT_BASIC
+from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
+from .measures import city_rates
+from .orders import CLOSED, COOP_ENGAGED
+from .outcomes import DIVERT_NAMES, SUMMARY
 from .world import CLASS_NAMES, KIND_NAMES
 
-SUMMARY_LABELS = {
-    "contacts": "contacts 来电来件", "work_orders": "work orders 工单", "response_rate": "response rate 响应率",
-    "resolution_rate": "resolution rate 解决率", "satisfaction_rate": "satisfaction rate 满意率",
-    "true_resolution_rate": "true resolution 真实解决率", "measured_true_gap": "measured - true gap",
-    "mean_days_to_close": "mean days to close", "overdue_share": "overdue share 逾期",
-    "objections": "objections 派单异议", "whistles": "whistles 吹哨", "whistles_answered": "whistles answered 报到",
-    "requests_per_10k": "requests per 10k residents/month 万人诉求比", "source_stock_change": "problem-source stock change 问题源",
-}
+# what `jiesu run` prints (labels from the outcome registry)
+PRINTED = ["contacts", "work_orders", "response_rate", "resolution_rate", "satisfaction_rate", "true_resolution_rate",
+           "measured_true_gap", "mean_days_to_close", "overdue_share", "objections", "whistles", "whistles_answered",
+           "requests_per_10k", "source_stock_change"]
+SUMMARY_LABELS = {k: SUMMARY[k].label() for k in PRINTED}
+
+
+def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, received: dict, rated: dict,
+               closing: np.ndarray, used: np.ndarray) -> dict:
+    """The day's city-level figures (one row of daily.parquet; columns in outcomes.DAILY)."""
+    wo, cfg = m.orders, m.cfg
+    start = cfg.city.start_month
+    month = month_of(m.day)
+    div_counts = np.bincount(divert[divert >= 0], minlength=len(DIVERT_NAMES))
+    effort = (m.units.effort * m.units.capacity[:, None]).sum(0) / m.units.capacity.sum()
+    rec = {"day": m.day, "year": calendar_year(month, start, cfg.city.start_year),
+           "month": calendar_month(month, start),
+           **{k: received[k] for k in ("objections", "objections_accepted", "redispatched")}}
+    rec.update({
+        "contacts": int(drawn["consult_answered"] + divert.size),
+        "consultations_answered": int(drawn["consult_answered"]),
+        "requests": int(divert.size), "repeat_contacts": int((new["n_prior"] > 0).sum()),
+        **{f"diverted_{n}": int(c) for n, c in zip(DIVERT_NAMES, div_counts)},
+        "dispatched": int(sent["rows"].size), "closed": int(closing.size),
+        **city_rates(wo, closing, cfg.rules.deadlines.response_days),
+        "overdue": int(wo.overdue[closing].sum()), "gamed": int(wo.gamed[closing].sum()),
+        "open_orders": int(wo.open_idx.size), "source_stock": m.sources.total(),
+        "mean_trust": float(np.average(m.citizens.township_trust_level(), weights=m.citizens.weight)),
+        "filing_factor": float(np.average(m.citizens.township_trust(), weights=m.citizens.weight)),
+        "mean_exhaustion": float(np.average(m.units.exhaustion, weights=m.units.capacity)),
+        "effort_resolve": effort[0], "effort_satisfy": effort[1], "effort_game": effort[2],
+        "effort_proactive": effort[3], "refiled": rated.get("refiled", 0), "detected": rated.get("detected", 0),
+        "whistles": int(wo.whistled[closing].sum()),
+    })
+    return rec
 
 
 @dataclass
@@ -113,14 +143,10 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
     """Headline figures over all orders closed during the run."""
     wo = m.orders
     closed = wo.state == CLOSED
-    scope = closed & ~wo.excluded
-    n_scope = max(int(scope.sum()), 1)
-    resp_days = np.asarray(m.cfg.rules.deadlines.response_days)[wo.tier]
-    on_time = (wo.ti_contact >= 0) & (wo.ti_contact <= wo.ti_created + resp_days)
-    months = max(m.day / (365 / 12), 1e-9)
+    rates = city_rates(wo, np.flatnonzero(closed), m.cfg.rules.deadlines.response_days)
+    months = max(m.day / DAYS_PER_MONTH, 1e-9)
     pop = m.citizens.n
-    res = float((wo.measured_resolved & scope).sum() / n_scope)
-    true = float((wo.true_resolved & closed).sum() / max(int(closed.sum()), 1))
+    res, true = rates["resolution_rate"], rates["true_resolution_rate"]
     hard = closed & wo.hard
     easy = closed & ~wo.hard
     col = lambda k: float(daily[k].sum()) if k in daily else 0.0  # noqa: E731
@@ -133,8 +159,8 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
         "contacts": int(col("contacts")), "consultations_answered": int(col("consultations_answered")),
         "diverted": int(sum(col(c) for c in daily.columns if c.startswith("diverted_"))),
         "work_orders": int(wo.n), "closed_orders": int(closed.sum()),
-        "response_rate": float((on_time & scope).sum() / n_scope), "resolution_rate": res,
-        "satisfaction_rate": float(((wo.satisfaction >= SAT_BASIC) & scope).sum() / n_scope),
+        "response_rate": rates["response_rate"], "resolution_rate": res,
+        "satisfaction_rate": rates["satisfaction_rate"],
         "true_resolution_rate": true, "measured_true_gap": res - true,
         "true_resolution_hard": float((wo.true_resolved & hard).sum() / max(int(hard.sum()), 1)),
         "true_resolution_easy": float((wo.true_resolved & easy).sum() / max(int(easy.sum()), 1)),
@@ -143,7 +169,7 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
         "gamed_closures": int(wo.gamed.sum()), "false_claims": int((wo.claimed_resolved & closed & ~wo.true_resolved).sum()),
         "detected_falsifications": int(wo.detected.sum()), "excluded_unreasonable": int(wo.excluded.sum()),
         "objections": int(wo.n_objections.sum()), "redispatches": int(wo.n_redispatch.sum()),
-        "whistles": int(wo.whistled.sum()), "whistles_answered": int((wo.whistled & (wo.coop_state == 2)).sum()),
+        "whistles": int(wo.whistled.sum()), "whistles_answered": int((wo.whistled & (wo.coop_state == COOP_ENGAGED)).sum()),
         "escalations": int(wo.escalated.sum()),
         "requests_per_10k": float(wo.n / (pop / 1e4) / months),
         "repeat_share": float((wo.n_prior > 0).sum() / max(wo.n, 1)),
@@ -160,6 +186,7 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
         "effort_share_satisfy": hours.get("satisfy", 0.0) / total_h,
         "topics_of_the_month": int(len(m.proactive.history)),
     }
+    assert list(s) == list(SUMMARY), "summary figures and the outcome registry (outcomes.SUMMARY) must agree"
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in s.items()}
 
 

@@ -102,7 +102,13 @@ def validate(data: dict, source: str = "<config>") -> Config:
         cfg = Config.model_validate(data)
     except ValidationError as err:
         raise _explain(err, source) from None
+    from .timeline import refused_key
+
     for entry in cfg.timeline:  # each timeline step must itself be a valid scenario
+        key = refused_key(entry.overrides)
+        if key is not None:
+            raise ScenarioError(f"{source}: timeline month {entry.month}: {key}: is read only when the model is "
+                                "built; a timeline cannot change it (change it in the scenario itself)")
         try:
             Config.model_validate(deep_merge(data, dotted_to_nested(entry.overrides)))
         except ValidationError as err:

@@ -25,9 +25,10 @@ class ProblemSources:
     def __init__(self, need_weight: np.ndarray, reports_per_day: float, report_rel: np.ndarray, cfg,
                  removable: np.ndarray):
         """``need_weight[t, c]``: where problems arise (population x need x category share);
-        ``reports_per_day``: reasonable requests a day the city should see at baseline trust."""
-        s = cfg.sources
-        self.cfg = s
+        ``reports_per_day``: reasonable requests a day the city should see at baseline trust;
+        ``cfg``: the whole scenario config (its ``world.sources`` table)."""
+        self.cfg = cfg
+        s = cfg.world.sources
         self.hazard = s.report_hazard * report_rel[:, None]          # (T, 1)
         # balance stock for arrivals a: a / (decay + hazard x resolution x fix); problems arise
         # with need alone, so low-reporting townships keep more problems (literature.md pattern 6)
@@ -42,6 +43,18 @@ class ProblemSources:
         self.removed_campaign = np.zeros_like(self.stock)
         self.arrived = np.zeros_like(self.stock)
 
+    def reconfigure(self, cfg) -> None:
+        """The config now in force: more contacts per capita (or a new reporting hazard) mean
+        each active problem is reported more often from now on."""
+        old_d, old_s = self.cfg.world.demand, self.cfg.world.sources
+        self.cfg = cfg
+        f = cfg.world.demand.contacts_per_capita_year / old_d.contacts_per_capita_year
+        if f != 1.0:
+            self.hazard *= f
+        h = cfg.world.sources.report_hazard / old_s.report_hazard
+        if h != 1.0:
+            self.hazard *= h
+
     def expected_requests(self, trust_factor: np.ndarray) -> np.ndarray:
         """Expected reasonable requests today per township x category."""
         return self.stock * self.hazard * trust_factor[:, None]
@@ -50,7 +63,7 @@ class ProblemSources:
         """One day of arrival and natural decay."""
         new = self.arrival * season[None, :]
         self.arrived += new
-        self.stock += new - self.cfg.natural_decay * self.stock
+        self.stock += new - self.cfg.world.sources.natural_decay * self.stock
 
     def remove_resolved(self, township: np.ndarray, category: np.ndarray, fixed: np.ndarray) -> None:
         """Truly resolved requests whose fix reached the source remove one problem each."""

@@ -27,10 +27,18 @@ KIND_NAMES = ["township", "municipal_department", "district_department", "enterp
 # Assessment classes (分级分类考评, Art. 32): units are ranked within their class.
 CLASS_NAMES = ["urban_street", "rural_township", "municipal_department", "district_department",
                "enterprise", "district_government", "hotline"]
-CLASS_LABELS_ZH = ["街道", "乡镇", "市级部门", "区级部门", "公共服务企业", "区政府", "热线中心"]
+
+# linkage channels of an order (Art. 21-22): none, the Tianjin-Hebei hotline linkage, central units in Beijing
+LINK_NONE, LINK_JINGJINJI, LINK_CENTRAL = range(3)
 
 RESP_TERRITORIAL, RESP_FUNCTIONAL, RESP_JOINT, RESP_UTILITY, RESP_LINKAGE, RESP_CENTRAL = range(6)
 RESP_NAMES = ["territorial", "functional", "joint", "utility", "linkage", "central"]
+
+
+def acting_units(city) -> np.ndarray:
+    """Units that handle orders, are scored and ranked, and learn (not district governments,
+    which coordinate and assess, nor the hotline centre)."""
+    return ~np.isin(city.unit_kind, [KIND_DISTGOV, KIND_HOTLINE])
 
 
 def read_table(name: str) -> list[dict]:
@@ -153,7 +161,7 @@ def build_city(streams: Streams, demand_cfg) -> City:
     for d, r in enumerate(drows):
         n = int(r["townships"])
         n_urban = int(round(n * float(r["urban_share"])))
-        w = _lognormal_weights(streams, "world.township_pop", n, 0.45, d)
+        w = _lognormal_weights(streams, "world.township_pop", n, demand_cfg.township_pop_sigma, d)
         t_dist += [d] * n
         t_urban += [True] * n_urban + [False] * (n - n_urban)
         t_pop += list(w * float(r["population_2020_m"]) * 1e6)
@@ -164,7 +172,7 @@ def build_city(streams: Streams, demand_cfg) -> City:
     z_need = streams.normal("world.need", np.arange(T))
     z_own = streams.normal("world.report", np.arange(T))
     rho = demand_cfg.need_reporting_correlation
-    need = np.exp(0.3 * z_need)
+    need = np.exp(demand_cfg.need_spread * z_need)
     report = np.exp(sig_r * (rho * z_need + np.sqrt(1 - rho**2) * z_own))
     pop = np.array(t_pop)
     need /= np.average(need, weights=pop)
