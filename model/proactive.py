@@ -52,6 +52,7 @@ class Proactive:
         self.campaigns: list[dict] = []        # active topic-of-the-month campaigns
         self.history: list[dict] = []
         self.month_volume = np.zeros(C)        # this month's dispatched orders by category
+        self.campaign_hours = np.zeros(U)      # staff hours today's campaign work costs each unit
 
     def observe(self, category_counts: np.ndarray) -> None:
         """Today's dispatched volume by category (the city reads the month's data, Art. 24, 28)."""
@@ -102,7 +103,7 @@ class Proactive:
     def campaign_day(self, sources, rules) -> np.ndarray:
         """Remove campaign sources today; returns the staff hours it costs each unit."""
         p = rules.proactive
-        hours = np.zeros(self.city.n_units)
+        hours = self.campaign_hours = np.zeros(self.city.n_units)
         if not self.campaigns:
             return hours
         share = np.zeros(sources.stock.shape)

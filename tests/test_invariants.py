@@ -37,7 +37,7 @@ def extra_invariants(m: Model) -> None:
     assert np.allclose(m.units.effort.sum(1), 1.0) and (m.units.effort >= -1e-12).all()
     assert ((m.citizens.trust >= -1e-6) & (m.citizens.trust <= 1 + 1e-6)).all()
     assert m.citizens.n_unresolved.min() >= 0
-    budgets = m.units.daily_budgets(m.campaign_hours)
+    budgets = m.units.daily_budgets(m.proactive.campaign_hours)
     assert (budgets >= 0).all() and np.isfinite(budgets).all()
     d = m.daily[-1]
     assert d["dispatched"] <= d["requests"] <= d["contacts"]

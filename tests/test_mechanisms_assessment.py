@@ -16,6 +16,11 @@ PLAIN = {"rules.assessment.per_capita_weight": 0.0, "rules.assessment.proactive_
          "rules.assessment.hard_credit": 0.0}
 
 
+def assess_month(m) -> dict:
+    """Assess the month from the model's ledger as month end does."""
+    return assess(m.ledger.v, m.cfg, m.city, m.unit_population_scaled)
+
+
 def hand_ledger(m, rate: np.ndarray, closed: float = 100.0) -> None:
     """Townships closed ``closed`` orders each; ``rate`` of them responded, resolved and satisfied."""
     v = m.ledger.v
@@ -35,7 +40,7 @@ def test_a_unit_with_higher_measured_rates_ranks_higher_within_its_class(graded)
     m = model({**PLAIN, "rules.assessment.graded_classified": graded}, scale=0.001)
     rate = township_rates(m)
     hand_ledger(m, rate)
-    res = assess(m, 0)
+    res = assess_month(m)
     T = m.city.n_townships
     cls = res["class"][:T]
     pct = res["percentile"][:T]
@@ -57,7 +62,7 @@ def test_score_is_the_weighted_three_rates():
     hand_ledger(m, np.zeros(T))
     v = m.ledger.v
     v["responded"][:T], v["measured_resolved"][:T], v["satisfied"][:T] = 90.0, 60.0, 80.0
-    res = assess(m, 0)
+    res = assess_month(m)
     assert np.allclose(res["score"][:T], 100 * (0.2 * 0.9 + 0.5 * 0.6 + 0.3 * 0.8))
     assert np.allclose(res["response_rate"][:T], 0.9)
 
@@ -67,7 +72,7 @@ def test_commended_and_remedial_groups_are_their_share_of_each_class(commend, re
     m = model({**PLAIN, "rules.assessment.commend_share": commend, "rules.assessment.remedial_share": remedial},
               scale=0.001)
     hand_ledger(m, township_rates(m, seed=1))
-    res = assess(m, 0)
+    res = assess_month(m)
     T = m.city.n_townships
     cls, pct = res["class"][:T], res["percentile"][:T]
     for c in np.unique(cls):
@@ -90,7 +95,7 @@ def test_excluded_orders_leave_the_score():
     m.ledger.v["in_scope"][:T] = 50.0          # half the orders excluded; the rest all fine
     for k in ("responded", "measured_resolved", "satisfied"):
         m.ledger.v[k][:T] = 50.0
-    assert np.allclose(assess(m, 0)["score"][:T], 100.0)
+    assert np.allclose(assess_month(m)["score"][:T], 100.0)
 
 
 def test_detected_falsification_is_sanctioned():
@@ -100,7 +105,7 @@ def test_detected_falsification_is_sanctioned():
     v = m.ledger.v
     v["audited"][:T] = 10.0
     v["detected"][:2] = 5.0
-    res = assess(m, 0)
+    res = assess_month(m)
     fals = m.cfg.rules.sanctions.falsification
     assert np.allclose(res["sanction_points"][:2] - res["sanction_points"][2], fals * 0.5)
 
@@ -114,7 +119,7 @@ def test_error_tolerance_forgives_overdue_hard_orders():
         v = m.ledger.v
         v["overdue"][:T] = 20.0
         v["overdue_forgiven"][:T] = tol * 20.0      # all overdue orders were hard (ledger: overdue & hard x tol)
-        out.append(assess(m, 0)["sanction_points"][:T])
+        out.append(assess_month(m)["sanction_points"][:T])
     assert (out[1] < out[0]).all()
 
 

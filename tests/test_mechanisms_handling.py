@@ -205,9 +205,9 @@ def test_pressing_units_explain_to_requesters_whose_callback_falls_this_month():
     m.run(25)                                    # into the last days of the first month
     wo = m.orders
     before = wo.explain.copy()
-    m.units.near_cutoff[:] = True                # every unit presses today
     from model import handling
-    handling.work_day(m.day, m, m.units.daily_budgets(np.zeros(m.city.n_units)))
+    every_unit_presses = np.ones(m.city.n_units, bool)
+    handling.work_day(m.day, m, m.units.daily_budgets(np.zeros(m.city.n_units)), every_unit_presses)
     gained = wo.explain - before
     talked = (wo.state != 2) & (wo.ti_contact >= 0) & (wo.ti_available <= m.day)
     later = talked & (wo.ti_deadline > m.month_end_day())
