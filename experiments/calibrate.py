@@ -37,6 +37,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model import ScenarioError
+from model.calendar import month_of
 
 
 class Target(BaseModel):
@@ -66,7 +67,7 @@ class Calibration(BaseModel):
 
 def check_targets(cal: Calibration, monthly: dict[str, str], days: int, source: str) -> None:
     """Every target must name a kept monthly outcome and months the runs cover."""
-    last_month = int((days - 1) // (365 / 12))          # the month of the last day (index days - 1)
+    last_month = month_of(days - 1)          # the month of the last day (index days - 1)
     for i, t in enumerate(cal.targets):
         where = f"{source}: calibration.targets[{i}] ({t.label})"
         if t.outcome not in monthly:
@@ -153,10 +154,6 @@ def calibrate(runs: pd.DataFrame, cal: Calibration, factors: list[str], monthly:
     per_row["weight"] = accept(per_row["distance"], cal.accept)
     per_row = per_row.sort_values("distance", kind="stable").reset_index(drop=True)
     return per_row, posterior(per_row, factors, prior)
-
-
-def targets_frame(cal: Calibration) -> pd.DataFrame:
-    return pd.DataFrame([t.model_dump() for t in cal.targets])
 
 
 def fit_table(per_row: pd.DataFrame, cal: Calibration) -> pd.DataFrame:

@@ -29,6 +29,8 @@ ACTIVITIES = ["resolve", "satisfy", "game", "proactive"]
 E_RESOLVE, E_SATISFY, E_GAME, E_PROACTIVE = range(4)
 # decisions learned besides the effort split (MECHANISMS.md section 4: queue priority,
 # objecting, whistling, answering whistles, cooperating)
+# columns of Units.priority: weights on closeness to deadline, ease, escalation threats
+P_DEADLINE, P_EASE, P_THREAT = range(3)
 POLICY_NAMES = ["priority_ease", "priority_threat", "p_object_bucketpass", "p_whistle",
                 "p_answer_whistle", "p_cooperate"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .assessment import Tally
-from .orders import CLOSED, COOP_NONE, OBJECTED, OPEN
+from .orders import CLOSED, COOP_NONE, OBJECTED, OPEN, RTYPE_CONSULTATION
 from .world import (KIND_DISTDEPT, KIND_DISTGOV, KIND_ENTERPRISE, KIND_MUNI, KIND_TOWNSHIP, LINK_CENTRAL,
                     LINK_JINGJINJI, LINK_NONE, RESP_CENTRAL, RESP_FUNCTIONAL, RESP_JOINT, RESP_LINKAGE,
                     RESP_TERRITORIAL, RESP_UTILITY)
@@ -86,7 +86,7 @@ def dispatch_new(req: dict, day: int, model) -> dict:
     day's volume by category (``category_counts``, read by the topic of the month)."""
     r, w, s = model.cfg.rules, model.cfg.world, model.streams
     cat, key, t = model.catalogue, req["key"], req["township"]
-    consult = req["rtype"] == 0
+    consult = req["rtype"] == RTYPE_CONSULTATION
     right, coop_unit, linkage = cat.right_unit(t, req["category"], key, s, r.dispatch.municipal_share)
     hard = req["hard"]
     joint = model.city.categories.resp[req["category"]] == RESP_JOINT

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from .assessment import Tally
-from .behaviour import E_GAME, E_RESOLVE, E_SATISFY
+from .behaviour import E_GAME, E_RESOLVE, E_SATISFY, P_DEADLINE, P_EASE, P_THREAT
 from .calendar import month_end_day
-from .orders import CLOSED, COOP_ENGAGED, COOP_NONE, COOP_REFUSED, OPEN
+from .orders import CLOSED, COOP_ENGAGED, COOP_NONE, COOP_REFUSED, OPEN, TIER_24H
 from .world import KIND_TOWNSHIP, LINK_CENTRAL
 
 # columns of the hours a unit used today (work_day's "used"), beside the four effort columns
@@ -54,9 +54,9 @@ def priority(idx: np.ndarray, day: int, model, unit: np.ndarray) -> np.ndarray:
     wo, U = model.orders, model.units
     w = U.priority[unit]
     left = np.maximum(wo.ti_deadline[idx] - day, 0)
-    urgent = np.where(wo.tier[idx] <= 1, U.priority_urgent, 0.0)
+    urgent = np.where(wo.tier[idx] <= TIER_24H, U.priority_urgent, 0.0)
     ease = 1.0 / (1.0 + wo.remaining[idx] / U.ease_scale)
-    return urgent + w[:, 0] / (1.0 + left) + w[:, 1] * ease + w[:, 2] * wo.threat[idx]
+    return urgent + w[:, P_DEADLINE] / (1.0 + left) + w[:, P_EASE] * ease + w[:, P_THREAT] * wo.threat[idx]
 
 
 def seek_cooperation(idx: np.ndarray, day: int, model, tally: Tally) -> tuple:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .demand import STREAM_CONSULT, STREAM_UNREASONABLE
+from .orders import RTYPE_CONSULTATION, TIER_7D, TIER_15D
 from .outcomes import DIVERT_NAMES
 
 # Art. 11(2) items 1-6 (names in outcomes.DIVERT_NAMES, in this order)
@@ -36,8 +37,8 @@ def describe_requests(req: dict, model) -> dict:
     consult = stream == STREAM_CONSULT
     u_tier = s.uniform("attr.tier", key)
     tier = (u_tier[:, None] > np.cumsum(cats.tier_p[c], 1)[:, :3]).sum(1)
-    tier = np.where(consult, 2, tier).astype(np.int8)
-    hard = tier == 3
+    tier = np.where(consult, TIER_7D, tier).astype(np.int8)
+    hard = tier == TIER_15D
     median = cats.difficulty_hours[c] * np.where(hard, cfg.handling.hard_effort_factor, 1.0)
     effort = median * np.exp(cats.difficulty_sigma[c] * s.normal("attr.difficulty", key))
     effort = np.where(consult, cfg.handling.consultation_hours, effort).astype(np.float32)
@@ -57,14 +58,14 @@ def repeat_requests(parents: np.ndarray, model) -> dict:
            ("township", "category", "rtype", "tier", "hard", "difficulty", "unreasonable", "online", "requester")}
     req["key"] = model.streams.key("repeat", wo.key[parents])
     req["n_prior"] = np.minimum(wo.n_prior[parents].astype(np.int16) + 1, 100).astype(np.int8)
-    req["stream"] = np.where(wo.rtype[parents] == 0, STREAM_CONSULT, 0).astype(np.int8)
+    req["stream"] = np.where(wo.rtype[parents] == RTYPE_CONSULTATION, STREAM_CONSULT, 0).astype(np.int8)
     return req
 
 
 def triage(req: dict, model) -> np.ndarray:
     """Art. 11(2): the diversion class of each request, or NOT_DIVERTED to dispatch it."""
     t, s, key = model.cfg.world.triage, model.streams, req["key"]
-    consult = req["rtype"] == 0
+    consult = req["rtype"] == RTYPE_CONSULTATION
     out = np.full(key.size, NOT_DIVERTED, dtype=np.int8)
     u = s.uniform("triage.class", key)
     edges = np.cumsum([t.emergency_share, t.legal_channel_share, t.secret_privacy_share, t.unlawful_share])

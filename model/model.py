@@ -33,7 +33,7 @@ import numpy as np
 from . import callback, dispatch, handling, intake
 from .agents import AGENT_CLASS
 from .assessment import Ledger, Tally, assess, closure_tally, standing
-from .behaviour import E_PROACTIVE, E_RESOLVE, Units
+from .behaviour import ACTIVITIES, E_RESOLVE, Units
 from .calendar import calendar_month, month_end_day, month_of
 from .citizens import Citizens
 from .config import Config
@@ -211,8 +211,7 @@ class Model(mesa.Model):
         self.unit_months.append({"month": np.full(city.n_units, month), "unit": np.arange(city.n_units),
                                  **{k: np.asarray(x).copy() for k, x in res.items()},
                                  **{k: x.copy() for k, x in v.items()},
-                                 "effort_resolve": U.effort[:, 0].copy(), "effort_satisfy": U.effort[:, 1].copy(),
-                                 "effort_game": U.effort[:, 2].copy(), "effort_proactive": U.effort[:, 3].copy(),
+                                 **{f"effort_{a}": U.effort[:, j].copy() for j, a in enumerate(ACTIVITIES)},
                                  "exhaustion": U.exhaustion.copy(), "capacity_hours": U.capacity.copy()})
 
     # ------------------------------------------------------------------ public API

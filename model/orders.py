@@ -11,11 +11,13 @@ import numpy as np
 
 # request types (Art. 2): consultation, help, complaint, report, suggestion
 RTYPE_NAMES = ["consultation", "help", "complaint", "report", "suggestion"]
-TIER_NAMES = ["2h", "24h", "7d", "15d"]
+RTYPE_CONSULTATION = 0
+# urgency tiers (Art. 13): 2 hours, 24 hours, 7 days, 15 days (hard requests)
+TIER_2H, TIER_24H, TIER_7D, TIER_15D = range(4)
 # handling state: every order is in exactly one
 OPEN, OBJECTED, CLOSED = 0, 1, 2
 # cooperation state for orders that need another unit (Art. 14, 16, 20)
-COOP_NONE, COOP_ASK, COOP_ENGAGED, COOP_REFUSED = 0, 1, 2, 3
+COOP_NONE, COOP_ENGAGED, COOP_REFUSED = 0, 1, 2
 # satisfaction answer at callback (satisfied / basically satisfied / dissatisfied)
 SAT_NONE, SAT_NO, SAT_BASIC, SAT_YES = -1, 0, 1, 2
 

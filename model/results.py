@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
 from .measures import city_rates
 from .orders import CLOSED, COOP_ENGAGED
@@ -55,8 +56,7 @@ def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, receiv
         "mean_trust": float(np.average(m.citizens.township_trust_level(), weights=m.citizens.weight)),
         "filing_factor": float(np.average(m.citizens.township_trust(), weights=m.citizens.weight)),
         "mean_exhaustion": float(np.average(m.units.exhaustion, weights=m.units.capacity)),
-        "effort_resolve": effort[0], "effort_satisfy": effort[1], "effort_game": effort[2],
-        "effort_proactive": effort[3], "refiled": rated.get("refiled", 0), "detected": rated.get("detected", 0),
+        **{f"effort_{a}": effort[j] for j, a in enumerate(ACTIVITIES)}, "refiled": rated.get("refiled", 0), "detected": rated.get("detected", 0),
         "whistles": int(wo.whistled[closing].sum()),
     })
     return rec

@@ -115,49 +115,6 @@ def test_invariants_hold_across_a_timeline_rule_change():
     assert m.cfg.rules.whistle.enabled is False
 
 
-def test_a_phased_in_change_moves_in_equal_monthly_steps_and_others_change_at_once():
-    cfg = config_from(scale=0.002, days=200).model_dump(mode="json")
-    start = cfg["rules"]["audit"]["sample_share"]
-    cfg["timeline"] = [{"month": 2, "label": "phase in", "phase_in_months": 4, "overrides": {
-        "rules.audit.sample_share": start + 0.4, "rules.whistle.enabled": False,
-        "rules.sanctions.strength": 3}}]             # a whole number given for a decimal field still ramps
-    from model.scenario import validate
-
-    m = Model(validate(cfg), seed=5)
-    seen = {}
-    while m.month < 8:
-        m.step()
-        seen[m.month] = (m.cfg.rules.audit.sample_share, m.cfg.rules.whistle.enabled, m.cfg.rules.sanctions.strength)
-    assert seen[1] == (start, True, 1.0)
-    assert [round(seen[k][0] - start, 6) for k in range(2, 8)] == [0.1, 0.2, 0.3, 0.4, 0.4, 0.4]
-    assert [seen[k][2] for k in range(2, 7)] == [1.5, 2.0, 2.5, 3.0, 3.0]
-    assert all(seen[k][1] is False for k in range(2, 8))    # true/false cannot be phased: at once
-    assert m.rule_changes[0]["phase_in_months"] == 4 and not m.ramps
-
-
-def test_a_later_change_of_a_key_being_phased_in_ends_the_phase_in():
-    cfg = config_from(scale=0.002, days=200).model_dump(mode="json")
-    cfg["timeline"] = [
-        {"month": 1, "phase_in_months": 4, "overrides": {"rules.audit.sample_share": 0.4}},
-        {"month": 2, "overrides": {"rules.audit.sample_share": 0.0}}]
-    from model.scenario import validate
-
-    m = Model(validate(cfg), seed=5)
-    while m.month < 6:
-        m.step()
-        if m.month >= 2:
-            assert m.cfg.rules.audit.sample_share == 0.0, m.month
-    assert not m.ramps
-
-
-def test_month_end_day_is_the_last_day_of_the_current_month():
-    m = model(scale=0.001, days=5)
-    for day in (0, 29, 30, 364, 365, 729, 730, 1095):
-        m.day = day
-        end = m.month_end_day()
-        assert int(end // (365 / 12)) == m.month and int((end + 1) // (365 / 12)) == m.month + 1, day
-
-
 def test_check_invariants_catches_a_broken_order():
     m = model(seed=1, scale=0.001, days=5)
     m.run(5)
