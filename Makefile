@@ -17,9 +17,11 @@ demo: $(STAMP)
 	$(BIN)/jiesu run scenarios/final_2021.toml --scale 0.1 --days 365 --seed 1
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -q
 
 test-fast: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 bench: $(STAMP)

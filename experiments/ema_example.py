@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="EMA MultiprocessingEvaluator processes (1 = sequential)")
     a = ap.parse_args()
 
-    from ema_workbench import MultiprocessingEvaluator, SequentialEvaluator, perform_experiments
+    from ema_workbench import MultiprocessingEvaluator, SequentialEvaluator
     from ema_workbench.analysis import cart, prim
 
     from experiments.ema import jiesu_model

@@ -93,7 +93,6 @@ def cmd_run(args) -> int:
     from tqdm import tqdm
 
     from . import Model, load_scenario
-
     from .results import check_out_dir
 
     cfg = load_scenario(args.scenario, scenario_overrides(args))

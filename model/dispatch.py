@@ -19,9 +19,22 @@ import numpy as np
 
 from .assessment import Tally
 from .orders import CLOSED, COOP_NONE, OBJECTED, OPEN, RTYPE_CONSULTATION
-from .world import (KIND_DISTDEPT, KIND_DISTGOV, KIND_ENTERPRISE, KIND_MUNI, KIND_TOWNSHIP, LINK_CENTRAL,
-                    LINK_JINGJINJI, LINK_NONE, RESP_CENTRAL, RESP_FUNCTIONAL, RESP_JOINT, RESP_LINKAGE,
-                    RESP_TERRITORIAL, RESP_UTILITY)
+from .world import (
+    KIND_DISTDEPT,
+    KIND_DISTGOV,
+    KIND_ENTERPRISE,
+    KIND_MUNI,
+    KIND_TOWNSHIP,
+    LINK_CENTRAL,
+    LINK_JINGJINJI,
+    LINK_NONE,
+    RESP_CENTRAL,
+    RESP_FUNCTIONAL,
+    RESP_JOINT,
+    RESP_LINKAGE,
+    RESP_TERRITORIAL,
+    RESP_UTILITY,
+)
 
 
 class Catalogue:
@@ -65,7 +78,8 @@ class Catalogue:
         muni = city.muni_unit[line]
         to_muni = streams.bernoulli(municipal_share, "dispatch.municipal", key)
         ent_cum = np.cumsum(city.enterprise_share / city.enterprise_share.sum())
-        ent = city.enterprise_unit[np.searchsorted(ent_cum, streams.uniform("dispatch.enterprise", key)).clip(0, len(ent_cum) - 1)]
+        pick = np.searchsorted(ent_cum, streams.uniform("dispatch.enterprise", key)).clip(0, len(ent_cum) - 1)
+        ent = city.enterprise_unit[pick]
         unit = np.select(
             [resp == RESP_TERRITORIAL, resp == RESP_JOINT, resp == RESP_UTILITY,
              (resp == RESP_LINKAGE) | (resp == RESP_CENTRAL), resp == RESP_FUNCTIONAL],

@@ -38,7 +38,7 @@ from .calendar import calendar_month, month_end_day, month_of
 from .citizens import Citizens
 from .config import Config
 from .demand import Demand
-from .handling import USED_COLUMNS, U_PROACTIVE
+from .handling import U_PROACTIVE, USED_COLUMNS
 from .network import CoordinationNetwork
 from .orders import CLOSED, OBJECTED, OPEN, WorkOrders
 from .outcomes import DIVERT_NAMES

@@ -56,7 +56,8 @@ def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, receiv
         "mean_trust": float(np.average(m.citizens.township_trust_level(), weights=m.citizens.weight)),
         "filing_factor": float(np.average(m.citizens.township_trust(), weights=m.citizens.weight)),
         "mean_exhaustion": float(np.average(m.units.exhaustion, weights=m.units.capacity)),
-        **{f"effort_{a}": effort[j] for j, a in enumerate(ACTIVITIES)}, "refiled": rated.get("refiled", 0), "detected": rated.get("detected", 0),
+        **{f"effort_{a}": effort[j] for j, a in enumerate(ACTIVITIES)},
+        "refiled": rated.get("refiled", 0), "detected": rated.get("detected", 0),
         "whistles": int(wo.whistled[closing].sum()),
     })
     return rec

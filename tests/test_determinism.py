@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from conftest import config_from, draw_day, model
 
-from model import Model
-from model import intake
+from model import Model, intake
 
 OVR = {"world.behaviour.learning": True}   # the learning path too: month-end state feeds the next month
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from conftest import binomial_tolerance, ran
 
 from model.world import KIND_DISTGOV, KIND_TOWNSHIP

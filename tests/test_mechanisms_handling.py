@@ -228,7 +228,8 @@ def test_districts_move_township_staff_toward_the_work_and_keep_their_total():
     first = np.flatnonzero(tw)[0]
     demanded[first] *= 3.0                              # one township's work triples
     U.rebalance(demanded, 0.5)
-    totals = lambda c: np.bincount(d[tw], weights=c[tw])
+    def totals(c):
+        return np.bincount(d[tw], weights=c[tw])
     assert np.allclose(totals(U.capacity), totals(before))
     assert U.capacity[first] > before[first]                                   # it gains staff
     same = tw & (d == d[first]) & (np.arange(tw.size) != first)

@@ -136,7 +136,7 @@ def test_setup_only_keys_are_real_schema_keys():
     fields = set()
 
     def walk(model, prefix=""):
-        for name, f in type(model).model_fields.items():
+        for name in type(model).model_fields:
             value = getattr(model, name)
             if hasattr(value, "model_fields"):
                 walk(value, f"{prefix}{name}.")

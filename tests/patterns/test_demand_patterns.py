@@ -82,7 +82,7 @@ def test_topic_of_the_month_lowers_later_volume_in_targeted_categories():
         topics = on.proactive.history
         assert topics, "topics were chosen"
         cats = np.unique([t["category"] for t in topics])
-        later = lambda m: np.isin(m.orders.category, cats) & (m.orders.ti_created >= 120)  # noqa: E731
+        later = lambda m, cats=cats: np.isin(m.orders.category, cats) & (m.orders.ti_created >= 120)  # noqa: E731
         diffs.append(later(on).sum() / later(off).sum() - 1)
     diffs = np.array(diffs)
     assert diffs.mean() < -0.03 and diffs.mean() + 2 * diffs.std(ddof=1) / np.sqrt(len(diffs)) < 0, diffs
