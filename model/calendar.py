@@ -11,13 +11,14 @@ DAYS_PER_MONTH = 365 / 12
 
 
 def month_of(day: int) -> int:
-    """Months since the start of the run for a day index."""
-    return int(day // DAYS_PER_MONTH)
+    """Months since the start of the run for a day index (integer arithmetic: twelve months
+    make exactly 365 days, so day 365 opens the second year)."""
+    return int(day) * 12 // 365
 
 
 def month_end_day(month: int) -> int:
     """The last day index of ``month`` (the same ``day // DAYS_PER_MONTH`` rule as month_of)."""
-    end = int((month + 1) * DAYS_PER_MONTH)
+    end = (month + 1) * 365 // 12
     while month_of(end) > month:
         end -= 1
     while month_of(end + 1) == month:
@@ -27,7 +28,7 @@ def month_end_day(month: int) -> int:
 
 def days_left_in_month(day: int) -> float:
     """Days from ``day`` to the end of its month (fractional, as the month-end push sees it)."""
-    return (month_of(day) + 1) * DAYS_PER_MONTH - day
+    return (month_of(day) + 1) * 365 / 12 - day
 
 
 def calendar_month(month: int, start_month: int) -> int:
