@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from conftest import K_SD, model, ran
 
 from model.handling import allocate
