@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import binomial_tolerance, ran
+import pytest
+from conftest import K_SD, binomial_tolerance, model, ran
 
+from model.orders import CLOSED
 from model.world import KIND_DISTGOV, KIND_TOWNSHIP
 
 NO_OBJECTIONS = {"world.behaviour.p_object_misrouted": 0.0, "world.behaviour.p_object_bucketpass": 0.0}
@@ -95,10 +97,26 @@ def test_a_2h_order_is_due_the_day_it_is_created():
 
 
 def test_only_hard_orders_are_extended_and_only_once():
-    m = ran({**NO_OBJECTIONS, "world.capacity.ratio": 0.5}, seed=4, scale=0.002, days=40)
+    # follow every order's deadline day by day: an extension (Art. 15(2)) moves it once, on
+    # the day it falls due, by exactly extension_days, and only for hard orders
+    m = model({**NO_OBJECTIONS, "world.capacity.ratio": 0.5}, seed=4, scale=0.002, days=40)
+    ext = m.cfg.rules.deadlines.extension_days
     wo = m.orders
-    assert wo.extended.sum() > 0
-    assert (wo.hard[wo.extended]).all()
+    moves = np.zeros(0, dtype=int)
+    before = np.zeros(0, dtype=wo.ti_deadline.dtype)
+    for day in range(40):
+        m.step()
+        now = wo.ti_deadline[: before.size]
+        moved = now != before
+        assert (now[moved] - before[moved] == ext).all(), "a deadline moves by exactly extension_days"
+        assert (before[moved] == day).all(), "and only on the day it falls due"
+        moves = np.r_[moves, np.zeros(wo.n - moves.size, dtype=int)]
+        moves[: before.size] += moved
+        before = wo.ti_deadline[: wo.n].copy()
+    assert moves.max() == 1, "no order is extended twice"
+    assert (moves > 0).sum() > 0 and wo.hard[: wo.n][moves > 0].all()
+    # the second deadline was reached unfinished by some of them, so a second extension was possible
+    assert (wo.extended & wo.overdue & (wo.state == CLOSED))[: wo.n].sum() > 0
 
 
 def test_no_order_is_extended_when_extensions_are_off():
@@ -166,9 +184,20 @@ def test_a_unit_that_receives_an_immediately_redispatched_order_may_object_to_it
     assert m.orders.n_objections.max() >= 2
 
 
-def test_pre_dispatch_consultation_is_never_less_accurate_than_the_catalogue():
-    m = ran({"rules.dispatch.catalogue_accuracy": 1.0, "rules.dispatch.district_fallback": 0.0, **NO_OBJECTIONS},
-            seed=1, scale=0.003, days=10)
+@pytest.mark.parametrize(("catalogue", "consult"), [(0.5, 0.9), (0.7, 0.3)])
+def test_pre_dispatch_consultation_is_never_less_accurate_than_the_catalogue(catalogue, consult):
+    # Art. 12(2): hard requests get a pre-dispatch consultation; it reaches its own accuracy
+    # when that is better than the catalogue's and falls back on the catalogue when worse
+    m = ran({"rules.dispatch.catalogue_accuracy": catalogue, "rules.dispatch.preconsult_accuracy": consult,
+             "rules.dispatch.district_fallback": 0.0, **NO_OBJECTIONS}, seed=1, scale=0.005, days=20)
     wo = m.orders
-    assert wo.hard.sum() > 50
-    assert np.array_equal(wo.unit, wo.right_unit)
+    right = wo.unit == wo.right_unit
+    hard, plain = right[wo.hard], right[~wo.hard]
+    assert hard.size > 200
+    assert abs(plain.mean() - catalogue) < binomial_tolerance(plain.size, catalogue)
+    expected = max(consult, catalogue)
+    assert abs(hard.mean() - expected) < binomial_tolerance(hard.size, expected)
+    # and, read off the orders alone, hard orders are not sent right less often than the others
+    p_h, p_p = hard.mean(), plain.mean()
+    se = np.sqrt(p_h * (1 - p_h) / hard.size + p_p * (1 - p_p) / plain.size)
+    assert p_h > p_p - K_SD * se

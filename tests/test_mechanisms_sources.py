@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import model, ran
+from conftest import K_SD, draw_day, model, ran
+
+from model.demand import STREAM_SOURCE
 
 
 def test_initial_stock_produces_the_calibrated_reasonable_requests():
+    # the published volume (population x contacts per capita, less consultations and the
+    # unreasonable share) against what the initial problem stock really files over many
+    # independent days' draws (keyed by day, from the same fresh state)
     m = model(scale=0.002)
-    s, d = m.sources, m.demand
-    assert np.isclose(s.expected_requests(np.ones(m.city.n_townships)).sum(), d.reasonable_per_day)
-    # the stock is in balance at the calibration resolution rate: arrivals = outflow
+    d = m.cfg.world.demand
+    target = (m.city.township_pop.sum() * m.cfg.city.scale * d.contacts_per_capita_year / 365.0
+              * (1 - d.consultation_share) * (1 - d.unreasonable_share))
+    days = 300
+    filed = sum(int((draw_day(m, day)["requests"]["stream"] == STREAM_SOURCE).sum()) for day in range(days))
+    assert abs(filed - days * target) < K_SD * np.sqrt(days * target)        # a sum of Poisson counts
+    # the stock is in balance at the calibration resolution rate: problems arising = problems
+    # decaying + problems fixed when the requests they produce are resolved at that rate
     c = m.cfg.world.sources
-    out = s.stock * (c.natural_decay + s.hazard * c.calibration_resolution * c.fix_on_resolution)
-    assert np.allclose(out, s.arrival)
+    outflow = c.natural_decay * m.sources.total() + c.calibration_resolution * c.fix_on_resolution * filed / days
+    tol = c.calibration_resolution * c.fix_on_resolution * K_SD * np.sqrt(days * target) / days
+    assert abs(m.sources.arrival.sum() - outflow) < tol
 
 
 def test_problems_arise_with_need_not_with_reporting():

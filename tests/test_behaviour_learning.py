@@ -1,0 +1,221 @@
+"""Learning of the units (MECHANISMS.md section 4): evidence from peers, aspiration
+learning with imitation, and the learned policy offsets (model/behaviour.py).
+
+Each test builds ``Units`` from a tiny model and calls the method with hand-made
+utilities, classes and splits, so the right answer is known. Units outside the hand-made
+classes get a NaN utility: they are not ranked and must not learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import K_SD, model
+
+from model.behaviour import POLICY_NAMES, evidence_steps
+from model.world import KIND_DISTGOV, KIND_HOTLINE
+
+# |tanh(t / 2)| for a slope that is really zero: t is about standard normal, so K_SD bounds it
+NO_EVIDENCE = np.tanh(K_SD / 2)
+
+
+def in_role_floor(m) -> float:
+    """The least share of time a unit keeps on real work (world.behaviour.min_resolve_share)."""
+    return float(m.cfg.world.behaviour.min_resolve_share)
+
+
+def assert_valid_split(effort: np.ndarray) -> None:
+    assert np.isfinite(effort).all()
+    assert (effort >= 0).all()
+    assert np.allclose(effort.sum(1), 1.0)
+
+
+def only(units: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """A utility vector: ``values`` for ``units``, NaN (not ranked) for every other unit."""
+    u = np.full(n, np.nan)
+    u[units] = values
+    return u
+
+
+# ------------------------------------------------------------ evidence_steps: a pure function
+def test_evidence_recovers_the_sign_of_a_planted_within_class_slope():
+    rng = np.random.default_rng(0)
+    n = 60
+    X = rng.normal(size=(2 * n, 2))
+    cls = np.repeat([0, 1], n)
+    y = np.where(cls == 0, 3 * X[:, 0] - 2 * X[:, 1], -3 * X[:, 0]) + 0.1 * rng.normal(size=2 * n)
+    # a level shift between classes must not matter: each class is regressed on its own
+    y = y + 100 * cls
+    step = evidence_steps(X, y, cls, np.ones(2 * n, bool))
+    a, b = step[cls == 0], step[cls == 1]
+    assert (a == a[0]).all() and (b == b[0]).all()          # one step per class, shared by its members
+    assert a[0, 0] > NO_EVIDENCE and a[0, 1] < -NO_EVIDENCE  # strong evidence: near +1 and -1
+    assert b[0, 0] < -NO_EVIDENCE
+    assert abs(b[0, 1]) < NO_EVIDENCE                       # no slope planted: no confident step
+    assert (np.abs(step) <= 1).all()
+
+
+def test_evidence_is_zero_for_small_classes_no_variation_and_units_not_acting():
+    rng = np.random.default_rng(1)
+    k = 2
+    cls = np.repeat([0, 1, 2, 3], [30, 10, 5, 1])   # classes 2 and 3: fewer than 3 members per column
+    n = cls.size
+    X = rng.normal(size=(n, k))
+    y = 2 * X[:, 0] + X[:, 1]
+    X[cls == 1, 1] = 0.5               # class 1: the second column never varies
+    acting = np.ones(n, bool)
+    acting[:5] = False                 # not ranked this month
+    step = evidence_steps(X, y, cls, acting)
+    assert (step[~acting] == 0).all()
+    assert (step[cls >= 2] == 0).all()
+    c1 = step[cls == 1]
+    assert (c1[:, 1] == 0).all() and (c1[:, 0] > NO_EVIDENCE).all()   # the varying column is still fitted
+    X[cls == 0] = 1.0                  # no variation at all in class 0
+    assert (evidence_steps(X, y, cls, acting)[cls == 0] == 0).all()
+
+
+# ------------------------------------------------------------ Units.learn: the effort split
+def test_a_unit_below_its_aspiration_imitates_a_top_quarter_peer():
+    m = model({"world.behaviour.imitation": 1.0, "world.behaviour.exploration": 0.0}, scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    members = np.arange(8)             # one class of 8 townships: its top quarter is 2 units
+    cls = np.full(n, 9)
+    cls[members] = 0
+    top1, top2 = [0.5, 0.1, 0.3, 0.1], [0.4, 0.4, 0.1, 0.1]
+    third = [0.9, 0.0, 0.0, 0.1]       # third by utility: not in the top quarter, nobody copies it
+    rest = [0.7, 0.2, 0.0, 0.1]
+    U.effort[members] = [top1, top2, third, rest, rest, rest, rest, rest]
+    before = U.effort.copy()
+    utility = only(members, np.array([8.0, 7.0, 6.0, 1.0, 1.0, 1.0, 1.0, 1.0]), n)
+    U.aspiration[:] = 100.0            # everyone is below aspiration, so everyone imitates
+    U.learn(utility, cls, m.streams, month=0)
+    lr = m.cfg.world.behaviour.learning_rate
+    assert 0 < lr < 1
+    # each unit moved learning_rate of the way toward the split of one of the two top units
+    copied = (U.effort[members] - (1 - lr) * before[members]) / lr
+    is_top = [np.allclose(c, top1) or np.allclose(c, top2) for c in copied]
+    assert all(is_top), copied
+    assert not np.allclose(U.effort[members[3:]], before[members[3:]])
+    # units without a utility (not ranked) keep their split
+    others = np.setdiff1d(np.arange(n), members)
+    assert np.allclose(U.effort[others], before[others], rtol=0, atol=1e-12)
+
+
+def test_a_unit_above_its_aspiration_does_not_imitate():
+    m = model({"world.behaviour.imitation": 1.0, "world.behaviour.exploration": 0.0}, scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    members = np.arange(8)
+    cls = np.full(n, 9)
+    cls[members] = 0
+    U.effort[members] = [[0.5, 0.1, 0.3, 0.1]] * 2 + [[0.7, 0.2, 0.0, 0.1]] * 6
+    before = U.effort.copy()
+    U.aspiration[:] = -100.0           # everyone is content
+    U.learn(only(members, np.arange(8.0)[::-1], n), cls, m.streams, month=0)
+    assert np.allclose(U.effort, before)      # no exploration asked for, no reason to copy
+
+
+@pytest.mark.parametrize("source_work", [True, False])
+def test_learning_keeps_every_split_valid_even_with_wild_exploration(source_work):
+    m = model({"world.behaviour.exploration": 0.5, "world.behaviour.learning_rate": 1.0,
+               "rules.proactive.unit_source_work": source_work}, scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    rng = np.random.default_rng(2)
+    cls = m.city.unit_class
+    # some units start at the edges: all on gaming, all on satisfaction, nearly all on real work
+    U.effort[:3] = [[0.2, 0.0, 0.8, 0.0], [0.2, 0.8, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]
+    if not source_work:
+        U.effort[:, 0] += U.effort[:, 3]
+        U.effort[:, 3] = 0.0
+    for month in range(6):
+        # the worse a unit games, the better it scores: learning pushes toward gaming
+        utility = 5 * U.effort[:, 2] + rng.normal(size=n)
+        U.learn(utility, cls, m.streams, month)
+        assert_valid_split(U.effort)
+        if not source_work:
+            assert (U.effort[:, 3] == 0).all()      # nothing learned toward work the rules do not allow
+
+
+@pytest.mark.xfail(strict=True, reason="behaviour.py Units.learn raises in-role work to the floor and then "
+                   "renormalises the split, which takes a unit at the floor below it (0.198 after one month "
+                   "with the scenario's exploration); strict: remove this mark when the floor holds")
+def test_learning_never_takes_in_role_work_below_the_floor():
+    m = model(scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    floor = in_role_floor(m)
+    U.effort[:] = [floor, 0.0, 1 - floor, 0.0]             # every unit at the floor, the rest on gaming
+    utility = 5 * U.effort[:, 2] + np.random.default_rng(6).normal(size=n)
+    U.learn(utility, m.city.unit_class, m.streams, month=0)
+    assert_valid_split(U.effort)
+    assert (U.effort[:, 0] >= floor - 1e-12).all()
+
+
+def test_aspiration_follows_utility():
+    m = model(scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    kind = m.city.unit_kind
+    utility = np.random.default_rng(3).normal(2.0, 1.0, n)
+    utility[10] = np.nan                                   # not ranked this month
+    acting = ~np.isin(kind, [KIND_DISTGOV, KIND_HOTLINE]) & np.isfinite(utility)
+    U.aspiration[:] = 0.0
+    start = U.aspiration.copy()
+    U.learn(utility, m.city.unit_class, m.streams, month=0)
+    moved = U.aspiration - start
+    assert (np.sign(moved[acting]) == np.sign(utility[acting] - start[acting])).all()
+    assert (np.abs(utility[acting] - U.aspiration[acting]) < np.abs(utility[acting] - start[acting])).all()
+    assert np.array_equal(U.aspiration[~acting], start[~acting])    # governments, hotline, unranked: unchanged
+    for month in range(1, 40):                                        # the same experience, month after month
+        U.learn(utility, m.city.unit_class, m.streams, month)
+    assert np.allclose(U.aspiration[acting], utility[acting], atol=1e-3)
+
+
+# ------------------------------------------------------------ Units.learn_policy: priorities and decisions
+def policy_setup(offsets: np.ndarray, utility_of, lr: float = 0.5):
+    """40 townships in one class with the given policy offsets and a utility built from them."""
+    m = model({"world.behaviour.learning_rate": lr}, scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    members = np.arange(40)
+    cls = np.full(n, 9)
+    cls[members] = 0
+    U.policy_offset[members] = offsets
+    U.set_policy(m.cfg)                 # re-applies the offsets (learned offsets persist across rule changes)
+    return m, U, members, cls, only(members, utility_of(offsets), n)
+
+
+def test_policy_offsets_move_in_the_direction_of_the_evidence():
+    rng = np.random.default_rng(4)
+    k = len(POLICY_NAMES)
+    whistle, ease = POLICY_NAMES.index("p_whistle"), POLICY_NAMES.index("priority_ease")
+    offsets = rng.normal(0.0, 0.5, (40, k))
+    # peers who whistled more and favoured easy orders less scored better
+    m, U, members, cls, utility = policy_setup(offsets, lambda x: 2 * x[:, whistle] - 2 * x[:, ease])
+    before = U.policy_offset.copy()
+    p_whistle, p_ease = U.p_whistle.copy(), U.priority[:, 1].copy()
+    U.learn_policy(utility, cls)
+    d = U.policy_offset - before
+    assert (d[members, whistle] > 0).all() and (d[members, ease] < 0).all()
+    assert (U.p_whistle[members] > p_whistle[members]).all()          # the decisions follow the offsets
+    assert (U.priority[members, 1] < p_ease[members]).all()
+    others = np.setdiff1d(np.arange(m.city.n_units), members)
+    assert np.array_equal(U.policy_offset[others], before[others])    # unranked units learn nothing
+
+
+def test_policy_offsets_are_clipped():
+    rng = np.random.default_rng(5)
+    k = len(POLICY_NAMES)
+    whistle, answer = POLICY_NAMES.index("p_whistle"), POLICY_NAMES.index("p_answer_whistle")
+    offsets = rng.normal(0.0, 0.3, (40, k))
+    offsets[:, whistle] = rng.uniform(3.7, 3.99, 40)       # near the top of the range, pushed up
+    offsets[:, answer] = rng.uniform(-3.99, -3.7, 40)      # near the bottom, pushed down
+    m, U, members, cls, utility = policy_setup(offsets, lambda x: 5 * x[:, whistle] - 5 * x[:, answer], lr=1.0)
+    for _ in range(3):
+        U.learn_policy(utility, cls)
+    off = U.policy_offset[members]
+    assert (np.abs(U.policy_offset) <= 4.0).all()
+    assert (off[:, whistle] == 4.0).all() and (off[:, answer] == -4.0).all()
+    assert np.isfinite(U.p_whistle).all() and (U.p_whistle < 1).all() and (U.p_answer_whistle > 0).all()
