@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import Model, load_scenario
+from model import Model, intake, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -55,3 +55,13 @@ def draw_day(m: Model, day: int = 0) -> dict:
     """Today's demand draw of a fresh model (no state change)."""
     season = m.city.categories.season(m.calendar_month(), m.cfg.world.demand.seasonality)
     return m.demand.draw(day, season, m.citizens.township_trust(), m.sources, m.streams)
+
+
+def drawn_requests(m, days=range(5)) -> dict:
+    """Described and triaged requests of several days' draws from the same (fresh) state."""
+    parts = []
+    for d in days:
+        req = intake.describe_requests(draw_day(m, d)["requests"], m)
+        req["divert"] = intake.triage(req, m)
+        parts.append(req)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -1,11 +1,11 @@
-"""Learning of the units (MECHANISMS.md section 4): evidence from peers, aspiration
+"""Units (model/behaviour.py, MECHANISMS.md section 4): staff time and its split, exhaustion, the
+month-end push, district rebalancing, learned decisions; and learning: evidence from peers, aspiration
 learning with imitation, and the learned policy offsets (model/behaviour.py).
 
 Each test builds ``Units`` from a tiny model and calls the method with hand-made
 utilities, classes and splits, so the right answer is known. Units outside the hand-made
 classes get a NaN utility: they are not ranked and must not learn.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +13,7 @@ import pytest
 from conftest import K_SD, model
 
 from model.behaviour import POLICY_NAMES, evidence_steps
-from model.world import KIND_DISTGOV, KIND_HOTLINE
+from model.world import KIND_DISTGOV, KIND_HOTLINE, KIND_TOWNSHIP
 
 # |tanh(t / 2)| for a slope that is really zero: t is about standard normal, so K_SD bounds it
 NO_EVIDENCE = np.tanh(K_SD / 2)
@@ -219,3 +219,105 @@ def test_policy_offsets_are_clipped():
     assert (np.abs(U.policy_offset) <= 4.0).all()
     assert (off[:, whistle] == 4.0).all() and (off[:, answer] == -4.0).all()
     assert np.isfinite(U.p_whistle).all() and (U.p_whistle < 1).all() and (U.p_answer_whistle > 0).all()
+
+
+def test_daily_budgets_split_capacity_by_effort_shares():
+    m = model(scale=0.001)
+    U = m.units
+    b = U.daily_budgets(np.zeros(m.city.n_units))
+    assert np.allclose(b.sum(1), U.capacity)
+    assert np.allclose(b / U.capacity[:, None], U.effort)
+
+
+def test_full_exhaustion_cuts_capacity_by_the_exhaustion_loss_and_discretionary_work_most():
+    m = model({"world.behaviour.exhaustion_capacity_loss": 0.4}, scale=0.001)
+    U = m.units
+    U.exhaustion[:] = 1.0
+    b = U.daily_budgets(np.zeros(m.city.n_units))
+    e = U.effort
+    assert np.allclose(b.sum(1), U.capacity * (1 - 0.4))
+    hours = U.capacity * 0.6
+    assert np.allclose(b[:, 1], hours * e[:, 1] * 0.5)          # satisfaction management halved
+    assert np.allclose(b[:, 3], 0.0)                            # no proactive work at all
+    assert np.allclose(b[:, 0], hours * (e[:, 0] + 0.5 * e[:, 1] + e[:, 3]))   # freed time goes to in-role work
+    assert np.allclose(b[:, 2], hours * e[:, 2])
+
+
+def test_campaign_duty_comes_first_and_never_makes_budgets_negative():
+    m = model(scale=0.001)
+    U = m.units
+    campaign = np.zeros(m.city.n_units)
+    campaign[:5] = U.capacity[:5] * 2          # more duty than staff
+    campaign[5:10] = U.capacity[5:10] * 0.25
+    b = U.daily_budgets(campaign)
+    assert np.allclose(b[:5], 0.0)
+    assert np.allclose(b[5:10].sum(1), U.capacity[5:10] * 0.75)
+
+
+def test_remedial_support_adds_staff():
+    m = model(scale=0.001)
+    U = m.units
+    U.support[:] = 0.2
+    assert np.allclose(U.daily_budgets(np.zeros(m.city.n_units)).sum(1), U.capacity * 1.2)
+
+
+def test_exhaustion_grows_with_overload_and_recovers_without_it():
+    m = model({"world.behaviour.exhaustion_gain": 0.2, "world.behaviour.exhaustion_recovery": 0.5,
+               "world.behaviour.exhaustion_sanction_gain": 0.0}, scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    U.update_exhaustion(np.full(n, 200.0), np.full(n, 100.0), np.zeros(n))   # overload 1
+    assert np.allclose(U.exhaustion, 0.2)
+    U.update_exhaustion(np.full(n, 50.0), np.full(n, 100.0), np.zeros(n))    # no overload
+    assert np.allclose(U.exhaustion, 0.1)
+
+
+def test_a_probability_of_one_is_certain_for_unit_decisions():
+    m = model({"world.behaviour.p_whistle": 1.0, "world.behaviour.p_object_bucketpass": 1.0,
+               "world.behaviour.effort_heterogeneity": 0.0}, scale=0.001)
+    assert (m.units.p_whistle == 1.0).all()
+    assert (m.units.p_object_bucketpass == 1.0).all()
+
+
+def test_pressure_is_kinked_at_the_remedial_line_and_zero_away_from_it():
+    m = model({"world.behaviour.loss_aversion": 3.0, "world.behaviour.cutoff_band": 0.1})
+    standing = np.array([0.0, 0.05, 0.12, 0.149, 0.15, 0.19, 0.2, 0.5, np.nan])
+    press = m.units.cutoff_pressure(standing, 0.15)
+    # far below (hopeless), just below (losses weigh lambda), just above (gains), safe, not ranked
+    assert np.allclose(press, [0, 3 / 2.25, 3 / 2.25, 3 / 2.25, 1 / 2.25, 1 / 2.25, 0, 0, 0])
+
+
+def test_month_end_push_is_overtime_on_the_measures_not_taken_from_real_work():
+    m = model({"world.behaviour.cutoff_surge": 0.2})
+    budgets = np.tile([10.0, 2.0, 1.0, 1.0], (m.city.n_units, 1))
+    press = np.zeros(m.city.n_units)
+    press[:3] = 1.0
+    out = m.units.surge(budgets, press)
+    assert np.allclose(out[:, 0], budgets[:, 0]) and np.allclose(out[:, 3], budgets[:, 3])
+    assert np.allclose(out[:3, 1:3].sum(1) - budgets[:3, 1:3].sum(1), 0.2 * 10.0)   # 20% of in-role hours on top
+    assert np.allclose(out[3:], budgets[3:])
+
+
+def test_districts_move_township_staff_toward_the_work_and_keep_their_total():
+    m = model({"world.capacity.district_rebalancing": 0.5}, scale=0.05)   # above the 1-hour staffing floor
+    U, tw = m.units, m.city.unit_kind == KIND_TOWNSHIP
+    d = m.city.unit_district
+    before = U.capacity.copy()
+    demanded = np.where(tw, before, 0.0)
+    first = np.flatnonzero(tw)[0]
+    demanded[first] *= 3.0                              # one township's work triples
+    U.rebalance(demanded, 0.5)
+    def totals(c):
+        return np.bincount(d[tw], weights=c[tw])
+    assert np.allclose(totals(U.capacity), totals(before))
+    assert U.capacity[first] > before[first]                                   # it gains staff
+    same = tw & (d == d[first]) & (np.arange(tw.size) != first)
+    assert np.all(U.capacity[same] < before[same])                             # its neighbours give
+    assert np.allclose(U.capacity[~tw], before[~tw])                           # departments untouched
+
+
+def test_no_rebalancing_leaves_staff_alone():
+    m = model()
+    before = m.units.capacity.copy()
+    m.units.rebalance(np.arange(before.size, dtype=float), 0.0)
+    assert np.array_equal(m.units.capacity, before)

@@ -1,4 +1,4 @@
-"""Handling (Art. 13-20): staff time, queue allocation, exhaustion, whistles."""
+"""Handling (Art. 13-20): queue allocation, work, whistles and cooperation, closure."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 from conftest import K_SD, model, ran
 
 from model.handling import allocate
-from model.world import KIND_TOWNSHIP
 
 
 # ------------------------------------------------------------ allocate: a pure function
@@ -57,64 +56,6 @@ def test_allocate_with_negative_priorities_keeps_units_apart():
 
 
 # ------------------------------------------------------------ staff time
-def test_daily_budgets_split_capacity_by_effort_shares():
-    m = model(scale=0.001)
-    U = m.units
-    b = U.daily_budgets(np.zeros(m.city.n_units))
-    assert np.allclose(b.sum(1), U.capacity)
-    assert np.allclose(b / U.capacity[:, None], U.effort)
-
-
-def test_full_exhaustion_cuts_capacity_by_the_exhaustion_loss_and_discretionary_work_most():
-    m = model({"world.behaviour.exhaustion_capacity_loss": 0.4}, scale=0.001)
-    U = m.units
-    U.exhaustion[:] = 1.0
-    b = U.daily_budgets(np.zeros(m.city.n_units))
-    e = U.effort
-    assert np.allclose(b.sum(1), U.capacity * (1 - 0.4))
-    hours = U.capacity * 0.6
-    assert np.allclose(b[:, 1], hours * e[:, 1] * 0.5)          # satisfaction management halved
-    assert np.allclose(b[:, 3], 0.0)                            # no proactive work at all
-    assert np.allclose(b[:, 0], hours * (e[:, 0] + 0.5 * e[:, 1] + e[:, 3]))   # freed time goes to in-role work
-    assert np.allclose(b[:, 2], hours * e[:, 2])
-
-
-def test_campaign_duty_comes_first_and_never_makes_budgets_negative():
-    m = model(scale=0.001)
-    U = m.units
-    campaign = np.zeros(m.city.n_units)
-    campaign[:5] = U.capacity[:5] * 2          # more duty than staff
-    campaign[5:10] = U.capacity[5:10] * 0.25
-    b = U.daily_budgets(campaign)
-    assert np.allclose(b[:5], 0.0)
-    assert np.allclose(b[5:10].sum(1), U.capacity[5:10] * 0.75)
-
-
-def test_remedial_support_adds_staff():
-    m = model(scale=0.001)
-    U = m.units
-    U.support[:] = 0.2
-    assert np.allclose(U.daily_budgets(np.zeros(m.city.n_units)).sum(1), U.capacity * 1.2)
-
-
-def test_capacity_scales_with_the_capacity_ratio():
-    a = model({"world.capacity.ratio": 1.0}, scale=0.002).units.capacity
-    b = model({"world.capacity.ratio": 2.0}, scale=0.002).units.capacity
-    big = a > 1.0                       # the floor of one hour is not scaled
-    assert np.allclose(b[big], 2 * a[big])
-
-
-def test_exhaustion_grows_with_overload_and_recovers_without_it():
-    m = model({"world.behaviour.exhaustion_gain": 0.2, "world.behaviour.exhaustion_recovery": 0.5,
-               "world.behaviour.exhaustion_sanction_gain": 0.0}, scale=0.001)
-    U = m.units
-    n = m.city.n_units
-    U.update_exhaustion(np.full(n, 200.0), np.full(n, 100.0), np.zeros(n))   # overload 1
-    assert np.allclose(U.exhaustion, 0.2)
-    U.update_exhaustion(np.full(n, 50.0), np.full(n, 100.0), np.zeros(n))    # no overload
-    assert np.allclose(U.exhaustion, 0.1)
-
-
 # ------------------------------------------------------------ work and closure
 def test_no_unit_works_more_hours_than_it_has_over_a_month():
     m = ran(seed=2, scale=0.002, days=35)
@@ -183,33 +124,7 @@ def test_dual_assessment_makes_departments_answer_whistles_more_often():
     assert p_on - p_off > K_SD * se
 
 
-def test_a_probability_of_one_is_certain_for_unit_decisions():
-    m = model({"world.behaviour.p_whistle": 1.0, "world.behaviour.p_object_bucketpass": 1.0,
-               "world.behaviour.effort_heterogeneity": 0.0}, scale=0.001)
-    assert (m.units.p_whistle == 1.0).all()
-    assert (m.units.p_object_bucketpass == 1.0).all()
-
-
 # ------------------------------------------------------------ month-end push near the line (Art. 28)
-def test_pressure_is_kinked_at_the_remedial_line_and_zero_away_from_it():
-    m = model({"world.behaviour.loss_aversion": 3.0, "world.behaviour.cutoff_band": 0.1})
-    standing = np.array([0.0, 0.05, 0.12, 0.149, 0.15, 0.19, 0.2, 0.5, np.nan])
-    press = m.units.cutoff_pressure(standing, 0.15)
-    # far below (hopeless), just below (losses weigh lambda), just above (gains), safe, not ranked
-    assert np.allclose(press, [0, 3 / 2.25, 3 / 2.25, 3 / 2.25, 1 / 2.25, 1 / 2.25, 0, 0, 0])
-
-
-def test_month_end_push_is_overtime_on_the_measures_not_taken_from_real_work():
-    m = model({"world.behaviour.cutoff_surge": 0.2})
-    budgets = np.tile([10.0, 2.0, 1.0, 1.0], (m.city.n_units, 1))
-    press = np.zeros(m.city.n_units)
-    press[:3] = 1.0
-    out = m.units.surge(budgets, press)
-    assert np.allclose(out[:, 0], budgets[:, 0]) and np.allclose(out[:, 3], budgets[:, 3])
-    assert np.allclose(out[:3, 1:3].sum(1) - budgets[:3, 1:3].sum(1), 0.2 * 10.0)   # 20% of in-role hours on top
-    assert np.allclose(out[3:], budgets[3:])
-
-
 def test_pressing_units_explain_to_requesters_whose_callback_falls_this_month():
     m = model({"world.behaviour.cutoff_surge": 0.3}, scale=0.01)
     m.run(25)                                    # into the last days of the first month
@@ -229,26 +144,3 @@ def test_pressing_units_explain_to_requesters_whose_callback_falls_this_month():
 
 
 # ------------------------------------------------------------ district rebalancing (Art. 5(2))
-def test_districts_move_township_staff_toward_the_work_and_keep_their_total():
-    m = model({"world.capacity.district_rebalancing": 0.5}, scale=0.05)   # above the 1-hour staffing floor
-    U, tw = m.units, m.city.unit_kind == KIND_TOWNSHIP
-    d = m.city.unit_district
-    before = U.capacity.copy()
-    demanded = np.where(tw, before, 0.0)
-    first = np.flatnonzero(tw)[0]
-    demanded[first] *= 3.0                              # one township's work triples
-    U.rebalance(demanded, 0.5)
-    def totals(c):
-        return np.bincount(d[tw], weights=c[tw])
-    assert np.allclose(totals(U.capacity), totals(before))
-    assert U.capacity[first] > before[first]                                   # it gains staff
-    same = tw & (d == d[first]) & (np.arange(tw.size) != first)
-    assert np.all(U.capacity[same] < before[same])                             # its neighbours give
-    assert np.allclose(U.capacity[~tw], before[~tw])                           # departments untouched
-
-
-def test_no_rebalancing_leaves_staff_alone():
-    m = model()
-    before = m.units.capacity.copy()
-    m.units.rebalance(np.arange(before.size, dtype=float), 0.0)
-    assert np.array_equal(m.units.capacity, before)
