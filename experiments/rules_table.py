@@ -34,6 +34,7 @@ from model.scenario import SCENARIO_DIR, load_scenario
 
 ROOT = SCENARIO_DIR.parent
 RULES_MD = ROOT / "docs" / "rules.md"
+OUTCOMES_MD = ROOT / "docs" / "outcomes.md"
 README_MD = SCENARIO_DIR / "README.md"
 BASELINE = "final_2021"
 SKIP = {"name", "description", "timeline"}
@@ -371,12 +372,29 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def outcomes_doc() -> str:
+    """docs/outcomes.md: every figure the model reports, from the outcome registry (model/outcomes.py)."""
+    from model.outcomes import DAILY, SUMMARY
+
+    out = [GENERATED, "", "# Outcomes (结果指标)", "",
+           "Every figure a run reports, from the outcome registry `model/outcomes.py` (which `summary.json`, "
+           "`jiesu compare`, sweeps, the EMA adapter and the app read). *measured*: what the assessment sees; "
+           "*true*: what really happened, never seen by the assessment. Aggregation: how daily values combine "
+           "over a month or a run.", ""]
+    for title, reg in (("summary.json (one run)", SUMMARY), ("daily.parquet (one row a day)", DAILY)):
+        out += [f"## {title}", "", "| name | label | 中文 | unit | nature | aggregation | description |",
+                "|---|---|---|---|---|---|---|"]
+        out += [f"| `{o.name}` | {o.en} | {o.zh} | {o.unit} | {o.nature} | {o.agg} | {o.description} |" for o in reg.values()]
+        out.append("")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.rules_table", description=__doc__.split("\n")[0])
     p.add_argument("--check", action="store_true", help="exit 1 if docs/rules.md or scenarios/README.md is out of date")
     args = p.parse_args(argv)
     scen = load_all()
-    docs = {RULES_MD: rules_doc(scen), README_MD: scenarios_readme(scen)}
+    docs = {RULES_MD: rules_doc(scen), README_MD: scenarios_readme(scen), OUTCOMES_MD: outcomes_doc()}
     if args.check:
         stale = [str(f.relative_to(ROOT)) for f, t in docs.items() if not f.exists() or f.read_text(encoding="utf-8") != t]
         if stale:

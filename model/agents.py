@@ -9,9 +9,10 @@ an agent's properties read and write its own row.
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from .behaviour import ACTIVITIES
-from .world import CLASS_NAMES, KIND_NAMES
+from .world import CLASS_NAMES, KIND_NAMES, KIND_TOWNSHIP
 
 
 class Unit(mesa.Agent):
@@ -69,7 +70,26 @@ class PublicServiceEnterprise(Unit):
 
 class DistrictGovernment(Unit):
     """区人民政府: gets the copy of township orders, coordinates unclear and escalated ones
-    (Art. 12, 20), and runs the dual assessment of whistles (Art. 33)."""
+    (Art. 12, 20), runs the dual assessment of whistles (Art. 33), and staffs its townships
+    for their work (投入保障, Art. 5(2))."""
+
+    def __init__(self, model, uid: int):
+        super().__init__(model, uid)
+        city = model.city
+        self.townships = np.flatnonzero((city.unit_kind == KIND_TOWNSHIP) & (city.unit_district == city.unit_district[uid]))
+
+    def rebalance_staff(self, rate: float) -> None:
+        """Move township staff toward where the work is, keeping the district's total.
+
+        A township's target is its share of the district's demanded hours (smoothed over
+        months, Units.observe_demand) times the district's township staff; ``rate`` of the
+        gap closes each month (bar the one-hour floor at tiny scales). This changes who is
+        overloaded, not how many staff there are (staffing.py does that)."""
+        units, tw = self.model.units, self.townships
+        cap, dem = units.capacity[tw], units.demand_ema[tw]
+        total_cap, total_dem = np.cumsum(cap)[-1], np.cumsum(dem)[-1]     # summed in township order
+        target = total_cap * dem / total_dem if total_dem > 0 else cap
+        units.set_staff(tw, np.maximum(cap + rate * (target - cap), 1.0))
 
     @property
     def district(self) -> str:

@@ -71,28 +71,18 @@ class Units:
         self.banked *= new / self.capacity     # banked or borrowed hours scale with the staff
         self.capacity = new
 
-    def rebalance(self, demanded: np.ndarray, rate: float) -> None:
-        """Art. 5(2) 投入保障: each district moves township staff toward where the work is.
-
-        A township's target is its share of the district's demanded hours (smoothed over
-        months) times the district's township staff; ``rate`` of the gap closes each month.
-        The district total is kept (bar the one-hour floor at tiny scales), so this changes who is overloaded, not how many staff
-        there are (the timeline's capacity.ratio does that)."""
-        tw = self.city.unit_kind == KIND_TOWNSHIP
+    def observe_demand(self, demanded: np.ndarray) -> None:
+        """The month's demanded hours, smoothed over months: what districts judge the work by
+        when they move township staff (agents.DistrictGovernment.rebalance_staff)."""
         m = self.cfg.world.capacity.demand_smoothing
         self.demand_ema = np.where(self.demand_ema > 0, m * self.demand_ema + (1 - m) * demanded, demanded)
-        if rate <= 0:
-            return
-        d = self.city.unit_district[tw]
-        cap, dem = self.capacity[tw], self.demand_ema[tw]
-        total_cap = np.bincount(d, weights=cap, minlength=d.max() + 1)
-        total_dem = np.bincount(d, weights=dem, minlength=d.max() + 1)
-        has = total_dem[d] > 0
-        target = np.where(has, total_cap[d] * dem / np.where(has, total_dem[d], 1.0), cap)
-        new = np.maximum(cap + rate * (target - cap), 1.0)
-        self._rel[tw] *= new / cap
-        self.banked[tw] *= new / cap          # banked or borrowed hours belong to the staff who moved
-        self.capacity[tw] = new
+
+    def set_staff(self, units: np.ndarray, new: np.ndarray) -> None:
+        """New staffing of ``units`` decided by their district; banked or borrowed hours move with the staff."""
+        ratio = new / self.capacity[units]
+        self._rel[units] *= ratio
+        self.banked[units] *= ratio
+        self.capacity[units] = new
 
     @staticmethod
     def initial_split(mean: np.ndarray, heterogeneity: float, n: int, streams) -> np.ndarray:

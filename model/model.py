@@ -31,7 +31,7 @@ import mesa
 import numpy as np
 
 from . import callback, dispatch, handling, intake
-from .agents import AGENT_CLASS
+from .agents import AGENT_CLASS, DistrictGovernment
 from .assessment import Ledger, Tally, assess, closure_tally, standing
 from .behaviour import ACTIVITIES, E_RESOLVE, Units
 from .calendar import calendar_month, month_end_day, month_of
@@ -196,7 +196,9 @@ class Model(mesa.Model):
         self.units.update_exhaustion(v["hours_demanded"] + v["hours_overtime"], v["hours_available"],
                                      res["sanction_points"] + cfg.rules.sanctions.strength * res["remedial"])
         self._record_units(month, res)
-        self.units.rebalance(v["hours_demanded"], cfg.world.capacity.district_rebalancing)  # order work only
+        self.units.observe_demand(v["hours_demanded"])       # order work only
+        if cfg.world.capacity.district_rebalancing > 0:      # Art. 5(2): each district staffs its townships
+            self.agents_by_type[DistrictGovernment].do("rebalance_staff", cfg.world.capacity.district_rebalancing)
         self.units.designate_support(res["remedial"])
         self.citizens.hear_about_service(res["satisfaction_rate"][: self.city.n_townships])
         if cfg.world.behaviour.learning:

@@ -22,7 +22,7 @@ import pandas as pd
 from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
 from .measures import city_rates
-from .orders import CLOSED, COOP_ENGAGED
+from .orders import CLOSED, COOP_ENGAGED, RTYPE_NAMES
 from .outcomes import DIVERT_NAMES, SUMMARY
 from .world import CLASS_NAMES, KIND_NAMES
 
@@ -69,6 +69,7 @@ class Results:
     units_monthly: pd.DataFrame
     summary: dict
     topics: pd.DataFrame
+    by_type: pd.DataFrame = field(default_factory=pd.DataFrame)
     config: object = None
     seed: int = 0
     extras: dict = field(default_factory=dict)
@@ -85,7 +86,7 @@ class Results:
             um.insert(4, "district", m.city.unit_district[um["unit"]])
         topics = pd.DataFrame(m.proactive.history)
         return cls(daily=daily, units_monthly=um, summary=summarise(m, daily, um), topics=topics,
-                   config=m.base_cfg, seed=m.seed)
+                   by_type=by_type_and_channel(m), config=m.base_cfg, seed=m.seed)
 
     def write(self, out_dir: str | Path, plot: bool = True) -> Path:
         """Write all outputs into ``out_dir`` atomically (temp dir, then rename)."""
@@ -99,6 +100,7 @@ class Results:
             self.units_monthly.to_parquet(tmp / "units_monthly.parquet", index=False)
             if not self.topics.empty:
                 self.topics.to_parquet(tmp / "topics.parquet", index=False)
+            self.by_type.to_parquet(tmp / "requests_by_type.parquet", index=False)
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False))
             (tmp / "config.toml").write_text(to_toml(self.config))
             prov = provenance(self.config, self.seed, config_hash(self.config))
@@ -116,7 +118,8 @@ class Results:
         return out_dir
 
 
-OUTPUT_FILES = {"daily.parquet", "units_monthly.parquet", "topics.parquet", "summary.json", "config.toml",
+OUTPUT_FILES = {"daily.parquet", "units_monthly.parquet", "topics.parquet", "requests_by_type.parquet",
+                "summary.json", "config.toml",
                 "provenance.json", "overview.png", "network.graphml"}
 
 
@@ -189,6 +192,21 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
     }
     assert list(s) == list(SUMMARY), "summary figures and the outcome registry (outcomes.SUMMARY) must agree"
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in s.items()}
+
+
+def by_type_and_channel(m) -> pd.DataFrame:
+    """Work orders by request type (Art. 2: consultation, help, complaint, report, suggestion)
+    and channel (phone or online, Art. 8(2)): volume, measured and true outcomes of the closed ones."""
+    wo = m.orders
+    rows = []
+    for t, name in enumerate(RTYPE_NAMES):
+        for online, channel in ((False, "phone"), (True, "online")):
+            sel = np.flatnonzero((wo.rtype == t) & (wo.online == online))
+            closed = sel[wo.state[sel] == CLOSED]
+            rates = city_rates(wo, closed, m.cfg.rules.deadlines.response_days)
+            rows.append({"request_type": name, "channel": channel, "orders": int(sel.size),
+                         "closed": int(closed.size), **(rates if closed.size else {k: None for k in rates})})
+    return pd.DataFrame(rows)
 
 
 def provenance(cfg, seed: int, chash: str) -> dict:

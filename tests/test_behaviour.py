@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import K_SD, model
 
+from model.agents import DistrictGovernment
 from model.behaviour import POLICY_NAMES, evidence_steps
 from model.world import KIND_DISTGOV, KIND_HOTLINE, KIND_TOWNSHIP
 
@@ -306,7 +307,8 @@ def test_districts_move_township_staff_toward_the_work_and_keep_their_total():
     demanded = np.where(tw, before, 0.0)
     first = np.flatnonzero(tw)[0]
     demanded[first] *= 3.0                              # one township's work triples
-    U.rebalance(demanded, 0.5)
+    U.observe_demand(demanded)
+    m.agents_by_type[DistrictGovernment].do("rebalance_staff", 0.5)
     def totals(c):
         return np.bincount(d[tw], weights=c[tw])
     assert np.allclose(totals(U.capacity), totals(before))
@@ -317,7 +319,8 @@ def test_districts_move_township_staff_toward_the_work_and_keep_their_total():
 
 
 def test_no_rebalancing_leaves_staff_alone():
-    m = model()
+    m = model({"world.capacity.district_rebalancing": 0.0})
     before = m.units.capacity.copy()
-    m.units.rebalance(np.arange(before.size, dtype=float), 0.0)
+    m.units.observe_demand(np.arange(before.size, dtype=float))
+    m.month_end(0)                         # district_rebalancing 0: districts leave staff alone
     assert np.array_equal(m.units.capacity, before)
