@@ -233,8 +233,9 @@ def run_sweep(plan: Plan, out: str | Path, kind: str = "process", workers: int |
     ``executor`` may be any ``concurrent.futures.Executor`` (then kind/workers/... are unused).
     A run whose worker died (see :func:`lost_worker_errors`) is submitted again up to
     ``lost_worker_resubmits`` times, then stored as failed. Rows are buffered in memory and
-    written ``batch_size`` at a time; an interrupt (Ctrl-C) writes the buffered rows, each
-    batch file atomically, and re-raises, so a re-run resumes from whole files.
+    written ``batch_size`` at a time, each batch file atomically; an interrupt (Ctrl-C) still
+    writes the finished runs it holds (those not already on disk) and re-raises, so a re-run
+    resumes from whole files and stores each run id once.
     """
     from contextlib import nullcontext
 
@@ -261,11 +262,17 @@ def run_sweep(plan: Plan, out: str | Path, kind: str = "process", workers: int |
         seen: set[str] = set(done)              # run ids stored or buffered: none is stored twice
         resubmits: dict[str, int] = {}
 
-        def flush():
+        def flush(final: bool = False):
             nonlocal buffer, last_flush
-            rows, buffer, last_flush = buffer, [], time.monotonic()   # swap first: an interrupt
-            if rows:                                                  # mid-write loses rows, never repeats them
+            rows = buffer
+            if final and rows:
+                # An interrupt can land after a batch file was renamed into place but before the
+                # buffer was emptied; the files on disk say which rows are already stored.
+                on_disk = store.done_ids()
+                rows = [r for r in rows if r["run_id"] not in on_disk]
+            if rows:
                 store.write_batch(rows, plan.schema, {**file_meta, "environment": environment()})
+            buffer, last_flush = [], time.monotonic()
 
         try:
             while True:
@@ -298,6 +305,6 @@ def run_sweep(plan: Plan, out: str | Path, kind: str = "process", workers: int |
         finally:
             for fut in pending:
                 fut.cancel()
-            flush()
+            flush(final=True)       # also after Ctrl-C: finished runs are kept, each file whole
     return SweepReport(Path(out), len(plan.tasks), len(plan.tasks) - len(todo), ran, failed,
                        time.perf_counter() - t0, desc, resubmitted)
