@@ -108,7 +108,11 @@ def execute(task: Task, run_fn: Callable = run_one) -> dict:
            "seed": task.seed, "config_hash": task.config_hash, **task.factors}
     try:
         res = run_fn(task.config, task.seed)
-        values = {key: stored_value(key, res.summary.get(key)) for key in task.summary_keys}
+        missing = [k for k in task.summary_keys if k not in res.summary]
+        if missing:
+            raise KeyError(f"summary figure {missing[0]!r} is in the outcome registry (model/outcomes.py) "
+                           f"but the run did not report it")
+        values = {key: stored_value(key, res.summary[key]) for key in task.summary_keys}
         monthly = {f"monthly.{col}": monthly_series(res.daily, col, agg) for col, agg in task.monthly}
         row.update(values)
         row.update(monthly)

@@ -361,6 +361,21 @@ def test_a_figure_that_does_not_fit_its_registered_dtype_is_a_failed_run_not_a_l
         stored_value("contacts", 2.5)
 
 
+def test_a_registered_figure_the_run_did_not_report_fails_that_run_by_name(tmp_path):
+    from types import SimpleNamespace
+
+    from experiments.sweep import execute
+
+    spec, arms = load_spec(spec_file(tmp_path, rows=1, reps=1, arms=1, days=10))
+    task = make_plan(spec, arms).tasks[0]
+    full = {k: 1 for k in task.summary_keys}
+    for summary, error in [({**full, "contacts": 2.5}, "TypeError: summary figure 'contacts' is registered as int"),
+                           ({k: v for k, v in full.items() if k != "work_orders"},
+                            "KeyError: \"summary figure 'work_orders' is in the outcome registry")]:
+        row = execute(task, lambda cfg, seed, s=summary: SimpleNamespace(summary=s, daily=None))
+        assert row["error"].startswith(error) and "contacts" not in row
+
+
 @pytest.mark.parametrize("table, bad, allowed", [
     ("summary", '"contacts", "contactz"', "true_resolution_rate"),
     ("monthly", None, "resolution_rate"),
