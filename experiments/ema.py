@@ -15,6 +15,9 @@ With it, ``perform_experiments``, PRIM and CART run on the model unchanged::
                     outcomes=["true_resolution_rate", "measured_true_gap"], replications=3)
     experiments, outcomes = perform_experiments(m, scenarios=16, policies=4)
 
+Outcome names are checked against the outcome registry (model/outcomes.py,
+``numeric_summary()``); nothing is run to discover them.
+
 EMA names must be Python identifiers, so dots become double underscores
 (``rules__audit__sample_share``); :func:`to_key` turns them back.
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from model import ScenarioError, load_scenario, run_one
+from model.outcomes import numeric_summary
 
 from .seeds import run_seed
 from .spec import Factor, check_factor, resolve_scenario
@@ -78,6 +82,8 @@ def jiesu_model(scenario: str = "final_2021.toml", *, levers: dict | None = None
     ``levers`` (``rules.*`` keys) and ``uncertainties`` (``world.*`` keys) map a dotted key to
     ``(low, high)`` or to a list of levels; ranges are checked against the scenario schema.
     ``fixed`` overrides are applied to every run (e.g. ``city.scale``, ``city.days``).
+    ``outcomes`` are numeric summary figures of the outcome registry (an unknown name is one
+    ScenarioError line listing the allowed names).
     """
     from ema_workbench import Constant, ReplicatorModel, ScalarOutcome
 
@@ -93,8 +99,7 @@ def jiesu_model(scenario: str = "final_2021.toml", *, levers: dict | None = None
     except ValueError as err:
         raise ScenarioError(f"ema scenario: {err}") from None
     base = load_scenario(path, overrides=fixed)              # fails early, one line, if anything is wrong
-    summary = run_one(load_scenario(path, overrides={**fixed, "city.scale": 0.001, "city.days": 2}), 0).summary
-    numeric = [k for k, v in summary.items() if isinstance(v, (int, float)) and k != "seed"]
+    numeric = numeric_summary()                              # the outcome registry, model/outcomes.py
     outcomes = outcomes or ["resolution_rate", "satisfaction_rate", "true_resolution_rate",
                             "measured_true_gap", "overdue_share", "source_stock_change"]
     bad = [o for o in outcomes if o not in numeric]

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from model.outcomes import SUMMARY
+
 from .design import salib_problem
 from .seeds import design_seed
 
@@ -54,7 +56,7 @@ def analyse(plan, df: pd.DataFrame, outcomes: list[str] | None = None, conf_leve
     if method not in ("sobol", "morris"):
         raise SensitivityError(f"design.method is {method!r}; sensitivity needs sobol or morris")
     problem = salib_problem(spec)
-    numeric = [f.name for f in plan.schema if f.name in plan.tasks[0].summary_keys and str(f.type) == "double"]
+    numeric = [k for k in plan.tasks[0].summary_keys if SUMMARY[k].dtype in ("float", "int")]   # the registry's
     outcomes = outcomes or numeric
     unknown = [o for o in outcomes if o not in numeric]
     if unknown:

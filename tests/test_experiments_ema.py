@@ -40,3 +40,20 @@ def test_levers_must_be_rules_and_ranges_must_fit_the_schema():
         jiesu_model(fixed=FIXED, levers={"world.capacity.ratio": (1.0, 1.2)})
     with pytest.raises(ScenarioError, match="outside the allowed range"):
         jiesu_model(fixed=FIXED, uncertainties={"world.capacity.ratio": (1.0, 9.0)})
+
+
+def test_outcomes_are_checked_against_the_registry_without_running_the_model(monkeypatch):
+    import model as model_pkg
+    from model.outcomes import numeric_summary
+
+    def boom(*_a, **_k):
+        raise AssertionError("jiesu_model built a model (a probe run)")
+
+    monkeypatch.setattr(model_pkg.Model, "__init__", boom)
+    m = jiesu_model(fixed=FIXED, outcomes=["contacts", "topics_of_the_month"])
+    assert [o.name for o in m.outcomes] == ["contacts", "topics_of_the_month"]
+    with pytest.raises(ScenarioError, match=r"'scenario' is not a numeric summary figure") as err:
+        jiesu_model(fixed=FIXED, outcomes=["scenario"])               # registered, but a name
+    assert ", ".join(numeric_summary()) in str(err.value)
+    with pytest.raises(ScenarioError, match=r"'contactz' is not a numeric summary figure"):
+        jiesu_model(fixed=FIXED, outcomes=["contactz"])
