@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from model import Config, ScenarioError, config_hash, run_one, with_overrides
+from model.calendar import months_of
 from model.outcomes import DAILY, SUMMARY, daily_series, numeric_summary
 
 from .design import build_design
@@ -44,7 +45,6 @@ from .seeds import run_seed
 from .spec import SweepSpec, field_kind, schema_field
 from .storage import RunStore, environment
 
-MONTH = 365 / 12
 FLUSH_SECONDS = 60.0
 ID_COLUMNS = {"run_id": pa.string(), "arm": pa.string(), "row": pa.int64(), "replicate": pa.int64(),
               "seed": pa.int64(), "config_hash": pa.string()}
@@ -80,8 +80,8 @@ class Plan:
 
 
 def monthly_series(daily: pd.DataFrame, column: str, agg: str) -> list[float]:
-    """A daily column aggregated by month (month = day // (365/12))."""
-    month = (daily["day"] // MONTH).astype(int)
+    """A daily column aggregated by run month (model.calendar.month_of)."""
+    month = months_of(daily["day"]).astype(int)
     return daily.groupby(month)[column].agg(agg).astype(float).tolist()
 
 

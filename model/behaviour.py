@@ -259,14 +259,11 @@ class Units:
         target = np.clip(target, 0.0, None)
         if not self.cfg.rules.proactive.unit_source_work:
             target[:, E_PROACTIVE] = 0.0
-        target[:, E_RESOLVE] = np.maximum(target[:, E_RESOLVE], b.min_resolve_share)   # in-role duty stays
-        target /= target.sum(1, keepdims=True)
+        target = keep_in_role_floor(target, b.min_resolve_share)   # in-role duty stays
         step = np.where(imitate, b.learning_rate, 1.0)[:, None] * acting[:, None]
         effort = (1 - step) * self.effort + step * target
         effort += b.learning_rate * b.peer_step * self.peer_gradient(utility, cls, acting)
-        effort = np.clip(effort, 0.0, None)
-        effort[:, E_RESOLVE] = np.maximum(effort[:, E_RESOLVE], b.min_resolve_share)
-        self.effort = effort / effort.sum(1, keepdims=True)
+        self.effort = keep_in_role_floor(np.clip(effort, 0.0, None), b.min_resolve_share)
         a = b.aspiration_update
         self.aspiration = np.where(acting, (1 - a) * self.aspiration + a * utility, self.aspiration)
 
@@ -289,6 +286,20 @@ class Units:
         self.policy_offset += b.learning_rate * b.policy_step * evidence_steps(self.policy_offset, utility, cls, acting)
         np.clip(self.policy_offset, -b.policy_offset_limit, b.policy_offset_limit, out=self.policy_offset)
         self._apply_policy()
+
+
+def keep_in_role_floor(split: np.ndarray, floor: float) -> np.ndarray:
+    """A valid effort split (rows sum to 1) whose in-role share is at least ``floor``: rows
+    below it are raised to the floor and their other shares scaled into the rest."""
+    split = split.copy()
+    split[:, E_RESOLVE] = np.maximum(split[:, E_RESOLVE], floor)
+    split /= split.sum(1, keepdims=True)
+    low = split[:, E_RESOLVE] < floor
+    if low.any():
+        rest = split[low, 1:].sum(1, keepdims=True)
+        split[low, 1:] *= np.where(rest > 0, (1 - floor) / np.maximum(rest, 1e-12), 0.0)
+        split[low, E_RESOLVE] = np.where(rest[:, 0] > 0, floor, 1.0)
+    return split
 
 
 def evidence_steps(X: np.ndarray, utility: np.ndarray, cls: np.ndarray, acting: np.ndarray) -> np.ndarray:

@@ -16,6 +16,11 @@ def month_of(day: int) -> int:
     return int(day) * 12 // 365
 
 
+def months_of(days):
+    """``month_of`` for an array (or pandas Series) of day indices."""
+    return days * 12 // 365
+
+
 def month_end_day(month: int) -> int:
     """The last day index of ``month`` (the same ``day // DAYS_PER_MONTH`` rule as month_of)."""
     end = (month + 1) * 365 // 12

@@ -139,9 +139,6 @@ def test_learning_keeps_every_split_valid_even_with_wild_exploration(source_work
             assert (U.effort[:, 3] == 0).all()      # nothing learned toward work the rules do not allow
 
 
-@pytest.mark.xfail(strict=True, reason="behaviour.py Units.learn raises in-role work to the floor and then "
-                   "renormalises the split, which takes a unit at the floor below it (0.198 after one month "
-                   "with the scenario's exploration); strict: remove this mark when the floor holds")
 def test_learning_never_takes_in_role_work_below_the_floor():
     m = model(scale=0.001)
     U = m.units

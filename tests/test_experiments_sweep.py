@@ -19,6 +19,7 @@ from experiments.spec import load_spec
 from experiments.storage import RunStore, file_provenance
 from experiments.sweep import make_plan, run_sweep
 from model import run_one
+from model.calendar import months_of
 from model.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def test_dask_local_cluster_process_pool_and_serial_runs_give_identical_results(
         for key in task.summary_keys:
             want = res.summary[key]
             assert (pd.isna(row[key]) and want is None) or row[key] == want, (task.run_id, key)
-        month = (res.daily["day"] // (365 / 12)).astype(int)
+        month = months_of(res.daily["day"]).astype(int)
         assert list(row["monthly.contacts"]) == res.daily.groupby(month)["contacts"].sum().astype(float).tolist()
     # arms are paired: same seeds per (row, replicate), and the rule difference shows in the results
     paired = a.pivot_table(index=["row", "replicate"], columns="arm", values="seed")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from model.calendar import months_of
 from model.orders import CLOSED
 
 from .conftest import REPS, run
@@ -15,7 +16,7 @@ YOUNG = {"world.citizens.initial_trust": 0.4}
 
 
 def _by_month(d, col):
-    return d.groupby((d["day"] // (365 / 12)).astype(int))[col].sum()
+    return d.groupby(months_of(d["day"]).astype(int))[col].sum()
 
 
 def test_demand_grows_as_the_system_becomes_responsive_with_more_low_value_requests():

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from model.calendar import months_of
 from model.orders import CLOSED
 
 from .conftest import assert_larger, run, summaries
@@ -21,7 +22,7 @@ def test_measured_rates_rise_fast_then_saturate():
     gains later."""
     m = run(**HISTORY)
     d = m.results().daily
-    month = (d["day"] // (365 / 12)).astype(int)
+    month = months_of(d["day"]).astype(int)
     res = d.groupby(month)["resolution_rate"].mean()
     launch, year1, late = res.loc[2:4].mean(), res.loc[12:14].mean(), res.loc[33:36].mean()
     assert year1 - launch > 0.08, (launch, year1)
