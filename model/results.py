@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
 from .orders import CLOSED, SAT_BASIC
 from .world import CLASS_NAMES, KIND_NAMES
 
@@ -89,7 +90,7 @@ OUTPUT_FILES = {"daily.parquet", "units_monthly.parquet", "topics.parquet", "sum
                 "provenance.json", "overview.png", "network.graphml"}
 
 
-class OutputError(ValueError):
+class OutputError(InputError):
     """An output directory jiesu must not write to; ``str(err)`` is one line (exit code 2)."""
 
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from conftest import FINAL, JIESU, SCENARIOS
 
+from experiments.cli import main
 from experiments.compare import OUTCOMES
-from model.cli import main
 
 SMALL = ["--replicates", "2", "--scale", "0.002", "--days", "20", "--seed", "3", "--quiet"]
 COLUMNS = {"scenario", "outcome", "mean", "sd", "diff", "ci_low", "ci_high", "n"}

@@ -11,9 +11,9 @@ import subprocess
 import pytest
 from conftest import FINAL, JIESU, SCENARIOS
 
+from experiments.cli import main
 import model
 from model import ScenarioError, load_scenario, with_overrides
-from model.cli import main
 
 EXT = f'extends = "{FINAL}"\n'
 
