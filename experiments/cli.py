@@ -65,10 +65,16 @@ def cmd_run(args) -> int:
 def cmd_validate(args) -> int:
     from model.scenario import load_scenario   # pydantic and the schema only: no Mesa, SciPy or pandas
 
-    for path in args.scenarios:
-        cfg = load_scenario(path)
-        print(f"{path}: ok ({cfg.name})")
-    return 0
+    bad = 0
+    for path in args.scenarios:        # every file is checked: one line each, exit 2 if any is bad
+        try:
+            cfg = load_scenario(path)
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            bad += 1
+        else:
+            print(f"{path}: ok ({cfg.name})")
+    return EXIT_BAD_INPUT if bad else 0
 
 
 def cmd_app(args) -> int:

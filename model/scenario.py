@@ -48,7 +48,7 @@ def read_text(path: str | Path, what: str = "scenario file") -> str:
 
     Refused, each naming the file: missing, a directory or other non-regular file (a FIFO or
     device is never opened), unreadable (permissions), empty, larger than MAX_FILE_BYTES,
-    binary (NUL bytes) or not UTF-8. A UTF-8 byte-order mark (Windows editors) is dropped.
+    UTF-16, binary (NUL bytes) or not UTF-8. A UTF-8 byte-order mark (Windows editors) is dropped.
     """
     import os
     import stat
@@ -75,7 +75,9 @@ def read_text(path: str | Path, what: str = "scenario file") -> str:
     if len(data) > MAX_FILE_BYTES:
         raise ScenarioError(f"{path}: is larger than {MAX_FILE_BYTES // 2**20} MiB; a {what} is TOML text")
     if not data.strip():
-        raise ScenarioError(f"{path}: is empty; a {what} is TOML text (see scenarios/README.md)")
+        raise ScenarioError(f"{path}: is empty; a {what} is TOML text")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ScenarioError(f"{path}: is UTF-16 text (a Windows 'Unicode' file); save the {what} as UTF-8")
     if b"\x00" in data:
         raise ScenarioError(f"{path}: is a binary file (it holds NUL bytes), not a {what} (TOML text)")
     try:
@@ -109,18 +111,18 @@ def read_toml(path: str | Path, what: str = "scenario file") -> dict:
 
 def read_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     """Read a scenario file and everything it extends, merged (child wins)."""
+    raw = read_toml(path)            # first: a path that cannot be read (even a symlink loop) is one line
     path = path.resolve()
     if path in seen:
         chain = " -> ".join(p.name for p in (*seen, path))
         raise ScenarioError(f"{seen[0]}: extends: circular chain {chain}")
-    raw = read_toml(path)
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: extends: must be a file name (string), got {type(parent).__name__}")
     parent_path = (path.parent / parent)
-    if not parent_path.exists():
+    if not (parent_path.exists() or parent_path.is_symlink()):
         raise ScenarioError(f"{path}: extends: file not found: {parent}")
     return deep_merge(read_chain(parent_path, (*seen, path)), raw)
 
