@@ -1,4 +1,4 @@
-"""The ``jiesu sweep`` and ``jiesu sensitivity`` sub-commands (registered into model/cli.py).
+"""The ``jiesu sweep`` and ``jiesu sensitivity`` sub-commands (registered into experiments/cli.py).
 
 ``jiesu sweep SPEC.toml [--workers N | --dask-local N | --scheduler ADDR | --serial] [--out DIR]``
 runs every run of a sweep spec not yet stored in DIR (default ``results/<sweep name>``);
@@ -9,6 +9,9 @@ Morris spec, then prints the indices with confidence intervals and writes
 Exit codes: 0 all runs stored without error; 1 some runs failed (their errors are in the
 ``error`` column; the rest completed) or the sensitivity analysis was refused; 2 bad input
 (one line on stderr, nothing written).
+
+Only the standard library is imported here: the parser is built for every ``jiesu`` call,
+so the spec, the sweep machinery and their dependencies load when a sub-command runs.
 """
 
 from __future__ import annotations
@@ -17,18 +20,12 @@ import os
 import sys
 from pathlib import Path
 
-from model.cli import CliError, positive_int
-
-from .spec import load_spec
+from .argtypes import CliError, add_executor_flags, positive_int
 
 
 def _add_common(p) -> None:
     p.add_argument("spec", help="sweep spec TOML (see experiments/README.md)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, metavar="N", help="local process pool of N workers (default: spec, else all cores)")
-    where.add_argument("--dask-local", type=positive_int, metavar="N", help="start a Dask LocalCluster of N workers")
-    where.add_argument("--scheduler", metavar="ADDR", help="use a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    where.add_argument("--serial", action="store_true", help="run in this process, one after another")
+    add_executor_flags(p, "local process pool of N workers (default: spec, else all cores)")
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<sweep name>)")
     p.add_argument("--batch-size", type=positive_int, metavar="N", help="runs per Parquet file (default: spec, else 50)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -62,16 +59,56 @@ def _executor_args(args, spec) -> dict:
 
 
 def _prepare(args, sensitivity: bool = False):
-    from .sweep import make_plan
+    from model.scenario import read_text
+
+    from .spec import load_spec
 
     spec, arms = load_spec(args.spec)
     if sensitivity and spec.design.method not in ("sobol", "morris"):
         raise CliError(f"{args.spec}: design.method: sensitivity needs 'sobol' or 'morris' (got {spec.design.method!r})")
-    plan = make_plan(spec, arms, str(args.spec), Path(args.spec).read_text())
     out = Path(args.out) if args.out else Path("results") / spec.name
+    check_sweep_folder(out)
+    from .sweep import make_plan
+
+    plan = make_plan(spec, arms, str(args.spec), read_text(args.spec, "sweep spec"))
+    return plan, out
+
+
+def check_sweep_folder(out: Path) -> None:
+    """Refuse an --out that is not a folder, or whose stored sweep cannot be read (one line, exit 2).
+
+    A sweep folder is the state a resumed sweep starts from: its manifest must be a JSON
+    object and every batch file a Parquet file, or the resume would end in a traceback.
+    """
+    import json
+
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out}: exists and is not a folder")
-    return plan, out
+    manifest = out / "manifest.json"
+    if manifest.exists() or manifest.is_symlink():
+        try:
+            data = json.loads(manifest.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as err:       # unreadable, a directory, not UTF-8, not JSON
+            why = "permission denied" if isinstance(err, PermissionError) else (
+                err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__)
+            raise CliError(f"--out {out}: manifest.json cannot be read as a sweep manifest ({why}); "
+                           f"choose another --out") from None
+        if not isinstance(data, dict):
+            raise CliError(f"--out {out}: manifest.json is not a sweep manifest (not a JSON object); "
+                           f"choose another --out")
+    from .storage import BATCH_RE
+
+    runs = out / "runs"
+    batches = sorted(p for p in runs.iterdir() if BATCH_RE.match(p.name)) if runs.is_dir() else []
+    if batches:
+        import pyarrow.parquet as pq
+
+        for f in batches:
+            try:
+                pq.read_schema(f)
+            except Exception as err:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...
+                raise CliError(f"{f}: is not a readable batch file of this sweep ({type(err).__name__}); "
+                               f"move it away or choose another --out") from None
 
 
 def _run(args, plan, out) -> int:

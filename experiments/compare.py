@@ -1,12 +1,16 @@
 """The ``jiesu compare`` sub-command: scenarios side by side on common random numbers.
 
-    jiesu compare A.toml B.toml [more ...] [--replicates N] [--scale S] [--days D]
-                  [--seed K] [--workers W] [--out DIR] [--quiet]
+    jiesu compare A.toml B.toml [more ...] [--replicates N] [--scale S] [--days D] [--seed K]
+                  [--workers W | --dask-local N | --scheduler ADDR | --serial] [--out DIR] [--quiet]
 
-Every scenario runs the same replicates: replicate ``r`` uses seed ``K + r`` in every arm
-(common random numbers), so the paired difference ``arm_r - first_r`` removes the noise the
-arms share. The table shows, per outcome, each arm's mean and its paired difference from the
-first scenario with a 95% confidence interval from the t distribution on the ``N`` paired
+Every scenario runs the same replicates: replicate ``r`` uses the seed
+``experiments.seeds.run_seed(K, 0, r)`` in every arm (common random numbers; the same seeds
+as row 0 of a sweep with root seed ``K``), so the paired difference ``arm_r - first_r``
+removes the noise the arms share. Runs go through ``experiments.executors.open_executor``
+like a sweep's (local process pool, Dask, or this process). The outcomes and their labels
+are the key outcomes of the registry (``model.outcomes.KEY_OUTCOMES``). The table shows,
+per outcome, each arm's mean and its paired difference from the first scenario with a 95% confidence
+interval from the t distribution on the ``N`` paired
 differences (``*`` marks an interval that excludes 0). Two identical scenarios give a
 difference of exactly 0.
 
@@ -21,33 +25,31 @@ Exit codes: 0 done; 2 bad input (one line on stderr, nothing run, nothing writte
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
 import sys
 import tempfile
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
 
-from model.cli import CliError, positive_int, positive_scale, seed_int
+from model.outcomes import KEY_OUTCOMES, SUMMARY
 
-# Key outcomes (keys of Results.summary), with labels for the table and the figure.
-OUTCOMES = {
-    "resolution_rate": ("resolution rate", "解决率"),
-    "satisfaction_rate": ("satisfaction rate", "满意率"),
-    "true_resolution_rate": ("true resolution", "真实解决率"),
-    "measured_true_gap": ("measured - true gap", ""),
-    "requests_per_10k": ("requests per 10k", "万人诉求比"),
-    "source_stock_end": ("problem-source stock", "问题源"),
-    "effort_share_game": ("effort share: gaming", ""),
-    "effort_share_proactive": ("effort share: proactive", "主动治理"),
-    "mean_exhaustion": ("mean exhaustion", ""),
-    "objections": ("objections", "派单异议"),
-    "whistles_answered": ("whistles answered", "报到"),
-    "overdue_share": ("overdue share", "逾期"),
-}
+from .argtypes import CliError, add_executor_flags, positive_int, positive_scale, seed_int
+
+OUTCOMES = KEY_OUTCOMES     # what is compared: the registry's key outcomes (keys of Results.summary)
 CONF = 0.95
+
+
+def outcome_label(key: str, lang: str = "both") -> str:
+    """The registry's label of an outcome (its name if the registry does not know it)."""
+    return SUMMARY[key].label(lang) if key in SUMMARY else key
+
+
+def replicate_seeds(root: int, replicates: int) -> list[int]:
+    """The model seed of each replicate: row 0 of the sweep seed scheme, the same in every arm."""
+    from .seeds import run_seed
+
+    return [run_seed(root, 0, r) for r in range(replicates)]
 
 
 # ------------------------------------------------------------------ running
@@ -76,29 +78,35 @@ def load_arms(paths: list[str], scale: float | None, days: int | None) -> list[t
     return arms
 
 
-def run_all(arms, seeds: list[int], workers: int, progress: bool = True) -> dict[tuple[str, int], dict]:
-    """{(label, seed): summary} for every arm x seed; a process pool when workers > 1."""
+def run_all(arms, seeds: list[int], executor: dict | None = None, progress: bool = True
+            ) -> tuple[dict[tuple[str, int], dict], str]:
+    """({(label, seed): summary} for every arm x seed, executor description).
+
+    ``executor`` holds the keyword arguments of :func:`experiments.executors.open_executor`
+    (kind, workers, scheduler, dask_local); ``{"kind": "serial"}`` runs in this process.
+    """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     from tqdm import tqdm
+
+    from .executors import open_executor
 
     jobs = [(label, cfg, s) for s in seeds for label, _, cfg in arms]
     out: dict[tuple[str, int], dict] = {}
-    bar = tqdm(total=len(jobs), desc="compare", unit="run", disable=not progress)
-    try:
-        if workers <= 1:
-            for label, cfg, s in jobs:
-                out[(label, s)] = run_summary(cfg, s)
-                bar.update()
-        else:
-            ctx = mp.get_context("forkserver")   # workers never inherit the progress bar's thread
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-                futs: dict[Future, tuple[str, int]] = {pool.submit(run_summary, cfg, s): (label, s)
-                                                       for label, cfg, s in jobs}
-                for f in as_completed(futs):
-                    out[futs[f]] = f.result()
+    with open_executor(**(executor or {})) as (ex, _slots, desc), \
+            tqdm(total=len(jobs), desc="compare", unit="run", disable=not progress) as bar:
+        pending = {ex.submit(run_summary, cfg, s): (label, s) for label, cfg, s in jobs}
+        try:
+            waiting = set(pending)
+            while waiting:
+                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                for f in done:
+                    out[pending[f]] = f.result()
                     bar.update()
-    finally:
-        bar.close()
-    return out
+        finally:
+            for f in pending:
+                f.cancel()
+    return out, desc
 
 
 # ------------------------------------------------------------------ statistics
@@ -110,10 +118,10 @@ def compare_table(arms, seeds: list[int], runs: dict, outcomes=OUTCOMES):
 
     first = arms[0][0]
     rows = []
-    for label, path, _ in arms:
-        for key, (en, zh) in outcomes.items():
-            name = f"{en} {zh}".strip()
-            x = np.array([_num(runs[(label, s)].get(key)) for s in seeds], dtype=float)
+    for arm, path, _ in arms:
+        for key in outcomes:
+            name = outcome_label(key)
+            x = np.array([_num(runs[(arm, s)].get(key)) for s in seeds], dtype=float)
             base = np.array([_num(runs[(first, s)].get(key)) for s in seeds], dtype=float)
             d = x - base
             ok = ~np.isnan(d)
@@ -131,7 +139,7 @@ def compare_table(arms, seeds: list[int], runs: dict, outcomes=OUTCOMES):
                 p = float(2 * stats.t.sf(abs(diff) / (dsd / math.sqrt(n)), n - 1))
             else:
                 lo = hi = p = math.nan
-            rows.append({"scenario": label, "file": path, "outcome": key, "label": name, "mean": mean, "sd": sd,
+            rows.append({"scenario": arm, "file": path, "outcome": key, "label": name, "mean": mean, "sd": sd,
                          "diff": diff, "diff_sd": dsd, "ci_low": lo, "ci_high": hi, "p_value": p, "n": n,
                          "baseline": first})
     return pd.DataFrame(rows)
@@ -149,22 +157,22 @@ def format_table(df, arms) -> str:
     labels = [a[0] for a in arms]
     first = labels[0]
     rows_by = {(r.scenario, r.outcome): r for r in df.itertuples()}
-    names = {k: f"{en} {zh}".strip() for k, (en, zh) in OUTCOMES.items()}
+    outcomes = list(dict.fromkeys(df["outcome"]))
     blocks = []
     for lab in labels[1:]:
         head = ["outcome", f"{first}", f"{lab}", "Δ (paired)", "95% CI", ""]
         rows = []
-        for k in OUTCOMES:
+        for k in outcomes:
             b, r = rows_by.get((first, k)), rows_by.get((lab, k))
             if b is None or r is None:
                 continue
             excl = not math.isnan(r.ci_low) and (r.ci_low > 0 or r.ci_high < 0)
             ci = "" if math.isnan(r.ci_low) else f"[{_f(r.ci_low, sign=True)}, {_f(r.ci_high, sign=True)}]"
-            rows.append([names[k], _f(b.mean), _f(r.mean), _f(r.diff, sign=True), ci, "*" if excl else ""])
+            rows.append([outcome_label(k), _f(b.mean), _f(r.mean), _f(r.diff, sign=True), ci, "*" if excl else ""])
         widths = [max(_w(x[i]) for x in rows + [head]) for i in range(len(head))]
         right = {1, 2, 3}
-        fmt_row = lambda cells: "  ".join(_rpad(c, w) if i in right else _pad(c, w)  # noqa: E731
-                                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        def fmt_row(cells, widths=widths, right=right):
+            return "  ".join(_rpad(c, w) if i in right else _pad(c, w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
         blocks.append("\n".join([f"{lab} vs {first} (means; Δ = {lab} - {first} on the same seeds)",
                                   fmt_row(head), "  ".join("-" * w for w in widths).rstrip()]
                                  + [fmt_row(x) for x in rows]))
@@ -226,8 +234,7 @@ def plot(df, path: Path) -> None:
     except ImportError:
         font = None
     sns.set_theme(style="whitegrid", context="notebook", font=font or "DejaVu Sans")
-    df = df.assign(panel=[f"{OUTCOMES[k][0]} {OUTCOMES[k][1]}".strip() if font and k in OUTCOMES
-                          else OUTCOMES.get(k, (k,))[0] for k in df["outcome"]])
+    df = df.assign(panel=[outcome_label(k, "both" if font else "en") for k in df["outcome"]])
     order = list(dict.fromkeys(df["scenario"]))
     pal = dict(zip(order, sns.color_palette("colorblind", len(order))))
 
@@ -258,8 +265,10 @@ def write_outputs(out: Path, table, runs: dict, arms, seeds, with_plot: bool = T
 
     out.mkdir(parents=True, exist_ok=True)
     _atomic(out / "comparison.csv", lambda tmp: table.to_csv(tmp, index=False))
-    reps = pd.DataFrame([{"scenario": label, "file": path, "seed": s,
-                          **{k: runs[(label, s)].get(k) for k in OUTCOMES}} for label, path, _ in arms for s in seeds])
+    keys = list(dict.fromkeys(table["outcome"]))
+    reps = pd.DataFrame([{"scenario": arm, "file": path, "replicate": r, "seed": s,
+                          **{k: runs[(arm, s)].get(k) for k in keys}}
+                         for arm, path, _ in arms for r, s in enumerate(seeds)])
     _atomic(out / "replicates.csv", lambda tmp: reps.to_csv(tmp, index=False))
     if with_plot:
         plot(table, out / "comparison.png")
@@ -274,9 +283,9 @@ def register(subparsers) -> None:
                    help="replicates per scenario, same seeds in every arm (default 10; >= 2 for intervals)")
     c.add_argument("--scale", type=positive_scale, help="share of Beijing's population, in (0, 1] (default: each scenario's)")
     c.add_argument("--days", type=positive_int, help="days to simulate (default: each scenario's city.days)")
-    c.add_argument("--seed", type=seed_int, default=0, metavar="K", help="replicate r uses seed K + r (default 0)")
-    c.add_argument("--workers", type=positive_int, metavar="W",
-                   help="parallel processes (default: all cores, at most one per run; 1 = run in this process)")
+    c.add_argument("--seed", type=seed_int, default=0, metavar="K",
+                   help="root seed: replicate r uses experiments.seeds.run_seed(K, 0, r) in every arm (default 0)")
+    add_executor_flags(c, "local process pool of N workers (default: all cores, at most one per run)")
     c.add_argument("--out", metavar="DIR", help="output folder (default results/compare-<timestamp>)")
     c.add_argument("--no-plot", action="store_true", help="skip comparison.png")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -290,19 +299,24 @@ def cmd_compare(args) -> int:
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out}: exists and is not a folder")
     arms = load_arms(args.scenarios, args.scale, args.days)        # bad input stops here: nothing run
-    seeds = [args.seed + r for r in range(args.replicates)]
+    seeds = replicate_seeds(args.seed, args.replicates)
     setups = {(cfg.city.scale, cfg.city.days) for _, _, cfg in arms}
     if len(setups) > 1:
         print("note: the scenarios differ in city.scale or city.days; give --scale and --days to compare like with like",
               file=sys.stderr)
-    workers = args.workers or min(os.cpu_count() or 1, len(arms) * len(seeds))
+    if args.serial:
+        executor = {"kind": "serial"}
+    else:
+        executor = {"kind": "process", "workers": min(args.workers or os.cpu_count() or 1, len(arms) * len(seeds)),
+                    "dask_local": args.dask_local, "scheduler": args.scheduler}
     t0 = time.perf_counter()
-    runs = run_all(arms, seeds, workers, progress=not args.quiet)
+    runs, where = run_all(arms, seeds, executor, progress=not args.quiet)
     table = compare_table(arms, seeds, runs)
     write_outputs(out, table, runs, arms, seeds, with_plot=not args.no_plot)
     cfg0 = arms[0][2]
-    print(f"compare: {len(arms)} scenarios x {len(seeds)} replicates (seeds {seeds[0]}..{seeds[-1]}, common to all), "
-          f"scale {cfg0.city.scale}, {cfg0.city.days} days, {workers} worker(s), {time.perf_counter() - t0:.1f} s")
+    print(f"compare: {len(arms)} scenarios x {len(seeds)} replicates (root seed {args.seed}, the same replicate "
+          f"seeds in every arm), scale {cfg0.city.scale}, {cfg0.city.days} days, {where}, "
+          f"{time.perf_counter() - t0:.1f} s")
     print(format_table(table, arms))
     if len(seeds) < 2:
         print("(one replicate: no confidence intervals; use --replicates 2 or more)")
@@ -313,6 +327,6 @@ def cmd_compare(args) -> int:
 
 
 if __name__ == "__main__":   # python -m experiments.compare A.toml B.toml ...
-    from model.cli import main
+    from experiments.cli import main
 
     sys.exit(main(["compare", *sys.argv[1:]]))

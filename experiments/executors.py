@@ -22,7 +22,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator
 
-from model.cli import CliError
+from .argtypes import CliError
 
 
 class SerialExecutor(Executor):
@@ -70,6 +70,6 @@ def open_executor(kind: str = "process", workers: int | None = None, scheduler: 
     else:
         n = workers or os.cpu_count() or 1
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["model", "experiments.sweep"])   # import once, fork per worker
+        ctx.set_forkserver_preload(["model.model", "model.results", "experiments.sweep"])   # import once, fork per worker
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
             yield pool, n, f"process pool ({n} workers)"

@@ -29,7 +29,6 @@ impossible factor can never be silently ignored. Example::
 
 from __future__ import annotations
 
-import tomllib
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -38,7 +37,7 @@ from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model import Config, ScenarioError, load_scenario
-from model.scenario import SCENARIO_DIR
+from model.scenario import SCENARIO_DIR, read_toml
 
 from .calibrate import Calibration, check_targets
 
@@ -236,13 +235,7 @@ def _explain(err: ValidationError) -> str:
 def load_spec(path: str | Path) -> tuple[SweepSpec, dict[str, Config]]:
     """Read and check a sweep spec; returns it and its rule arms (resolved base configs by name)."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: TOML syntax error: {err}") from None
+    raw = read_toml(path, "sweep spec")        # missing, directory, binary, not UTF-8, empty, huge: one line
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as err:

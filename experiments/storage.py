@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.cli import CliError
+from .argtypes import CliError
 
 BATCH_RE = re.compile(r"^batch-(\d+)\.parquet$")
 PACKAGES = ("jiesu", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "SALib", "dask",

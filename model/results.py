@@ -21,6 +21,7 @@ import pandas as pd
 
 from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
+from .errors import InputError
 from .measures import city_rates
 from .orders import CLOSED, COOP_ENGAGED, RTYPE_NAMES
 from .outcomes import DIVERT_NAMES, SUMMARY
@@ -123,7 +124,7 @@ OUTPUT_FILES = {"daily.parquet", "units_monthly.parquet", "topics.parquet", "req
                 "provenance.json", "overview.png", "network.graphml"}
 
 
-class OutputError(ValueError):
+class OutputError(InputError):
     """An output directory jiesu must not write to; ``str(err)`` is one line (exit code 2)."""
 
 

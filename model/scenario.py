@@ -18,11 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from .config import Config
+from .errors import InputError
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """Bad scenario input; ``str(err)`` is the one line shown to the user (exit code 2)."""
 
 
@@ -37,30 +38,91 @@ def deep_merge(base: dict, top: dict) -> dict:
     return out
 
 
-def _read_toml(path: Path) -> dict:
+MAX_FILE_BYTES = 1 << 20
+"""Largest scenario or sweep spec file read (1 MiB; the shipped ones are under 5 kB, a fully
+resolved ``config.toml`` about 10 kB): anything bigger is the wrong file, not a scenario."""
+
+
+def read_text(path: str | Path, what: str = "scenario file") -> str:
+    """The UTF-8 text of a small TOML input file, or a one-line ScenarioError saying what is wrong.
+
+    Refused, each naming the file: missing, a directory or other non-regular file (a FIFO or
+    device is never opened), unreadable (permissions), empty, larger than MAX_FILE_BYTES,
+    UTF-16, binary (NUL bytes) or not UTF-8. A UTF-8 byte-order mark (Windows editors) is dropped.
+    """
+    import os
+    import stat
+
+    path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        st = os.stat(path)
     except FileNotFoundError:
         raise ScenarioError(f"{path}: file not found") from None
+    except (OSError, ValueError) as err:         # ENOTDIR, ENAMETOOLONG, ELOOP, EACCES on a parent, NUL in name
+        raise ScenarioError(f"{path}: cannot be read ({_reason(err)})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioError(f"{path}: is a directory, not a {what}")
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError(f"{path}: is not a regular file (a device, pipe or socket), not a {what}")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: is {st.st_size / 2**20:.1f} MiB; a {what} is at most "
+                            f"{MAX_FILE_BYTES // 2**20} MiB of TOML text (is it the right file?)")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)     # a file growing after the stat is still bounded
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot be read ({_reason(err)})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: is larger than {MAX_FILE_BYTES // 2**20} MiB; a {what} is TOML text")
+    if not data.strip():
+        raise ScenarioError(f"{path}: is empty; a {what} is TOML text")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ScenarioError(f"{path}: is UTF-16 text (a Windows 'Unicode' file); save the {what} as UTF-8")
+    if b"\x00" in data:
+        raise ScenarioError(f"{path}: is a binary file (it holds NUL bytes), not a {what} (TOML text)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{path}: is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+                            f"save the {what} as UTF-8") from None
+    return text.removeprefix("\ufeff")
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror[0].lower() + err.strerror[1:]
+    return str(err)
+
+
+def read_toml(path: str | Path, what: str = "scenario file") -> dict:
+    """A TOML input file as a dict (checked as :func:`read_text`); a syntax error is one line too."""
+    text = read_text(path, what)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: TOML syntax error: {err}") from None
+    if not data:
+        raise ScenarioError(f"{path}: has no settings (only comments or blank lines); a {what} needs at least "
+                            f"one key")
+    return data
 
 
 def read_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     """Read a scenario file and everything it extends, merged (child wins)."""
+    raw = read_toml(path)            # first: a path that cannot be read (even a symlink loop) is one line
     path = path.resolve()
     if path in seen:
         chain = " -> ".join(p.name for p in (*seen, path))
         raise ScenarioError(f"{seen[0]}: extends: circular chain {chain}")
-    raw = _read_toml(path)
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: extends: must be a file name (string), got {type(parent).__name__}")
     parent_path = (path.parent / parent)
-    if not parent_path.exists():
+    if not (parent_path.exists() or parent_path.is_symlink()):
         raise ScenarioError(f"{path}: extends: file not found: {parent}")
     return deep_merge(read_chain(parent_path, (*seen, path)), raw)
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import solara
 
-from model.cli import main
+from experiments.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -72,7 +72,7 @@ def _free_port() -> int:
 
 def test_jiesu_app_serves_the_page():
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "model.cli", "app", "--port", str(port), "--host", "127.0.0.1"],
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "app", "--port", str(port), "--host", "127.0.0.1"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline, body = time.time() + 90, ""

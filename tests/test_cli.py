@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from conftest import FINAL, JIESU, ROOT
 
+from experiments.cli import main
 from model import Model, config_hash, load_scenario
-from model.cli import main
 
 RUN_ARGS = ["--scale", "0.003", "--days", "40", "--seed", "3"]
 SUMMARY_KEYS = ["contacts", "work_orders", "response_rate", "resolution_rate", "satisfaction_rate",

@@ -1,8 +1,10 @@
-"""``jiesu compare``: common random numbers, the CSV, and bad input.
+"""``jiesu compare``: common random numbers, the CSV, the arithmetic, executors and bad input.
 
-Small worlds (scale 0.002, 20 days, 2 replicates): the statistics are not the point here,
+Small worlds (scale 0.002, 20 days, 2-3 replicates): the statistics are not the point here,
 the bookkeeping is. Identical scenarios must differ by exactly zero in every outcome,
-because replicate r uses the same seed in every arm.
+because replicate r uses the same seed (``run_seed(K, 0, r)``) in every arm; the table must
+equal a hand computation of paired differences from replicates.csv; and every executor
+must give the same numbers.
 """
 
 from __future__ import annotations
@@ -14,42 +16,82 @@ import pandas as pd
 import pytest
 from conftest import FINAL, JIESU, SCENARIOS
 
-from experiments.compare import OUTCOMES
-from model.cli import main
+from experiments.cli import main
+from experiments.seeds import run_seed
+from model import load_scenario, run_one
+from model.outcomes import KEY_OUTCOMES, SUMMARY
 
 SMALL = ["--replicates", "2", "--scale", "0.002", "--days", "20", "--seed", "3", "--quiet"]
 COLUMNS = {"scenario", "outcome", "mean", "sd", "diff", "ci_low", "ci_high", "n"}
 
 
-def test_two_scenarios_csv_rows_paired_differences_and_files(tmp_path):
+def test_two_scenarios_csv_rows_labels_seeds_and_files(tmp_path):
     out = tmp_path / "out"
-    rc = main(["compare", str(FINAL), str(SCENARIOS / "reform_2019.toml"), *SMALL, "--workers", "1", "--out", str(out)])
+    rc = main(["compare", str(FINAL), str(SCENARIOS / "reform_2019.toml"), *SMALL, "--serial", "--out", str(out)])
     assert rc == 0
-    # one row per scenario x outcome, every column the brief asks for
+    # one row per scenario x key outcome of the registry, labelled by the registry
     df = pd.read_csv(out / "comparison.csv")
     assert COLUMNS <= set(df.columns)
-    assert len(df) == 2 * len(OUTCOMES)
+    assert len(df) == 2 * len(KEY_OUTCOMES)
     assert set(df["scenario"]) == {"final_2021", "reform_2019"}
-    assert set(df["outcome"]) == set(OUTCOMES)
-    assert (df.groupby("scenario").size() == len(OUTCOMES)).all()
-    assert (df["n"] == 2).all()
-    assert df["mean"].notna().all()
-    # the first scenario is the baseline; replicate r uses seed --seed + r in every arm
+    assert list(df["outcome"][df["scenario"] == "final_2021"]) == KEY_OUTCOMES
+    assert all(df["label"] == [SUMMARY[k].label() for k in df["outcome"]])
+    assert (df["n"] == 2).all() and df["mean"].notna().all()
+    # the first scenario is the baseline; replicate r uses run_seed(--seed, 0, r) in every arm
     reps = pd.read_csv(out / "replicates.csv")
-    assert sorted(reps["seed"].unique()) == [3, 4]
+    for arm in ("final_2021", "reform_2019"):
+        rows = reps[reps["scenario"] == arm].sort_values("replicate")
+        assert list(rows["seed"]) == [run_seed(3, 0, 0), run_seed(3, 0, 1)]
     first = df[df["scenario"] == "final_2021"]
     assert (first["diff"] == 0).all() and (first["ci_low"] == 0).all() and (first["ci_high"] == 0).all()
-    # diff is the mean of per-seed differences, and the interval contains it
-    w = reps.pivot(index="seed", columns="scenario", values="requests_per_10k")
-    row = df[(df["scenario"] == "reform_2019") & (df["outcome"] == "requests_per_10k")].iloc[0]
-    assert row["diff"] == pytest.approx((w["reform_2019"] - w["final_2021"]).mean())
-    assert row["ci_low"] <= row["diff"] <= row["ci_high"]
-    assert row["ci_high"] < 0          # the 2019 volume is far lower: the interval excludes 0
     # outputs written whole, no temp files left
     names = {p.name for p in out.iterdir()}
     assert {"comparison.csv", "comparison.png", "replicates.csv"} <= names
     assert not [n for n in names if n.startswith(".")], f"temp files left behind: {names}"
     assert (out / "comparison.png").stat().st_size > 1000
+
+
+@pytest.fixture(scope="module")
+def three_replicates(tmp_path_factory):
+    """final_2021 vs reform_2019 (differs from day 1), 3 replicates in a 2-process pool."""
+    out = tmp_path_factory.mktemp("compare") / "out"
+    rc = main(["compare", str(FINAL), str(SCENARIOS / "reform_2019.toml"), "--replicates", "3", "--scale", "0.002",
+               "--days", "20", "--seed", "11", "--quiet", "--workers", "2", "--no-plot", "--out", str(out)])
+    assert rc == 0
+    return pd.read_csv(out / "comparison.csv"), pd.read_csv(out / "replicates.csv")
+
+
+def test_paired_differences_and_intervals_equal_a_hand_computation_from_the_replicates(three_replicates):
+    from scipy import stats
+
+    table, reps = three_replicates
+    checked = 0
+    for key in KEY_OUTCOMES:
+        w = reps.pivot(index="replicate", columns="scenario", values=key)
+        d = (w["reform_2019"] - w["final_2021"]).to_numpy()          # paired by replicate
+        row = table[(table["scenario"] == "reform_2019") & (table["outcome"] == key)].iloc[0]
+        assert row["diff"] == pytest.approx(d.mean(), rel=1e-9, abs=1e-12), key
+        assert row["mean"] == pytest.approx(w["reform_2019"].mean(), rel=1e-9, abs=1e-12), key
+        sd = d.std(ddof=1)
+        assert row["diff_sd"] == pytest.approx(sd, rel=1e-9, abs=1e-12), key
+        if sd > 0:
+            half = stats.t.ppf(0.975, 2) * sd / math.sqrt(3)
+            assert row["ci_low"] == pytest.approx(d.mean() - half, rel=1e-9, abs=1e-12), key
+            assert row["ci_high"] == pytest.approx(d.mean() + half, rel=1e-9, abs=1e-12), key
+            checked += 1
+    assert checked >= 6, "too few outcomes vary between replicates to check the intervals"
+
+
+def test_each_stored_replicate_is_the_run_of_its_arm_on_its_seed(three_replicates):
+    """The seeds in replicates.csv are the seeds the runs used (so the pairing above is real)."""
+    _, reps = three_replicates
+    for arm, path in (("final_2021", FINAL), ("reform_2019", SCENARIOS / "reform_2019.toml")):
+        row = reps[(reps["scenario"] == arm) & (reps["replicate"] == 2)].iloc[0]
+        assert row["seed"] == run_seed(11, 0, 2)
+        cfg = load_scenario(path, {"city.scale": 0.002, "city.days": 20})
+        summary = run_one(cfg, int(row["seed"])).summary
+        for key in KEY_OUTCOMES:
+            assert row[key] == pytest.approx(summary[key], rel=1e-12, abs=1e-12), (arm, key)
 
 
 def test_identical_scenarios_give_exactly_zero_paired_difference(tmp_path):
@@ -67,6 +109,18 @@ def test_identical_scenarios_give_exactly_zero_paired_difference(tmp_path):
     assert (means["twin"] == means["final_2021"]).all()
 
 
+def test_every_executor_gives_the_same_comparison(tmp_path):
+    """--serial, a process pool and a Dask LocalCluster all go through experiments/executors.py."""
+    pytest.importorskip("distributed")
+    args = [str(FINAL), str(SCENARIOS / "no_audit.toml"), "--replicates", "2", "--scale", "0.001", "--days", "5",
+            "--seed", "5", "--quiet", "--no-plot"]
+    tables = {}
+    for name, flags in {"serial": ["--serial"], "pool": ["--workers", "2"], "dask": ["--dask-local", "2"]}.items():
+        assert main(["compare", *args, *flags, "--out", str(tmp_path / name)]) == 0, name
+        tables[name] = (tmp_path / name / "comparison.csv").read_bytes()
+    assert tables["serial"] == tables["pool"] == tables["dask"]
+
+
 BAD = {
     "one_scenario": [str(FINAL)],
     "missing_file": [str(FINAL), "no_such_scenario.toml"],
@@ -76,6 +130,8 @@ BAD = {
     "negative_seed": [str(FINAL), str(FINAL), "--seed", "-1"],
     "zero_workers": [str(FINAL), str(FINAL), "--workers", "0"],
     "unknown_flag": [str(FINAL), str(FINAL), "--bogus", "3"],
+    "two_executors": [str(FINAL), str(FINAL), "--workers", "2", "--serial"],
+    "dask_local_zero": [str(FINAL), str(FINAL), "--dask-local", "0"],
     "bad_key_in_scenario": [str(FINAL), "BADFILE"],
 }
 
@@ -112,7 +168,7 @@ def test_ci_uses_the_t_distribution():
     d = [1.0, 2.0, 4.0, 5.0]
     runs = {("a", s): {"resolution_rate": 0.5} for s in seeds}
     runs |= {("b", s): {"resolution_rate": 0.5 + d[i]} for i, s in enumerate(seeds)}
-    row = compare_table(arms, seeds, runs, {"resolution_rate": ("r", "")}).iloc[1]
+    row = compare_table(arms, seeds, runs, ["resolution_rate"]).iloc[1]
     sd = pd.Series(d).std(ddof=1)
     half = stats.t.ppf(0.975, 3) * sd / math.sqrt(4)
     assert row["diff"] == pytest.approx(3.0)

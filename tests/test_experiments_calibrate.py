@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 from experiments import calibrate as C
+from experiments.cli import main
 from experiments.spec import load_spec
 from experiments.storage import RunStore
 from experiments.sweep import make_plan, run_sweep
 from model import ScenarioError
-from model.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCEN = ROOT / "scenarios" / "final_2021.toml"

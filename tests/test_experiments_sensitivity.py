@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.cli import main
 from experiments.sensitivity import SensitivityError, analyse, row_means
 from experiments.spec import load_spec
 from experiments.storage import RunStore
 from experiments.sweep import make_plan, run_sweep
-from model.cli import main
 
 SCEN = Path(__file__).resolve().parents[1] / "scenarios" / "final_2021.toml"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from experiments.cli import main
 from experiments.design import build_design
 from experiments.seeds import run_seed
 from experiments.spec import load_spec
 from experiments.sweep import make_plan
 from model import ScenarioError
-from model.cli import main
 
 SCEN = Path(__file__).resolve().parents[1] / "scenarios" / "final_2021.toml"
 

@@ -14,13 +14,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from experiments.cli import main
 from experiments.executors import SerialExecutor
 from experiments.spec import load_spec
 from experiments.storage import RunStore, file_provenance
 from experiments.sweep import make_plan, run_sweep
 from model import run_one
 from model.calendar import months_of
-from model.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCEN = ROOT / "scenarios" / "final_2021.toml"
@@ -114,7 +114,7 @@ def test_a_run_that_raises_is_a_row_with_its_error_and_the_others_complete(tmp_p
 def test_sweep_killed_with_sigkill_then_rerun_stores_every_run_exactly_once(tmp_path):
     spec_path = spec_file(tmp_path, rows=5, reps=2, arms=2, days=25)       # 20 runs
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "model.cli", "sweep", str(spec_path), "--workers", "2", "--out", str(out),
+    cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(spec_path), "--workers", "2", "--out", str(out),
            "--batch-size", "1", "--quiet"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -267,7 +267,7 @@ def test_a_run_whose_worker_always_dies_is_resubmitted_a_bounded_number_of_times
 def test_ctrl_c_leaves_only_whole_readable_files_and_rerunning_resumes_to_every_run_once(tmp_path):
     spec_path = spec_file(tmp_path, rows=4, reps=2, arms=2, days=25)       # 16 runs
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "model.cli", "sweep", str(spec_path), "--workers", "2", "--out", str(out),
+    cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(spec_path), "--workers", "2", "--out", str(out),
            "--batch-size", "2", "--quiet"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)

@@ -6,14 +6,19 @@ The same cases go through ``load_scenario`` (a ``ScenarioError``) and through th
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import FINAL, JIESU, SCENARIOS
 
 import model
+from experiments.cli import main
 from model import ScenarioError, load_scenario, with_overrides
-from model.cli import main
 
 EXT = f'extends = "{FINAL}"\n'
 
@@ -171,3 +176,227 @@ def test_a_real_jiesu_process_reports_bad_input_in_one_line_with_exit_code_2(tmp
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "rules.audit.sample_share" in lines[0] and "scenario.toml" in lines[0]
     assert not out.exists() and not (tmp_path / "results").exists()
+
+
+# ---------------------------------------------------------------- files that are not scenario files at all
+# Every file argument of the command (a scenario, an ``extends`` parent, a sweep spec, a scenario
+# named by a spec, a sweep folder's state) goes through the real ``jiesu`` process: one line
+# naming the file and what is wrong, exit 2, no traceback, nothing written.
+BAD_INPUTS = Path(__file__).parent / "data" / "bad_inputs"
+
+
+def _binary(d: Path) -> Path:
+    p = d / "picture.toml"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    return p
+
+
+def _huge(d: Path) -> Path:       # valid UTF-8 TOML comments, no NUL: only the size limit refuses it
+    p = d / "huge.toml"
+    p.write_bytes(b"# padding padding padding padding padding padding padding\n" * (2 * 2**20 // 58 + 1))
+    return p
+
+
+def _sparse(d: Path) -> Path:     # 1 GiB that takes no disk: refused from its size, never read
+    p = d / "sparse.toml"
+    with open(p, "wb") as fh:
+        fh.truncate(2**30)
+    return p
+
+
+def _directory(d: Path) -> Path:
+    p = d / "a_folder.toml"
+    p.mkdir()
+    (p / "final_2021.toml").write_text(FINAL.read_text(encoding="utf-8"), encoding="utf-8")
+    return p
+
+
+def _fifo(d: Path) -> Path:       # opening a FIFO would block for ever: it must be refused unopened
+    p = d / "pipe.toml"
+    os.mkfifo(p)
+    return p
+
+
+def _missing(d: Path) -> Path:
+    return d / "no_such_file.toml"
+
+
+def _symlink_loop(d: Path) -> Path:
+    (d / "loop_a.toml").symlink_to(d / "loop_b.toml")
+    (d / "loop_b.toml").symlink_to(d / "loop_a.toml")
+    return d / "loop_a.toml"
+
+
+# case -> (committed file name or maker, what the message must say)
+BAD_FILES = {
+    "not_utf8_gbk": ("gbk.toml", "not UTF-8"),
+    "not_utf8_latin1": ("latin1.toml", "not UTF-8"),
+    "utf16": ("utf16.toml", "UTF-16"),
+    "empty": ("empty.toml", "is empty"),
+    "blank": ("blank.toml", "is empty"),
+    "comments_only": ("comments_only.toml", "has no settings"),
+    "binary": (_binary, "binary"),
+    "huge": (_huge, "MiB"),
+    "huge_sparse": (_sparse, "MiB"),
+    "directory": (_directory, "is a directory"),
+    "fifo": (_fifo, "not a regular file"),
+    "device": (lambda d: Path("/dev/null"), "not a regular file"),
+    "missing": (_missing, "not found"),
+    "symlink_loop": (_symlink_loop, "symbolic links"),
+}
+
+
+def _bad_file(case: str, d: Path) -> Path:
+    src = BAD_FILES[case][0]
+    return BAD_INPUTS / src if isinstance(src, str) else src(d)
+
+
+def _small_spec(d: Path, scenarios: list[str], name: str = "spec.toml") -> Path:
+    p = d / name
+    p.write_text(f"scenarios = {json.dumps(scenarios)}\nreplicates = 1\n"
+                 '[set]\n"city.scale" = 0.001\n"city.days" = 2\n', encoding="utf-8")
+    return p
+
+
+def _argv(how: str, path: Path, d: Path, out: Path) -> list[str]:
+    if how == "run":
+        return ["run", str(path), "--scale", "0.001", "--days", "2", "--out", str(out), "--quiet"]
+    if how == "validate":
+        return ["validate", str(FINAL), str(path)]
+    if how == "compare":
+        return ["compare", str(FINAL), str(path), "--replicates", "2", "--serial", "--out", str(out), "--quiet"]
+    if how == "sweep_spec":
+        return ["sweep", str(path), "--serial", "--out", str(out), "--quiet"]
+    if how == "named_by_spec":
+        return ["sweep", str(_small_spec(d, [str(path)])), "--serial", "--out", str(out), "--quiet"]
+    if how == "extends_parent":
+        child = d / "child.toml"
+        child.write_text(f"extends = {json.dumps(str(path))}\nname = \"child\"\n", encoding="utf-8")
+        return ["run", str(child), "--scale", "0.001", "--days", "2", "--out", str(out), "--quiet"]
+    raise ValueError(how)
+
+
+def run_jiesu(argv: list[str], cwd: Path, prefix: list[str] = ()) -> subprocess.CompletedProcess:
+    return subprocess.run([*prefix, str(JIESU), *argv], capture_output=True, text=True, cwd=cwd, timeout=120,
+                          stdin=subprocess.DEVNULL)
+
+
+def assert_refused(proc: subprocess.CompletedProcess, names: str, needle: str, cwd: Path, out: Path) -> None:
+    err = proc.stderr
+    assert proc.returncode == 2, (proc.returncode, err)
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert names in lines[0], f"the message does not name {names}: {lines[0]}"
+    assert needle in lines[0], f"{needle!r} missing from {lines[0]}"
+    assert proc.stdout in ("", f"{FINAL}: ok (final_2021)\n")     # validate reports the good file too
+    assert list(cwd.iterdir()) == [] and not out.exists(), "something was written"
+
+
+# Every case through the two readers' own doors (a scenario to run or validate, an extends
+# parent, a sweep spec); the doors that hand a path to those same readers (compare, a spec's
+# scenarios) with one case of each kind of refusal, to keep the number of processes down.
+EVERY_CASE = ["run", "validate", "extends_parent", "sweep_spec"]
+SOME_CASES = ["not_utf8_gbk", "utf16", "empty", "comments_only", "binary", "huge_sparse", "directory", "fifo",
+              "missing"]
+DOORS = [(c, h) for c in sorted(BAD_FILES) for h in EVERY_CASE] + \
+        [(c, h) for c in SOME_CASES for h in ("compare", "named_by_spec")]
+
+
+@pytest.mark.parametrize(("case", "how"), DOORS)
+def test_a_file_that_is_not_a_scenario_is_refused_in_one_line_by_the_real_command(case, how, tmp_path):
+    inputs, cwd = tmp_path / "in", tmp_path / "cwd"
+    inputs.mkdir(), cwd.mkdir()
+    path = _bad_file(case, inputs)
+    out = tmp_path / "out"
+    proc = run_jiesu(_argv(how, path, inputs, out), cwd)
+    needle = BAD_FILES[case][1]
+    if how == "named_by_spec" and case in ("missing", "symlink_loop"):
+        needle = "not found"          # the spec looks for the scenario in three places before reading it
+    assert_refused(proc, path.name, needle, cwd, out)
+
+
+def test_an_extends_parent_that_is_not_utf8_is_named(tmp_path):
+    child = BAD_INPUTS / "extends_not_utf8.toml"
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    assert_refused(run_jiesu(["validate", str(child)], cwd), "gbk.toml", "not UTF-8", cwd, tmp_path / "out")
+
+
+def test_a_scenario_saved_with_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    proc = run_jiesu(["validate", str(Path(__file__).parent / "data" / "inputs" / "utf8_bom.toml")], tmp_path)
+    assert proc.returncode == 0 and "ok (utf8_bom)" in proc.stdout, proc.stderr
+
+
+def _without_dac_override() -> list[str]:
+    """A prefix that runs a command without root's power to read any file (or [] when not root)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root (which reads any file whatever its mode) and setpriv is not installed "
+                    "to drop CAP_DAC_OVERRIDE, so an unreadable file cannot be made here")
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
+@pytest.mark.parametrize("how", ["run", "validate", "sweep_spec", "named_by_spec", "extends_parent"])
+def test_an_unreadable_file_is_refused_as_permission_denied(how, tmp_path):
+    inputs, cwd = tmp_path / "in", tmp_path / "cwd"
+    inputs.mkdir(), cwd.mkdir()
+    path = inputs / "locked.toml"
+    path.write_text(FINAL.read_text(encoding="utf-8"), encoding="utf-8")
+    path.chmod(0)
+    prefix = _without_dac_override()
+    probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(path)!r}, 'rb')"], capture_output=True)
+    if probe.returncode == 0:
+        pytest.skip("this process can read a mode-000 file even with the capabilities dropped")
+    out = tmp_path / "out"
+    assert_refused(run_jiesu(_argv(how, path, inputs, out), cwd, prefix), path.name, "permission denied", cwd, out)
+
+
+def test_the_same_command_reads_the_file_once_it_is_readable(tmp_path):
+    """The permission test's set-up is honest: the file itself is a good scenario."""
+    path = tmp_path / "locked.toml"
+    path.write_text(FINAL.read_text(encoding="utf-8"), encoding="utf-8")
+    proc = run_jiesu(["validate", str(path)], tmp_path, _without_dac_override())
+    assert proc.returncode == 0, proc.stderr
+
+
+# ---------------------------------------------------------------- a sweep folder's stored state
+def _sweep_state(kind: str, out: Path) -> None:
+    out.mkdir()
+    if kind == "manifest_binary":
+        (out / "manifest.json").write_bytes(b"\x00\x01\x02PK\x03\x04")
+    elif kind == "manifest_not_json":
+        (out / "manifest.json").write_text("{ half a manifest", encoding="utf-8")
+    elif kind == "manifest_a_list":
+        (out / "manifest.json").write_text("[1, 2, 3]", encoding="utf-8")
+    elif kind == "manifest_a_directory":
+        (out / "manifest.json").mkdir()
+    elif kind == "batch_not_parquet":
+        (out / "runs").mkdir()
+        (out / "runs" / "batch-000001.parquet").write_bytes(b"not parquet at all")
+    elif kind == "out_is_a_file":
+        out.rmdir()
+        out.write_text("a file", encoding="utf-8")
+
+
+SWEEP_STATE = {"manifest_binary": "manifest.json", "manifest_not_json": "manifest.json",
+               "manifest_a_list": "manifest.json", "manifest_a_directory": "manifest.json",
+               "batch_not_parquet": "batch-000001.parquet", "out_is_a_file": "not a folder"}
+
+
+@pytest.mark.parametrize("kind", sorted(SWEEP_STATE))
+def test_a_sweep_folder_whose_state_cannot_be_read_is_refused_and_left_alone(kind, tmp_path):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    spec = _small_spec(tmp_path, [str(FINAL)])
+    out = tmp_path / "out"
+    _sweep_state(kind, out)
+    before = {p: (p.stat().st_mtime_ns, p.is_dir()) for p in [out, *out.rglob("*")]}
+    proc = run_jiesu(["sweep", str(spec), "--serial", "--out", str(out), "--quiet"], cwd)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and SWEEP_STATE[kind] in lines[0] and str(out) in lines[0], proc.stderr
+    assert {p: (p.stat().st_mtime_ns, p.is_dir()) for p in [out, *out.rglob("*")]} == before
+    assert list(cwd.iterdir()) == []

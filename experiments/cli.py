@@ -1,86 +1,29 @@
-"""The ``jiesu`` command: run, validate, app, and (from experiments/) compare, sweep, sensitivity, calibrate.
+"""The ``jiesu`` command: run, validate, app, compare, sweep, sensitivity, calibrate.
 
-Bad input of any kind ends with one line on stderr and exit code 2, nothing written.
+    jiesu SUB-COMMAND --help          (also: python -m experiments.cli ...)
+
+Bad input of any kind (a flag, a scenario or spec file, an output folder) ends with one line
+on stderr and exit code 2, nothing written. Building the parser imports only the standard
+library and the argument helpers (experiments/argtypes.py); each sub-command imports what
+it needs when it runs, so ``jiesu --help``, ``jiesu validate`` and every refusal of a bad
+flag or file answer at once (tests/test_imports.py keeps it so). The command line lives in
+``experiments`` because it drives both packages; ``model`` never imports ``experiments``.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
+from model.errors import InputError
 
-
-class CliError(Exception):
-    """A user error: printed as one line, exit code 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports bad flags as one line and exit code 2."""
-
-    def error(self, message):  # noqa: D401
-        raise CliError(f"{self.prog}: {message}")
-
-
-def positive_scale(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--scale must be a number in (0, 1], got {text!r}") from None
-    if not 0 < v <= 1:
-        raise argparse.ArgumentTypeError(f"--scale must be in (0, 1], got {v}")
-    return v
-
-
-def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def seed_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a whole number >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be >= 0, got {v}")
-    return v
-
-
-def scenario_overrides(args) -> dict:
-    o = {}
-    if getattr(args, "scale", None) is not None:
-        o["city.scale"] = args.scale
-    if getattr(args, "days", None) is not None:
-        o["city.days"] = args.days
-    for item in getattr(args, "set", None) or []:
-        if "=" not in item:
-            raise CliError(f"--set {item!r}: expected KEY=VALUE (a dotted scenario key)")
-        k, v = item.split("=", 1)
-        o[k.strip()] = parse_value(v.strip())
-    return o
-
-
-def parse_value(text: str):
-    """A --set value as TOML would read it (number, bool, string, list)."""
-    import tomllib
-
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
+from .argtypes import EXIT_BAD_INPUT, CliError, Parser, positive_int, positive_scale, scenario_overrides, seed_int
 
 
 def print_summary(summary: dict) -> None:
-    from .results import SUMMARY_LABELS
+    from model.results import SUMMARY_LABELS
 
     width = max(len(v) for v in SUMMARY_LABELS.values())
     for key, label in SUMMARY_LABELS.items():
@@ -90,14 +33,17 @@ def print_summary(summary: dict) -> None:
 
 
 def cmd_run(args) -> int:
-    from tqdm import tqdm
-
-    from . import Model, load_scenario
-    from .results import check_out_dir
+    from model.scenario import load_scenario  # a bad file or --set is refused before anything heavy loads
 
     cfg = load_scenario(args.scenario, scenario_overrides(args))
+    from model.results import check_out_dir
+
     out = Path(args.out) if args.out else Path("results") / f"{cfg.name}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out_dir(out)          # refuse before a long run, not after
+    from tqdm import tqdm
+
+    from model.model import Model
+
     t0 = time.perf_counter()
     model = Model(cfg, seed=args.seed)
     with tqdm(total=cfg.city.days, desc=f"{cfg.name} (scale {cfg.city.scale})", unit="day",
@@ -106,7 +52,7 @@ def cmd_run(args) -> int:
     res = model.results()
     res.write(out, plot=not args.no_plot)
     if args.network:
-        from .network import export_network
+        from model.network import export_network
 
         export_network(model.network, out / "network.graphml")
     print(f"{cfg.name}: {cfg.city.days} days at scale {cfg.city.scale}, seed {args.seed}, "
@@ -117,12 +63,18 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from . import load_scenario
+    from model.scenario import load_scenario  # pydantic and the schema only: no Mesa, SciPy or pandas
 
-    for path in args.scenarios:
-        cfg = load_scenario(path)
-        print(f"{path}: ok ({cfg.name})")
-    return 0
+    bad = 0
+    for path in args.scenarios:        # every file is checked: one line each, exit 2 if any is bad
+        try:
+            cfg = load_scenario(path)
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            bad += 1
+        else:
+            print(f"{path}: ok ({cfg.name})")
+    return EXIT_BAD_INPUT if bad else 0
 
 
 def cmd_app(args) -> int:
@@ -150,7 +102,8 @@ def build_parser() -> Parser:
     r.add_argument("--scale", type=positive_scale, help="share of Beijing's population, in (0, 1]")
     r.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     r.add_argument("--out", help="output directory (default results/<scenario>-<timestamp>)")
-    r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario key, e.g. rules.audit.sample_share=0.1")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a scenario key, e.g. rules.audit.sample_share=0.1")
     r.add_argument("--network", action="store_true", help="also export the coordination network (GraphML)")
     r.add_argument("--no-plot", action="store_true", help="skip overview.png")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -163,23 +116,18 @@ def build_parser() -> Parser:
     a.add_argument("--host", default="localhost", help="host to listen on (default localhost; 0.0.0.0 for a classroom network)")
     a.add_argument("--open", action="store_true", help="open a browser tab")
     a.set_defaults(func=cmd_app)
-    for module in ("experiments.commands", "experiments.compare"):   # sweep, sensitivity, compare, calibrate
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError:
-            continue
-        mod.register(sub)
+    from . import commands, compare  # light modules: their sub-commands import what they need when run
+
+    commands.register(sub)            # sweep, sensitivity, calibrate
+    compare.register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .results import OutputError
-    from .scenario import ScenarioError
-
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (CliError, ScenarioError, OutputError) as err:
+    except InputError as err:           # CliError, ScenarioError, OutputError: one line, exit 2
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
