@@ -8,7 +8,7 @@ exhaustion and public trust, to township scores and to the 16 districts, with th
 material (``classroom/lesson.toml``) in Chinese and English. Every browser session gets its
 own pair of runs (built when the page opens, never at import).
 
-Run: ``jiesu app`` or ``solara run app.py``; needs the ``[app]`` extra. ``python app.py``
+Run: ``jiesu app`` or ``solara run app.py``; needs the ``[app]`` extra. ``python app.py --check``
 checks the extra and exits 2 with one line when something is missing.
 """
 
@@ -59,7 +59,7 @@ def requirements_problem() -> str | None:
     return None
 
 
-if __name__ == "__main__":        # python app.py: check the [app] extra without importing it
+if __name__ == "__main__" and sys.argv[1:] == ["--check"]:   # python app.py --check (solara runs us as __main__ too)
     _problem = requirements_problem()
     print(f"jiesu app: {_problem}" if _problem else "jiesu app: the [app] extra is complete",
           file=sys.stderr if _problem else sys.stdout)
@@ -77,6 +77,7 @@ import time  # noqa: E402
 import tomllib  # noqa: E402
 from dataclasses import asdict, dataclass, replace  # noqa: E402
 
+import markdown  # noqa: E402
 import matplotlib  # noqa: E402
 import mesa  # noqa: E402
 import numpy as np  # noqa: E402
@@ -333,8 +334,9 @@ def _empty(ax, text: str):
     ax.set_yticks([])
 
 
-def _day_axis(ax):
+def _day_axis(ax, day: int):
     ax.set_xlabel(both("day of the run", "模拟天数"))
+    ax.set_xlim(0, max(day - 1, 30))
 
 
 def fig_measured_true(s: Snapshot) -> Figure:
@@ -354,7 +356,7 @@ def fig_measured_true(s: Snapshot) -> Figure:
                             label=label("measured_true_gap"))
             ax.set_title(f"{arm}: {s.setup.name(arm)}")
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-            _day_axis(ax)
+            _day_axis(ax, s.day)
         for ax in (ax_a, ax_b):
             _pad_limits(ax, ys, 0.1)
         ax_a.legend(loc="lower right")
@@ -369,7 +371,7 @@ def fig_measured_true(s: Snapshot) -> Figure:
         _pad_limits(ax_d, [np.concatenate(diffs) * 100] if diffs else [], 2.0, centre_zero=True)
         ax_d.set_title(both("B - A (percentage points)", "B 减 A（百分点）"))
         ax_d.legend(loc="lower left")
-        _day_axis(ax_d)
+        _day_axis(ax_d, s.day)
         return fig
 
 
@@ -404,7 +406,7 @@ def fig_staff_time(s: Snapshot) -> Figure:
             if ax in axes[:2]:
                 _percent_axis(ax, ys)
             ax.set_title(title)
-            _day_axis(ax)
+            _day_axis(ax, s.day)
         handles = [matplotlib.lines.Line2D([], [], color=colours[n], lw=2, label=label(n)) for n in colours]
         handles += [matplotlib.lines.Line2D([], [], color="black", ls=ls, label=f"{arm}: {s.setup.name(arm)}")
                     for arm, ls in (("A", "-"), ("B", "--"))]
@@ -654,16 +656,29 @@ def Plot(name: str, make, s: Snapshot, deps: list, lang: str):
                         label=f"{t('png', lang)}: {name}", mime_type="image/png")
 
 
+CSS = """
+.jiesu-md table { border-collapse: collapse; margin: 8px 0; font-size: 14px; }
+.jiesu-md th, .jiesu-md td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
+.jiesu-md code { font-size: 12px; }
+img.jiesu-plot { max-width: 100%; height: auto; }
+"""
+
+
+def md(text: str):
+    """Markdown rendered on the server (solara.Markdown would fetch KaTeX and mermaid from a CDN)."""
+    solara.HTML(tag="div", unsafe_innerHTML=markdown.markdown(text, extensions=["tables"]), classes=["jiesu-md"])
+
+
 @solara.component
 def Lesson(lang: str, on_load):
     for sec in LESSON["section"]:
         with solara.Details(sec[f"title_{lang}"], expand=sec["id"] == "model"):
-            solara.Markdown(sec[f"body_{lang}"])
-    solara.Markdown(f"### {t('experiments', lang)}")
+            md(sec[f"body_{lang}"])
+    md(f"### {t('experiments', lang)}")
     for i, ex in enumerate(LESSON["experiment"], 1):
         with solara.Card(f"{i}. {ex[f'title_{lang}']}", classes=["jiesu-experiment"]):
             a, b = name_of("rule_sets", ex["a"], lang), name_of("rule_sets", ex["b"], lang)
-            solara.Markdown(f"A: **{a}** / B: **{b}** / {t('start', lang)}: {name_of('starts', ex['start'], lang)}; "
+            md(f"A: **{a}** / B: **{b}** / {t('start', lang)}: {name_of('starts', ex['start'], lang)}; "
                             f"{ex['days']} {t('day_suffix', lang) or 'days'}\n\n"
                             f"**{t('watch', lang)}:** {ex[f'watch_{lang}']}\n\n**{t('questions', lang)}:**\n\n"
                             + "\n".join(f"{k}. {q}" for k, q in enumerate(ex[f"questions_{lang}"], 1)))
@@ -787,13 +802,14 @@ def Page():
             solara.InputInt(t("seed", L), value=su.seed, on_value=lambda v: setup.set(replace(su, seed=int(v))))
 
     solara.Title("jiesu 接诉即办")
+    solara.Style(CSS)
     if not CJK_FONT:
         solara.Warning(t("no_cjk", L))
-    solara.Markdown(f"**A**: {s.setup.name('A', L)} &nbsp;·&nbsp; **B**: {s.setup.name('B', L)} &nbsp;·&nbsp; "
+    md(f"**A**: {s.setup.name('A', L)} &nbsp;·&nbsp; **B**: {s.setup.name('B', L)} &nbsp;·&nbsp; "
                     f"{t('start', L)}: {name_of('starts', s.setup.start, L)} &nbsp;·&nbsp; {t('last30', L)}:")
     NumberBoxes(s, L)
     key = (id(pair.value), s.day)
-    with solara.lab.Tabs(value=tab.value, on_value=tab.set):
+    with solara.lab.Tabs(value=tab.value, on_value=tab.set, grow=True):
         with solara.lab.Tab(t("tab_compare", L)):
             if tab.value == 0:
                 Plot("measured_vs_true", lambda: fig_measured_true(s), s, [key], L)

@@ -10,6 +10,7 @@ off localhost". No browser download, no Playwright: only what Debian ships.
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import queue
@@ -48,7 +49,9 @@ class Browser:
                 raise BrowserError(f"{executable} did not open its DevTools port")
             time.sleep(0.05)
         port, path = port_file.read_text().split()[:2]
-        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=timeout)
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(connect(f"ws://127.0.0.1:{port}{path}", max_size=None,
+                                                    open_timeout=timeout))
         self._ids = itertools.count(1)
         self._waiting: dict[int, queue.Queue] = {}
         self._lock = threading.Lock()
@@ -58,8 +61,8 @@ class Browser:
 
     def _read(self):
         try:
-            for raw in self.ws:
-                msg = json.loads(raw)
+            while True:
+                msg = json.loads(self.ws.recv())
                 if "id" in msg:
                     with self._lock:
                         q = self._waiting.pop(msg["id"], None)
@@ -99,8 +102,8 @@ class Browser:
 
     def close(self):
         try:
-            if getattr(self, "ws", None) is not None:
-                self.ws.close()
+            if getattr(self, "_stack", None) is not None:
+                self._stack.close()
         finally:
             if self.proc.poll() is None:
                 self.proc.terminate()
@@ -171,10 +174,12 @@ class Page:
             time.sleep(interval)
 
     def click_text(self, text: str, selector: str = "button, .v-tab, .v-list-item, [role=option]"):
-        """Click the first visible element matching ``selector`` whose text contains ``text``."""
+        """Click the first visible element matching ``selector`` whose text contains ``text``
+        (ignoring case: buttons show their labels in capitals)."""
         js = f"""(() => {{
             const els = [...document.querySelectorAll({json.dumps(selector)})]
-                .filter(e => e.offsetParent !== null && e.innerText.includes({json.dumps(text)}));
+                .filter(e => e.offsetParent !== null
+                        && e.innerText.toLowerCase().includes({json.dumps(text.lower())}));
             if (!els.length) return false;
             els[0].click(); return true; }})()"""
         if not self.evaluate(js):
