@@ -75,7 +75,7 @@ import io  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import tomllib  # noqa: E402
-from dataclasses import asdict, dataclass, replace  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
 
 import markdown  # noqa: E402
 import matplotlib  # noqa: E402
@@ -342,7 +342,7 @@ def _day_axis(ax, day: int):
 def fig_measured_true(s: Snapshot) -> Figure:
     """Measured resolution above true resolution, the gap shaded; A, B and B - A."""
     with matplotlib.rc_context(PLOT_STYLE):
-        fig, (ax_a, ax_b, ax_d) = _figure(12, 3.8, 3)
+        fig, (ax_a, ax_b, ax_d) = _figure(12, 4.1, 3, bottom=0.25, top=0.92)
         ys = []
         for ax, arm, colour in ((ax_a, "A", A_COLOUR), (ax_b, "B", B_COLOUR)):
             d, meas = s.series(arm, "resolution_rate")
@@ -359,7 +359,10 @@ def fig_measured_true(s: Snapshot) -> Figure:
             _day_axis(ax, s.day)
         for ax in (ax_a, ax_b):
             _pad_limits(ax, ys, 0.1)
-        ax_a.legend(loc="lower right")
+        handles = [matplotlib.lines.Line2D([], [], color="grey", lw=1.8, label=label("resolution_rate")),
+                   matplotlib.lines.Line2D([], [], color="black", lw=1.8, label=label("true_resolution_rate")),
+                   matplotlib.lines.Line2D([], [], color="grey", lw=1, ls="--", label=label("satisfaction_rate")),
+                   matplotlib.patches.Patch(color="grey", alpha=0.3, label=label("measured_true_gap"))]
         diffs = []
         for name, style in (("resolution_rate", "-"), ("true_resolution_rate", "-"), ("measured_true_gap", ":")):
             d, a = s.series("A", name)
@@ -370,7 +373,9 @@ def fig_measured_true(s: Snapshot) -> Figure:
         ax_d.axhline(0, color="grey", lw=0.8)
         _pad_limits(ax_d, [np.concatenate(diffs) * 100] if diffs else [], 2.0, centre_zero=True)
         ax_d.set_title(both("B - A (percentage points)", "B 减 A（百分点）"))
-        ax_d.legend(loc="lower left")
+        handles += [matplotlib.lines.Line2D([], [], color=line.get_color(), ls=line.get_linestyle(), lw=1.6,
+                                            label=f"B - A: {line.get_label()}") for line in ax_d.get_lines()[:3]]
+        fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, fontsize=7.5)
         _day_axis(ax_d, s.day)
         return fig
 
@@ -589,14 +594,18 @@ def png(fig: Figure, dpi: int = 90) -> bytes:
 def daily_csv(s: Snapshot) -> bytes:
     """Both runs' daily records (model/outcomes.py DAILY columns), one row per run and day."""
     frames = []
-    for arm, rows in (("A", s.daily_a), ("B", s.daily_b)):
-        df = pd.DataFrame(rows, columns=[c for c in DAILY if not rows or c in rows[0]])
+    for arm, rows, cfg in (("A", s.daily_a, s.cfg_a), ("B", s.daily_b, s.cfg_b)):
+        df = pd.DataFrame(rows)
+        months = cfg.city.start_month - 1 + (df["day"] // (365 / 12)).astype(int) if len(df) else []
+        if len(df):
+            df["year"], df["month"] = cfg.city.start_year + months // 12, months % 12 + 1
+        df = df.reindex(columns=list(DAILY))
         df.insert(0, "run", arm)
         df.insert(1, "setup", s.setup.name(arm))
+        df.insert(2, "seed", s.setup.seed)
+        df.insert(3, "scale", s.setup.scale)
         frames.append(df)
-    out = pd.concat(frames, ignore_index=True)
-    header = "# jiesu classroom export; setup: " + ", ".join(f"{k}={v}" for k, v in asdict(s.setup).items()) + "\n"
-    return (header + out.to_csv(index=False)).encode()
+    return pd.concat(frames, ignore_index=True).to_csv(index=False).encode()
 
 
 UNIT_COLUMNS = ["score", "percentile", "remedial", "commended", "class", "response_rate", "resolution_rate",
@@ -625,11 +634,12 @@ BOXES = ["resolution_rate", "true_resolution_rate", "measured_true_gap", "satisf
 
 
 def _fmt(name: str, v: float, diff=False) -> str:
+    """A share as a percentage (a difference in points), a level with three decimals; '-' before there is data."""
     if not np.isfinite(v):
         return "-"
-    if outcome(name).unit in ("share", "share of staff time"):
-        return f"{v * 100:+.1f} pt" if diff else f"{v:.1%}"
-    return f"{v:+.3f}" if diff else f"{v:.3f}"
+    share = outcome(name).unit in ("share", "share of staff time")
+    shown = f"{v * 100:+.1f} pt" if share and diff else f"{v:.1%}" if share else f"{v:+.3f}" if diff else f"{v:.3f}"
+    return shown.replace("-0.0 pt", "+0.0 pt").replace("-0.000", "+0.000")
 
 
 @solara.component
@@ -639,12 +649,13 @@ def NumberBoxes(s: Snapshot, lang: str):
         for name in BOXES:
             a, b = s.last("A", name), s.last("B", name)
             d = b - a
-            colour = "#555" if not np.isfinite(d) or abs(d) < 1e-9 else ("#2e7d32" if d > 0 else "#c62828")
+            shown = _fmt(name, d, True)
+            arrow = "" if shown == "-" or shown.startswith("+0.0") else ("▲ " if d > 0 else "▼ ")
             with solara.Card(style={"min-width": "140px", "padding": "6px", "margin": "0"}, classes=["jiesu-box"]):
                 solara.Text(outcome(name).label(lang), style={"font-size": "12px", "font-weight": "bold"})
                 solara.HTML(unsafe_innerHTML=(
                     f"<div style='font-size:13px'>A {_fmt(name, a)} &nbsp; B {_fmt(name, b)}</div>"
-                    f"<div style='font-size:13px;color:{colour}'>B - A {_fmt(name, d, True)}</div>"))
+                    f"<div style='font-size:13px;font-weight:bold'>B - A {arrow}{shown}</div>"))
 
 
 @solara.component
@@ -758,7 +769,9 @@ def Page():
     su = setup.value
     with solara.AppBar():
         solara.AppBarTitle(t("title", L))
-        solara.ToggleButtonsSingle(value=L, on_value=lang.set, values=["en", "zh"], classes=["jiesu-lang"],
+        languages = {"English": "en", "中文": "zh"}
+        solara.ToggleButtonsSingle(value={v: k for k, v in languages.items()}[L], values=list(languages),
+                                   on_value=lambda v: lang.set(languages[v]), classes=["jiesu-lang"],
                                    style={"margin-left": "auto"})
 
     with solara.Sidebar():

@@ -185,7 +185,7 @@ def test_language_switch_and_prepared_experiment(browser, server):
     page.wait_for("document.body.innerText.includes('Why does a stronger audit help?')", timeout=20)
     page.evaluate("document.querySelector('.jiesu-load-strong_audit').click()")
     page.wait_for("document.body.innerText.includes('B: a strong audit (20%)')", timeout=30, what="experiment loaded")
-    page.click_text("ZH", "button")
+    page.click_text("中文", "button")
     page.wait_for("document.body.innerText.includes('重新开始') && document.body.innerText.includes('加强抽查')",
                   timeout=20, what="the Chinese interface")
     assert "New run" not in page.text()
