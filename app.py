@@ -1,189 +1,859 @@
-"""Classroom app (课堂演示): watch an assessment rule set play out, day by day, in the browser.
+"""Classroom app (课堂演示): two rule sets side by side, day by day, in the browser.
 
-For seminars on governance reform: pick a rule set (the 2019 launch, the 2021 regulation,
-a counterfactual), move a few levers, press play, and watch what the rules do to the
-*measured* rates that units are scored on and to the *true* resolution of citizens'
-problems, to units' effort (real work, rating management, gaming, proactive work), to
-exhaustion and to public trust. Built on Mesa's SolaraViz; the model is the same one the
-command line runs (small scale, so a simulated year takes under a minute).
+For seminars on governance reform. Two runs of the model, A and B, start from the same
+state on the same seed and advance in lockstep; B is another rule set, or A's rule set with
+one lever changed. The page shows what the rules do to the *measured* rates that units are
+scored on and to the *true* resolution of citizens' problems, to units' staff time, to
+exhaustion and public trust, to township scores and to the 16 districts, with the lesson
+material (``classroom/lesson.toml``) in Chinese and English. Every browser session gets its
+own pair of runs (built when the page opens, never at import).
 
-Run: ``jiesu app`` (or ``solara run app.py``); needs the ``[app]`` extra (solara).
+Run: ``jiesu app`` or ``solara run app.py``; needs the ``[app]`` extra. ``python app.py --check``
+checks the extra and exits 2 with one line when something is missing.
 """
 
 from __future__ import annotations
 
-import mesa
-import numpy as np
-import solara
-from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+import importlib.metadata
+import importlib.util
+import os
+import re
+import sys
+from pathlib import Path
 
-from model import Model, load_scenario
-from model.report import cjk_font
-from model.scenario import SCENARIO_DIR
+HERE = Path(__file__).resolve().parent
+LESSON_FILE = HERE / "classroom" / "lesson.toml"
 
-RULE_SETS = ["final_2021.toml", "reform_2019.toml", "second_draft_2021.toml", "satisfaction_only.toml",
-             "resolution_only.toml", "no_audit.toml", "strong_audit.toml", "harsh_sanctions.toml",
-             "no_whistle.toml", "per_capita_volume.toml"]
-WINDOW = 30          # days: the series are 30-day means, like the monthly figures units see
 
-# the classroom levers: app parameter -> scenario key (each a rules.* or world.* field, model/config.py)
+def _page_bundle() -> str | None:
+    """The Vuetify-2 page bundle solara's template asks for, e.g. '@widgetti/solara-vuetify-app@10.1.1'."""
+    spec = importlib.util.find_spec("solara")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    template = Path(list(spec.submodule_search_locations)[0]) / "server" / "templates" / "solara.html.j2"
+    found = re.search(r"@widgetti/solara-vuetify-app@[\d.]+", template.read_text()) if template.exists() else None
+    return found.group(0) if found else None
+
+
+def asset_dir() -> Path:
+    """Where solara's server looks for the page's JavaScript and CSS before asking a CDN."""
+    return Path(os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR") or Path(sys.prefix) / "share" / "solara" / "cdn")
+
+
+def requirements_problem() -> str | None:
+    """One line saying what of the [app] extra is missing or wrong, or None when all is there."""
+    fix = "pip install -e '.[app]'"
+    if importlib.util.find_spec("solara") is None:
+        return f"the classroom app needs the [app] extra (solara): {fix}"
+    for pkg in ("ipyvue", "ipyvuetify"):   # solara's Vuetify-2 page; the 3.x releases leave it blank
+        try:
+            version = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            return f"the classroom app needs {pkg}<2: {fix}"
+        if int(version.split(".")[0]) >= 2:
+            return f"the classroom app needs {pkg}<2 (found {version}, which leaves the page blank): {fix}"
+    bundle = _page_bundle()
+    if bundle is None or not (asset_dir() / bundle).is_dir():
+        return (f"the page's JavaScript ({bundle or 'solara-vuetify-app'}) is not installed locally, so the page "
+                f"would need the internet (solara-assets): {fix}")
+    return None
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--check"]:   # python app.py --check (solara runs us as __main__ too)
+    _problem = requirements_problem()
+    print(f"jiesu app: {_problem}" if _problem else "jiesu app: the [app] extra is complete",
+          file=sys.stderr if _problem else sys.stdout)
+    raise SystemExit(2 if _problem else 0)
+
+_problem = requirements_problem()
+if _problem:
+    print(f"jiesu app: {_problem}", file=sys.stderr)
+    raise SystemExit(2)
+
+# ---------------------------------------------------------------------------------------------
+import io  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import tomllib  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
+
+import markdown  # noqa: E402
+import matplotlib  # noqa: E402
+import mesa  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import solara  # noqa: E402
+import solara.lab  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from model import Model, load_scenario  # noqa: E402
+from model.outcomes import DAILY, outcome  # noqa: E402
+
+SCENARIOS = HERE / "scenarios"
+LESSON = tomllib.loads(LESSON_FILE.read_text(encoding="utf-8"))
+RULE_SETS = list(LESSON["rule_sets"])                 # scenario files a class can pick
+STARTS = list(LESSON["starts"])                       # "fresh_2021", "launch_2019"
+START_FROM = {"fresh_2021": "final_2021.toml", "launch_2019": "reform_2019.toml"}  # whose world and calendar
+WINDOW, SMOOTH = 30, 7          # days: number boxes are 30-day means, curves 7-day means
+RENDER_SECONDS = 0.8            # while playing, redraw at most this often (drawing costs more than a day)
+SPEEDS = {"max": None, "20": 20, "10": 10, "5": 5, "2": 2}   # simulated days per second
+MAX_DAY = 3 * 365
+
+# levers run B may change (scenario key -> article, choices); labels in TEXT
 LEVERS = {
-    "audit_share": "rules.audit.sample_share",              # Art. 32(2): third-party audit sample
-    "remedial_share": "rules.assessment.remedial_share",    # Art. 32(3): 治理类 group size
-    "sanction_strength": "rules.sanctions.strength",        # Art. 35: penalty of remedial designation
-    "capacity_ratio": "world.capacity.ratio",                # Art. 5: staff time vs expected work
-    "learning": "world.behaviour.learning",                  # units adapt to their scores
+    "rules.audit.sample_share": ("Art. 32(2)", [0.0, 0.02, 0.05, 0.1, 0.2, 0.3]),
+    "rules.assessment.remedial_share": ("Art. 32(3)", [0.0, 0.05, 0.1, 0.2, 0.3]),
+    "rules.sanctions.strength": ("Art. 35", [0.0, 1.0, 2.0, 3.0, 5.0]),
+    "world.capacity.ratio": ("Art. 5", [0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5]),
+    "world.behaviour.learning": ("-", [True, False]),
 }
 
-AS_RULE_SET = "as in the rule set"
-CHOICES = {   # lever values a class can pick; the first keeps the rule set's own value
-    "audit_share": [AS_RULE_SET, "0", "0.02", "0.05", "0.1", "0.2", "0.3"],
-    "remedial_share": [AS_RULE_SET, "0", "0.05", "0.1", "0.2", "0.3"],
-    "sanction_strength": [AS_RULE_SET, "0", "1", "2", "3", "5"],
-    "capacity_ratio": [AS_RULE_SET, "0.7", "0.85", "1.0", "1.15", "1.3", "1.5"],
+TEXT = {   # interface strings: (English, 中文)
+    "title": ("jiesu 接诉即办 - classroom", "jiesu 接诉即办 - 课堂演示"),
+    "run": ("Run", "运行"), "setup": ("Setup", "设置"), "play": ("Play", "播放"), "pause": ("Pause", "暂停"),
+    "step": ("+1 day", "前进 1 天"), "run_to": ("Run to day", "运行到第几天"), "go": ("Run to day N", "运行到该天"),
+    "speed": ("speed (simulated days per second)", "速度（每秒模拟天数）"), "max": ("as fast as possible", "尽可能快"),
+    "new_run": ("New run", "重新开始"), "start": ("start from", "起点"), "arm_a": ("run A: rule set", "A 方案：规则集"),
+    "b_mode": ("run B is", "B 方案"), "b_rule": ("another rule set", "另一套规则"),
+    "b_lever": ("A with one lever changed", "A 方案改一个杠杆"), "arm_b": ("run B: rule set", "B 方案：规则集"),
+    "lever": ("lever", "杠杆"), "value": ("value in B", "B 方案取值"), "scale": ("scale (share of Beijing)", "规模（占北京的比例）"),
+    "seed": ("seed (both runs)", "随机种子（两次运行相同）"),
+    "stale": ("Settings changed: they take effect when you press New run.", "设置已修改：按“重新开始”后生效。"),
+    "day": ("Day", "第"), "day_suffix": ("", "天"), "month": ("month", "月份"),
+    "tab_compare": ("Measured vs true", "考核与真实"), "tab_staff": ("Staff time", "工作时间"),
+    "tab_scores": ("Township scores", "街乡得分"), "tab_districts": ("Districts", "各区"),
+    "tab_lesson": ("Lesson", "课程"), "tab_export": ("Export", "导出"),
+    "colour_by": ("colour the districts by", "各区着色依据"), "load": ("Load this experiment", "载入这个实验"),
+    "watch": ("What to watch", "观察什么"), "questions": ("Questions for discussion", "讨论题"),
+    "csv_daily": ("daily series of both runs (CSV)", "两次运行的逐日数据（CSV）"),
+    "csv_units": ("township scores by month (CSV)", "街乡月度考评（CSV）"),
+    "png": ("PNG", "PNG"), "export_note": ("Figures: the PNG button under each plot.", "图片：每幅图下方的 PNG 按钮。"),
+    "no_cjk": ("No CJK font found: plot labels are in English only. Install one (Debian: apt-get install fonts-noto-cjk) "
+               "and restart the app for bilingual plots.",
+               "未找到中文字体：图中标签只显示英文。请安装中文字体（Debian：apt-get install fonts-noto-cjk）后重启应用。"),
+    "last30": ("last 30 days", "最近 30 天"), "experiments": ("Prepared experiments", "预设实验"),
+    "lever:rules.audit.sample_share": ("audit sample 第三方抽查", "第三方抽查比例"),
+    "lever:rules.assessment.remedial_share": ("remedial group 治理类 share", "治理类比例"),
+    "lever:rules.sanctions.strength": ("sanction strength 问责", "问责力度"),
+    "lever:world.capacity.ratio": ("staff / workload 人力", "人力/工作量"),
+    "lever:world.behaviour.learning": ("units learn from their scores", "单位根据分数学习"),
 }
 
-# 30-day means of the model's daily record (model.daily); labels keep the Chinese term
-SERIES = {
-    "measured resolution 解决率": "resolution_rate",
-    "true resolution 真实解决率": "true_resolution_rate",
-    "satisfaction 满意率": "satisfaction_rate",
-    "real work 实际解决": "effort_resolve",
-    "rating management 满意度管理": "effort_satisfy",
-    "gaming 应付考核": "effort_game",
-    "proactive 主动治理": "effort_proactive",
-    "exhaustion 倦怠": "mean_exhaustion",
-    "public trust 信任": "mean_trust",
-}
+
+def t(key: str, lang: str) -> str:
+    en, zh = TEXT[key]
+    return zh if lang == "zh" else en
 
 
-def plot_label(text: str) -> str:
-    """The label as is when a CJK font is installed, else its English part (no empty boxes)."""
-    return text if cjk_font() else "".join(ch for ch in text if ord(ch) < 0x2E80).strip()
+def name_of(table: str, key: str, lang: str) -> str:
+    en, zh = LESSON[table][key]
+    return zh if lang == "zh" else en
 
 
-def lever(value) -> float | None:
-    """A lever choice as a number, or None to keep the rule set's value."""
-    return None if value in (None, AS_RULE_SET) else float(value)
+# ---------------------------------------------------------------------------------------------
+# Fonts: plot labels carry the Chinese term; never drop it silently
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei",
+                "WenQuanYi Micro Hei", "AR PL UMing CN")
 
 
-def rolling(m: Model, column: str) -> float:
-    """Mean of a daily column over the last WINDOW days (NaN before the first day)."""
-    rows = m.daily[-WINDOW:]
-    return float(np.mean([r[column] for r in rows])) if rows else float("nan")
+def find_cjk_font() -> str | None:
+    """A font family that draws Chinese, registering system fonts matplotlib's cache has not seen."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if found := next((f for f in CJK_FAMILIES if f in names), None):
+        return found
+    for path in font_manager.findSystemFonts():
+        if re.search(r"(NotoSansCJK|SourceHanSans|wqy-|uming)", Path(path).name, re.I):
+            try:
+                font_manager.fontManager.addfont(path)
+            except Exception:   # noqa: BLE001 - an unreadable font file is simply not used
+                continue
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((f for f in CJK_FAMILIES if f in names), None)
 
 
-class ClassroomModel(Model):
-    """The model built from a rule-set file plus the classroom levers (all validated as usual)."""
-
-    def __init__(self, rule_set: str = "final_2021.toml", scale: float = 0.01, seed: int = 1,
-                 audit_share: str = AS_RULE_SET, remedial_share: str = AS_RULE_SET,
-                 sanction_strength: str = AS_RULE_SET, capacity_ratio: str = AS_RULE_SET,
-                 learning: bool = True):
-        chosen = {"audit_share": lever(audit_share), "remedial_share": lever(remedial_share),
-                  "sanction_strength": lever(sanction_strength), "capacity_ratio": lever(capacity_ratio),
-                  "learning": bool(learning)}
-        overrides = {LEVERS[k]: v for k, v in chosen.items() if v is not None}
-        cfg = load_scenario(SCENARIO_DIR / rule_set, overrides={"city.scale": scale, **overrides})
-        super().__init__(cfg, seed=int(seed))
-        self.datacollector = mesa.DataCollector(
-            model_reporters={label: (lambda m, c=col: rolling(m, c)) for label, col in SERIES.items()})
+CJK_FONT = find_cjk_font()
+PLOT_STYLE = {"font.family": ["DejaVu Sans", *([CJK_FONT] if CJK_FONT else [])], "font.size": 9,
+              "axes.titlesize": 10, "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
 
 
-def _axes(model, labels: list[str], title: str, ylim=(0, 1)):
-    update_counter.get()
-    fig = Figure(figsize=(6, 3.2))
-    ax = fig.subplots()
-    df = model.datacollector.get_model_vars_dataframe()
-    for label in labels:
-        ax.plot(df.index, df[label], label=plot_label(label))
-    ax.set_ylim(*ylim)
-    ax.set_xlabel("day")
-    ax.set_title(plot_label(title), fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
-    return fig
+def label(name: str) -> str:
+    """A plot label from the outcome registry: English with the Chinese term (English only without a CJK font)."""
+    return outcome(name).label("both" if CJK_FONT else "en")
 
 
-@solara.component
-def MeasuredVsTrue(model):
-    """What the assessment sees against what really happened."""
-    fig = _axes(model, list(SERIES)[:3], "measured vs true (30-day means)")
-    solara.FigureMatplotlib(fig, format="png")
+def both(en: str, zh: str) -> str:
+    return f"{en} {zh}" if CJK_FONT else en
 
 
-@solara.component
-def EffortSplit(model):
-    """Where units' staff time goes (MECHANISMS.md section 4)."""
-    fig = _axes(model, list(SERIES)[3:7], "units' staff time 工作时间分配", ylim=(0, 1))
-    solara.FigureMatplotlib(fig, format="png")
+# ---------------------------------------------------------------------------------------------
+# The two runs
+@dataclass(frozen=True)
+class Setup:
+    """What the class chose: where both runs start, run A's rules, what run B changes."""
+
+    start: str = "fresh_2021"
+    rule_a: str = "final_2021.toml"
+    b_mode: str = "rule_set"                  # "rule_set" or "lever"
+    rule_b: str = "harsh_sanctions.toml"
+    lever: str = "world.capacity.ratio"
+    lever_value: float | bool = 0.8
+    scale: float = 0.01
+    seed: int = 1
+
+    def arm_b_rules(self) -> str:
+        return self.rule_b if self.b_mode == "rule_set" else self.rule_a
+
+    def name(self, arm: str, lang: str = "en") -> str:
+        if arm == "A" or self.b_mode == "rule_set":
+            return name_of("rule_sets", self.rule_a if arm == "A" else self.rule_b, lang)
+        v = self.lever_value
+        shown = ("on" if v else "off") if isinstance(v, bool) else f"{v:g}"
+        return f"{name_of('rule_sets', self.rule_a, lang)}, {t('lever:' + self.lever, lang)} = {shown}"
 
 
-@solara.component
-def TrustAndExhaustion(model):
-    """Staff exhaustion (JD-R) and the public's trust in the system (Art. 6)."""
-    fig = _axes(model, list(SERIES)[7:9], "exhaustion and trust 倦怠与信任")
-    solara.FigureMatplotlib(fig, format="png")
+def _flatten(prefix: str, data: dict) -> dict:
+    out = {}
+    for k, v in data.items():
+        out.update(_flatten(f"{prefix}.{k}", v) if isinstance(v, dict) else {f"{prefix}.{k}": v})
+    return out
 
 
-@solara.component
-def TownshipScores(model):
-    """Last month's township scores with the remedial (治理类) line (Art. 32)."""
-    update_counter.get()
-    fig = Figure(figsize=(6, 3.2))
-    ax = fig.subplots()
-    last = model.unit_months[-1] if model.unit_months else None
-    tw = (model.city.unit_kind == 0) & np.asarray(last["assessable"], bool) if last else None
-    if last is None or not tw.any():
-        ax.text(0.5, 0.5, "no township assessed yet (first assessment at the end of month 1)",
-                ha="center", transform=ax.transAxes)
+def start_overrides(start: str) -> dict:
+    """The world and calendar a start stands for (all world.* keys and the start date of its scenario)."""
+    cfg = load_scenario(SCENARIOS / START_FROM[start])
+    return {**_flatten("world", cfg.world.model_dump()), "city.start_year": cfg.city.start_year,
+            "city.start_month": cfg.city.start_month}
+
+
+def configs(setup: Setup):
+    """Validated configs of runs A and B: the start's world, each run's rules, the class's scale."""
+    base = {**start_overrides(setup.start), "city.scale": setup.scale}
+    a = load_scenario(SCENARIOS / setup.rule_a, overrides=base)
+    extra = {setup.lever: setup.lever_value} if setup.b_mode == "lever" else {}
+    b = load_scenario(SCENARIOS / setup.arm_b_rules(), overrides={**base, **extra})
+    return a, b
+
+
+class Lockstep(mesa.Model):
+    """Runs A and B of the model on one seed, one day each per step (common random numbers)."""
+
+    def __init__(self, setup: Setup = Setup()):
+        super().__init__(rng=setup.seed)
+        self.setup = setup
+        cfg_a, cfg_b = configs(setup)
+        self.a, self.b = Model(cfg_a, seed=setup.seed), Model(cfg_b, seed=setup.seed)
+        self.lock = threading.Lock()
+
+    @property
+    def day(self) -> int:
+        return self.a.day
+
+    def step(self) -> None:
+        with self.lock:
+            self.a.step()
+            self.b.step()
+
+    def snapshot(self) -> Snapshot:
+        """What the plots need, copied under the lock (the runs may go on in another thread)."""
+        with self.lock:
+            return Snapshot(self.setup, self.day, list(self.a.daily), list(self.b.daily),
+                            list(self.a.unit_months), list(self.b.unit_months), self.a.city, self.a.cfg, self.b.cfg)
+
+
+@dataclass
+class Snapshot:
+    setup: Setup
+    day: int
+    daily_a: list
+    daily_b: list
+    units_a: list
+    units_b: list
+    city: object
+    cfg_a: object
+    cfg_b: object
+
+    def series(self, arm: str, column: str, window: int = SMOOTH) -> tuple[np.ndarray, np.ndarray]:
+        """Days and the trailing ``window``-day mean of a daily column (NaN days skipped)."""
+        rows = self.daily_a if arm == "A" else self.daily_b
+        if column == "measured_true_gap":
+            x = np.array([r["resolution_rate"] - r["true_resolution_rate"] for r in rows], float)
+        else:
+            x = np.array([r[column] for r in rows], float)
+        ok = np.isfinite(x)
+        c, n = np.cumsum(np.where(ok, x, 0.0)), np.cumsum(ok)
+        c, n = np.concatenate([[0.0], c]), np.concatenate([[0], n])
+        lo = np.maximum(np.arange(len(x)) + 1 - window, 0)
+        cnt = n[1:] - n[lo]
+        mean = np.where(cnt > 0, (c[1:] - c[lo]) / np.maximum(cnt, 1), np.nan)
+        return np.arange(len(x)), mean
+
+    def last(self, arm: str, column: str) -> float:
+        """Mean of a daily column over the last 30 days (NaN before the first day)."""
+        _, m = self.series(arm, column, WINDOW)
+        return float(m[-1]) if len(m) else float("nan")
+
+    def month_units(self, arm: str) -> dict | None:
+        units = self.units_a if arm == "A" else self.units_b
+        return units[-1] if units else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures (matplotlib, drawn off-screen; every label bilingual)
+A_COLOUR, B_COLOUR = "#1f77b4", "#d62728"
+
+
+def _figure(width: float, height: float, cols: int, sharey=False, left=0.05, right=0.99, bottom=0.14, top=0.9,
+            wspace=0.22) -> tuple[Figure, list]:
+    """A row of axes with fixed margins (half the drawing time of a constrained layout; sizes are fixed)."""
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace)
+    axes = fig.subplots(1, cols, sharey=sharey, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def _pad_limits(ax, values, min_span: float, centre_zero=False):
+    """y-limits that show the differences: fitted to the data, at least ``min_span`` wide."""
+    v = np.concatenate([np.asarray(x, float).ravel() for x in values])
+    v = v[np.isfinite(v)]
+    if not len(v):
+        lo, hi = (-min_span / 2, min_span / 2) if centre_zero else (0.0, 1.0)
+    elif centre_zero:
+        m = max(np.abs(v).max() * 1.15, min_span / 2)
+        lo, hi = -m, m
     else:
-        score, remedial = np.asarray(last["score"])[tw], np.asarray(last["remedial"], bool)[tw]
-        bins = np.linspace(np.nanmin(score), np.nanmax(score) + 1e-9, 30)
-        ax.hist([score[~remedial], score[remedial]], bins=bins, stacked=True,
-                color=["tab:blue", "tab:red"], label=[plot_label("township 街乡"), plot_label("remedial 治理类")])
-        ax.legend(fontsize=7)
-        ax.set_xlabel("score (0-100)")
-    ax.set_title(plot_label("township scores, last month 街乡月度考评"), fontsize=10)
-    solara.FigureMatplotlib(fig, format="png")
+        lo, hi = v.min(), v.max()
+        pad = max((hi - lo) * 0.1, (min_span - (hi - lo)) / 2, 0)
+        lo, hi = lo - pad, hi + pad
+    ax.set_ylim(lo, hi)
+
+
+def _empty(ax, text: str):
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9, wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _day_axis(ax, day: int):
+    ax.set_xlabel(both("day of the run", "模拟天数"))
+    ax.set_xlim(0, max(day - 1, 30))
+
+
+def fig_measured_true(s: Snapshot) -> Figure:
+    """Measured resolution above true resolution, the gap shaded; A, B and B - A."""
+    with matplotlib.rc_context(PLOT_STYLE):
+        fig, (ax_a, ax_b, ax_d) = _figure(12, 4.1, 3, bottom=0.25, top=0.92)
+        ys = []
+        for ax, arm, colour in ((ax_a, "A", A_COLOUR), (ax_b, "B", B_COLOUR)):
+            d, meas = s.series(arm, "resolution_rate")
+            _, true = s.series(arm, "true_resolution_rate")
+            _, sat = s.series(arm, "satisfaction_rate")
+            ys += [meas, true, sat]
+            ax.plot(d, meas, color=colour, lw=1.8, label=label("resolution_rate"))
+            ax.plot(d, true, color="black", lw=1.8, label=label("true_resolution_rate"))
+            ax.plot(d, sat, color=colour, lw=1, ls="--", label=label("satisfaction_rate"))
+            ax.fill_between(d, true, meas, where=np.isfinite(meas) & np.isfinite(true), color=colour, alpha=0.18,
+                            label=label("measured_true_gap"))
+            ax.set_title(f"{arm}: {s.setup.name(arm)}")
+            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+            _day_axis(ax, s.day)
+        for ax in (ax_a, ax_b):
+            _pad_limits(ax, ys, 0.1)
+        handles = [matplotlib.lines.Line2D([], [], color="grey", lw=1.8, label=label("resolution_rate")),
+                   matplotlib.lines.Line2D([], [], color="black", lw=1.8, label=label("true_resolution_rate")),
+                   matplotlib.lines.Line2D([], [], color="grey", lw=1, ls="--", label=label("satisfaction_rate")),
+                   matplotlib.patches.Patch(color="grey", alpha=0.3, label=label("measured_true_gap"))]
+        diffs = []
+        for name, style in (("resolution_rate", "-"), ("true_resolution_rate", "-"), ("measured_true_gap", ":")):
+            d, a = s.series("A", name)
+            _, b = s.series("B", name)
+            diffs.append(b - a)
+            ax_d.plot(d, (b - a) * 100, ls=style, lw=1.6, color="black" if name == "true_resolution_rate" else
+                      (B_COLOUR if name == "resolution_rate" else "grey"), label=label(name))
+        ax_d.axhline(0, color="grey", lw=0.8)
+        _pad_limits(ax_d, [np.concatenate(diffs) * 100] if diffs else [], 2.0, centre_zero=True)
+        ax_d.set_title(both("B - A (percentage points)", "B 减 A（百分点）"))
+        handles += [matplotlib.lines.Line2D([], [], color=line.get_color(), ls=line.get_linestyle(), lw=1.6,
+                                            label=f"B - A: {line.get_label()}") for line in ax_d.get_lines()[:3]]
+        fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, fontsize=7.5)
+        _day_axis(ax_d, s.day)
+        return fig
+
+
+EFFORTS = ["effort_resolve", "effort_satisfy", "effort_game", "effort_proactive"]
+
+
+def _percent_axis(ax, values):
+    v = np.concatenate([np.asarray(x, float).ravel() for x in values]) if values else np.array([])
+    v = v[np.isfinite(v)]
+    span = v.max() - v.min() if len(v) else 1.0
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1 if span < 0.06 else 0))
+
+
+def fig_staff_time(s: Snapshot) -> Figure:
+    """Where staff time goes (A solid, B dashed), and exhaustion and public trust."""
+    with matplotlib.rc_context(PLOT_STYLE):
+        fig, axes = _figure(12, 4.0, 4, left=0.05, wspace=0.3, top=0.92, bottom=0.26)
+        colours = dict(zip(EFFORTS, ["#2ca02c", "#ff7f0e", "#d62728", "#9467bd"]))
+        colours.update(mean_exhaustion="#8c564b", mean_trust="#17becf")
+        panels = [(axes[0], ["effort_resolve"], label("effort_resolve")),
+                  (axes[1], EFFORTS[1:], both("other uses of staff time", "其他工作时间")),
+                  (axes[2], ["mean_exhaustion"], label("mean_exhaustion")),
+                  (axes[3], ["mean_trust"], label("mean_trust"))]
+        for ax, names, title in panels:
+            ys = []
+            for name in names:
+                for arm, ls in (("A", "-"), ("B", "--")):
+                    d, y = s.series(arm, name)
+                    ys.append(y)
+                    ax.plot(d, y, ls=ls, lw=1.6, color=colours[name])
+            _pad_limits(ax, ys, 0.02)
+            if ax in axes[:2]:
+                _percent_axis(ax, ys)
+            ax.set_title(title)
+            _day_axis(ax, s.day)
+        handles = [matplotlib.lines.Line2D([], [], color=colours[n], lw=2, label=label(n)) for n in colours]
+        handles += [matplotlib.lines.Line2D([], [], color="black", ls=ls, label=f"{arm}: {s.setup.name(arm)}")
+                    for arm, ls in (("A", "-"), ("B", "--"))]
+        fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False)
+        return fig
+
+
+def _township_rows(s: Snapshot, arm: str):
+    last = s.month_units(arm)
+    if last is None:
+        return None
+    tw = np.flatnonzero((s.city.unit_kind == 0) & np.asarray(last["assessable"], bool))
+    return last, tw
+
+
+CLASS_NAMES = {0: ("urban streets", "街道"), 1: ("rural townships", "乡镇")}
+
+
+def fig_scores(s: Snapshot) -> Figure:
+    """Last month's township scores on their points scale, by class, with remedial and commendation lines."""
+    with matplotlib.rc_context(PLOT_STYLE):
+        fig, axes = _figure(12, 4.0, 2, sharey=True, left=0.11, bottom=0.22, wspace=0.06)
+        all_scores = []
+        for ax, arm in zip(axes, ("A", "B")):
+            rows = _township_rows(s, arm)
+            ax.set_title(f"{arm}: {s.setup.name(arm)}")
+            ax.set_xlabel(both("score (points)", "得分（分）"))
+            if rows is None or not len(rows[1]):
+                _empty(ax, both("no month assessed yet: the first assessment is at the end of month 1",
+                                "尚未考评：首次考评在第 1 个月末"))
+                continue
+            last, tw = rows
+            score, cls = np.asarray(last["score"], float)[tw], np.asarray(last["class"])[tw]
+            rem, com = np.asarray(last["remedial"], bool)[tw], np.asarray(last["commended"], bool)[tw]
+            all_scores.append(score)
+            classes = sorted(set(cls.tolist()))
+            jitter = np.random.default_rng(0).uniform(-0.28, 0.28, len(score))   # fixed: the same dots every redraw
+            for row, c in enumerate(classes):
+                m = cls == c
+                y = row + jitter[m]
+                for mask, colour, name in ((~rem[m] & ~com[m], "grey", both("other", "其他")),
+                                           (rem[m], "#d62728", both("remedial", "治理类")),
+                                           (com[m], "#2ca02c", both("commended", "表扬"))):
+                    ax.scatter(score[m][mask], y[mask], s=9, color=colour, alpha=0.75, label=name if row == 0 else None)
+                sc, r_, c_ = score[m], rem[m], com[m]
+                if r_.any() and (~r_).any():
+                    ax.vlines((sc[r_].max() + sc[~r_].min()) / 2, row - 0.42, row + 0.42, color="#d62728", lw=1.5)
+                if c_.any() and (~c_).any():
+                    ax.vlines((sc[c_].min() + sc[~c_].max()) / 2, row - 0.42, row + 0.42, color="#2ca02c", lw=1.5)
+            names = [("\n".join(CLASS_NAMES[c]) if CJK_FONT else CLASS_NAMES[c][0]) if len(classes) > 1
+                     else both("all townships", "全部街乡") for c in classes]
+            ax.set_yticks(range(len(classes)), names)
+            ax.set_ylim(-0.6, len(classes) - 0.4)
+            month = int(np.asarray(last["month"])[0]) + 1
+            ax.set_title(f"{arm}: {s.setup.name(arm)} - " + both(f"month {month}", f"第 {month} 月"))
+            handles, _ = ax.get_legend_handles_labels()
+            handles += [matplotlib.lines.Line2D([], [], color="#d62728", label=both("remedial line", "治理类线")),
+                        matplotlib.lines.Line2D([], [], color="#2ca02c", label=both("commendation line", "表扬线"))]
+            if ax is axes[0] or not fig.legends:
+                fig.legends.clear()
+                fig.legend(handles=handles, loc="lower center", ncol=5, frameon=False)
+        if all_scores:
+            v = np.concatenate(all_scores)
+            v = v[np.isfinite(v)]
+            if len(v):
+                for ax in axes:
+                    ax.set_xlim(v.min() - 2, v.max() + 2)
+        return fig
+
+
+# Beijing's 16 districts as tiles, roughly where they lie (row 0 = north)
+TILES = {"yanqing": (0, 1), "huairou": (0, 3), "miyun": (0, 4), "changping": (1, 2), "shunyi": (1, 4),
+         "pinggu": (1, 5), "mentougou": (2, 0), "haidian": (2, 1), "xicheng": (2, 2), "dongcheng": (2, 3),
+         "chaoyang": (2, 4), "tongzhou": (2, 5), "fangshan": (3, 0), "shijingshan": (3, 1), "fengtai": (3, 2),
+         "daxing": (3, 3)}
+DISTRICT_OUTCOMES = ["true_resolution_rate", "resolution_rate", "measured_true_gap", "satisfaction_rate",
+                     "effort_game", "mean_exhaustion"]
+
+
+def district_values(s: Snapshot, arm: str, name: str) -> np.ndarray | None:
+    """Last month's value of an outcome in each district (its townships pooled: rates by orders, shares by staff)."""
+    last = s.month_units(arm)
+    if last is None:
+        return None
+    tw = np.arange(s.city.n_townships)
+    dist = np.asarray(s.city.unit_district)[tw]
+    n = len(s.city.district_names)
+
+    def pooled(num, den):
+        top = np.bincount(dist, np.asarray(last[num], float)[tw], n)
+        bottom = np.bincount(dist, np.asarray(last[den], float)[tw], n)
+        return np.where(bottom > 0, top / np.maximum(bottom, 1e-12), np.nan)
+
+    def weighted(col):
+        w = np.asarray(last["capacity_hours"], float)[tw]
+        return pooled_w(col, w)
+
+    def pooled_w(col, w):
+        top = np.bincount(dist, np.asarray(last[col], float)[tw] * w, n)
+        return np.where(np.bincount(dist, w, n) > 0, top / np.maximum(np.bincount(dist, w, n), 1e-12), np.nan)
+
+    return {"true_resolution_rate": lambda: pooled("true_resolved", "closed"),
+            "resolution_rate": lambda: pooled("measured_resolved", "in_scope"),
+            "satisfaction_rate": lambda: pooled("satisfied", "in_scope"),
+            "measured_true_gap": lambda: pooled("measured_resolved", "in_scope") - pooled("true_resolved", "closed"),
+            "effort_game": lambda: weighted("effort_game"),
+            "mean_exhaustion": lambda: weighted("exhaustion")}[name]()
+
+
+def fig_districts(s: Snapshot, name: str) -> Figure:
+    """The 16 districts as tiles coloured by last month's value of an outcome: A, B and B - A."""
+    with matplotlib.rc_context(PLOT_STYLE):
+        fig, axes = _figure(12, 3.8, 3, left=0.02, right=0.98, bottom=0.1, top=0.84, wspace=0.08)
+        va, vb = district_values(s, "A", name), district_values(s, "B", name)
+        if va is None or vb is None:
+            for ax in axes:
+                _empty(ax, both("no month assessed yet: the first month ends on day 30",
+                                "尚未有完整月份：第一个月在第 30 天结束"))
+            return fig
+        both_v = np.concatenate([va, vb])
+        lo, hi = np.nanmin(both_v), np.nanmax(both_v)
+        if not np.isfinite(lo):
+            lo, hi = 0.0, 1.0
+        diff = vb - va
+        dmax = max(np.nanmax(np.abs(diff)) if np.isfinite(diff).any() else 0.0, 1e-3)
+        pct = outcome(name).unit == "share" or name.startswith("effort")
+        for ax, values, title, cmap, (vmin, vmax) in (
+                (axes[0], va, f"A: {s.setup.name('A')}", "viridis", (lo, hi)),
+                (axes[1], vb, f"B: {s.setup.name('B')}", "viridis", (lo, hi)),
+                (axes[2], diff, "B - A" + (" (B 减 A)" if CJK_FONT else ""), "RdBu", (-dmax, dmax))):
+            norm = matplotlib.colors.Normalize(vmin, vmax if vmax > vmin else vmin + 1e-6)
+            colours = matplotlib.colormaps[cmap]
+            for i, key in enumerate(s.city.district_names):
+                r, c = TILES.get(key, (4 + i // 6, i % 6))
+                v = values[i]
+                face = colours(norm(v)) if np.isfinite(v) else (0.9, 0.9, 0.9, 1)
+                ax.add_patch(matplotlib.patches.Rectangle((c, -r), 0.95, 0.95, color=face))
+                dark = np.isfinite(v) and sum(face[:3]) < 1.5
+                shown = "-" if not np.isfinite(v) else (f"{v * 100:+.1f}" if ax is axes[2] and pct else
+                                                        f"{v:.0%}" if pct else f"{v:+.3f}" if ax is axes[2] else f"{v:.2f}")
+                zh = s.city.district_zh[i].removesuffix("区") if CJK_FONT else ""
+                ax.text(c + 0.475, -r + 0.62, f"{key.title()}\n{zh}".strip(), ha="center", va="center", fontsize=6.5,
+                        color="white" if dark else "black")
+                ax.text(c + 0.475, -r + 0.2, shown, ha="center", va="center", fontsize=8, weight="bold",
+                        color="white" if dark else "black")
+            ax.set_xlim(-0.1, 6.05)
+            ax.set_ylim(-3.1, 1.0)
+            ax.set_aspect("equal")
+            ax.axis("off")
+            ax.set_title(title)
+            if not pct:
+                fmt = None
+            elif ax is axes[2]:
+                fmt = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v * 100:+.1f}")
+            else:
+                fmt = matplotlib.ticker.PercentFormatter(1.0, decimals=0 if vmax - vmin > 0.05 else 1)
+            bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm, colours), ax=ax, orientation="horizontal",
+                               fraction=0.07, pad=0.02, format=fmt)
+            bar.ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
+        month = int(np.asarray(s.month_units("A")["month"])[0]) + 1
+        fig.suptitle(f"{label(name)} - " + both(f"month {month}", f"第 {month} 月")
+                     + (both(" (B - A in points)", "（B 减 A，百分点）") if pct else ""), fontsize=10)
+        return fig
+
+
+DRAW_SECONDS = [0.3]      # recent time to draw one figure (this process); the play loop redraws less often when slow
+
+
+def png(fig: Figure, dpi: int = 90) -> bytes:
+    started = time.perf_counter()
+    with matplotlib.rc_context(PLOT_STYLE):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+    DRAW_SECONDS[0] = 0.7 * DRAW_SECONDS[0] + 0.3 * (time.perf_counter() - started)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+def daily_csv(s: Snapshot) -> bytes:
+    """Both runs' daily records (model/outcomes.py DAILY columns), one row per run and day."""
+    frames = []
+    for arm, rows, cfg in (("A", s.daily_a, s.cfg_a), ("B", s.daily_b, s.cfg_b)):
+        df = pd.DataFrame(rows)
+        months = cfg.city.start_month - 1 + (df["day"] // (365 / 12)).astype(int) if len(df) else []
+        if len(df):
+            df["year"], df["month"] = cfg.city.start_year + months // 12, months % 12 + 1
+        df = df.reindex(columns=list(DAILY))
+        df.insert(0, "run", arm)
+        df.insert(1, "setup", s.setup.name(arm))
+        df.insert(2, "seed", s.setup.seed)
+        df.insert(3, "scale", s.setup.scale)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True).to_csv(index=False).encode()
+
+
+UNIT_COLUMNS = ["score", "percentile", "remedial", "commended", "class", "response_rate", "resolution_rate",
+                "satisfaction_rate", "true_resolution_rate", "effort_resolve", "effort_satisfy", "effort_game",
+                "effort_proactive", "exhaustion"]
+
+
+def townships_csv(s: Snapshot) -> bytes:
+    """Monthly township table of both runs (score, ranking outcome, rates, effort, exhaustion)."""
+    frames = []
+    tw = np.arange(s.city.n_townships)
+    for arm, months in (("A", s.units_a), ("B", s.units_b)):
+        for um in months:
+            df = pd.DataFrame({"run": arm, "month": np.asarray(um["month"])[tw], "unit": tw,
+                               "district": np.asarray(s.city.district_names)[np.asarray(s.city.unit_district)[tw]],
+                               **{c: np.asarray(um[c])[tw] for c in UNIT_COLUMNS if c in um}})
+            frames.append(df)
+    cols = ["run", "month", "unit", "district", *UNIT_COLUMNS]
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)).to_csv(index=False).encode()
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+BOXES = ["resolution_rate", "true_resolution_rate", "measured_true_gap", "satisfaction_rate", "effort_game",
+         "effort_proactive", "mean_exhaustion", "mean_trust"]
+
+
+def _fmt(name: str, v: float, diff=False) -> str:
+    """A share as a percentage (a difference in points), a level with three decimals; '-' before there is data."""
+    if not np.isfinite(v):
+        return "-"
+    share = outcome(name).unit in ("share", "share of staff time")
+    shown = f"{v * 100:+.1f} pt" if share and diff else f"{v:.1%}" if share else f"{v:+.3f}" if diff else f"{v:.3f}"
+    return shown.replace("-0.0 pt", "+0.0 pt").replace("-0.000", "+0.000")
 
 
 @solara.component
-def Headline(model):
-    """The numbers to discuss, and what the rule set is."""
-    update_counter.get()
-    gap = rolling(model, "resolution_rate") - rolling(model, "true_resolution_rate")
-    solara.Markdown(
-        f"**{model.cfg.name}** — {model.cfg.description}\n\n"
-        f"Day {model.day} (month {model.month}). Last 30 days: measured resolution "
-        f"{rolling(model, 'resolution_rate'):.0%}, true {rolling(model, 'true_resolution_rate'):.0%} "
-        f"(gap {gap:+.0%}); satisfaction {rolling(model, 'satisfaction_rate'):.0%}; "
-        f"gaming {rolling(model, 'effort_game'):.0%} of staff time; exhaustion {rolling(model, 'mean_exhaustion'):.2f}.")
+def NumberBoxes(s: Snapshot, lang: str):
+    """Last-30-day means of the headline outcomes in A and B, and B - A."""
+    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
+        for name in BOXES:
+            a, b = s.last("A", name), s.last("B", name)
+            d = b - a
+            shown = _fmt(name, d, True)
+            arrow = "" if shown == "-" or shown.startswith("+0.0") else ("▲ " if d > 0 else "▼ ")
+            with solara.Card(style={"min-width": "140px", "padding": "6px", "margin": "0"}, classes=["jiesu-box"]):
+                solara.Text(outcome(name).label(lang), style={"font-size": "12px", "font-weight": "bold"})
+                solara.HTML(unsafe_innerHTML=(
+                    f"<div style='font-size:13px'>A {_fmt(name, a)} &nbsp; B {_fmt(name, b)}</div>"
+                    f"<div style='font-size:13px;font-weight:bold'>B - A {arrow}{shown}</div>"))
 
 
-model_params = {
-    "rule_set": {"type": "Select", "value": "final_2021.toml", "values": RULE_SETS, "label": "rule set 规则"},
-    "scale": {"type": "SliderFloat", "value": 0.01, "min": 0.005, "max": 0.05, "step": 0.005,
-              "label": "scale (share of Beijing)"},
-    "seed": {"type": "SliderInt", "value": 1, "min": 1, "max": 100, "step": 1, "label": "seed"},
-    "audit_share": {"type": "Select", "value": AS_RULE_SET, "values": CHOICES["audit_share"],
-                    "label": "audit sample 第三方抽查 (Art. 32)"},
-    "remedial_share": {"type": "Select", "value": AS_RULE_SET, "values": CHOICES["remedial_share"],
-                       "label": "remedial group 治理类 share (Art. 32)"},
-    "sanction_strength": {"type": "Select", "value": AS_RULE_SET, "values": CHOICES["sanction_strength"],
-                          "label": "sanction strength 问责 (Art. 35)"},
-    "capacity_ratio": {"type": "Select", "value": AS_RULE_SET, "values": CHOICES["capacity_ratio"],
-                       "label": "staff / workload 人力 (Art. 5)"},
-    "learning": {"type": "Checkbox", "value": True, "label": "units learn from their scores"},
-}
+@solara.component
+def Plot(name: str, make, s: Snapshot, deps: list, lang: str):
+    """A figure as a PNG image, redrawn only when the day (or its options) change, with a PNG download."""
+    data = solara.use_memo(lambda: png(make()), deps)
+    solara.Image(data, width="100%", classes=["jiesu-plot", f"jiesu-plot-{name}"])
+    solara.FileDownload(lambda: png(make(), dpi=180), filename=f"jiesu-{name}-day{s.day}.png",
+                        label=f"{t('png', lang)}: {name}", mime_type="image/png")
 
-page = SolaraViz(
-    ClassroomModel(),
-    components=[Headline, MeasuredVsTrue, EffortSplit, TownshipScores,
-                TrustAndExhaustion],
-    model_params=model_params,
-    name="jiesu 接诉即办 — classroom",
-    play_interval=50,
-    render_interval=5,
-)
+
+CSS = """
+.jiesu-md table { border-collapse: collapse; margin: 8px 0; font-size: 14px; }
+.jiesu-md th, .jiesu-md td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
+.jiesu-md code { font-size: 12px; }
+img.jiesu-plot { max-width: 100%; height: auto; }
+"""
+
+
+def md(text: str):
+    """Markdown rendered on the server (solara.Markdown would fetch KaTeX and mermaid from a CDN)."""
+    solara.HTML(tag="div", unsafe_innerHTML=markdown.markdown(text, extensions=["tables"]), classes=["jiesu-md"])
+
+
+@solara.component
+def Lesson(lang: str, on_load):
+    for sec in LESSON["section"]:
+        with solara.Details(sec[f"title_{lang}"], expand=sec["id"] == "model"):
+            md(sec[f"body_{lang}"])
+    md(f"### {t('experiments', lang)}")
+    for i, ex in enumerate(LESSON["experiment"], 1):
+        with solara.Card(f"{i}. {ex[f'title_{lang}']}", classes=["jiesu-experiment"]):
+            a, b = name_of("rule_sets", ex["a"], lang), name_of("rule_sets", ex["b"], lang)
+            md(f"A: **{a}** / B: **{b}** / {t('start', lang)}: {name_of('starts', ex['start'], lang)}; "
+                            f"{ex['days']} {t('day_suffix', lang) or 'days'}\n\n"
+                            f"**{t('watch', lang)}:** {ex[f'watch_{lang}']}\n\n**{t('questions', lang)}:**\n\n"
+                            + "\n".join(f"{k}. {q}" for k, q in enumerate(ex[f"questions_{lang}"], 1)))
+            solara.Button(t("load", lang), color="primary", on_click=lambda ex=ex: on_load(ex),
+                          classes=[f"jiesu-load-{ex['id']}"])
+
+
+def _select(label_: str, keys: list, current, on_key, show):
+    shown = {show(k): k for k in keys}
+    solara.Select(label=label_, values=list(shown), value=show(current), on_value=lambda v: on_key(shown[v]))
+
+
+@solara.component
+def Page():
+    lang = solara.use_reactive("en")
+    first = solara.use_memo(Lockstep, [])                  # one pair of runs per browser session
+    pair = solara.use_reactive(first)
+    setup = solara.use_reactive(first.setup)               # what the sidebar shows (may differ from the run)
+    playing = solara.use_reactive(False)
+    target = solara.use_reactive(MAX_DAY)
+    run_to = solara.use_reactive(120)
+    speed = solara.use_reactive("max")
+    tab = solara.use_reactive(0)
+    district_outcome = solara.use_reactive("true_resolution_rate")
+    tick = solara.use_reactive(0)
+    L = lang.value
+
+    def play_loop():
+        if not playing.value:
+            return
+        run = pair.value
+        t_draw = t0 = time.perf_counter()
+        d0, rate = run.day, SPEEDS[speed.value]
+        while playing.value and pair.value is run and run.day < target.value:
+            run.step()
+            if SPEEDS[speed.value] != rate:                      # the class changed the speed
+                t0, d0, rate = time.perf_counter(), run.day, SPEEDS[speed.value]
+            if rate:
+                time.sleep(max(0.0, t0 + (run.day - d0) / rate - time.perf_counter()))
+            if time.perf_counter() - t_draw >= max(RENDER_SECONDS, 4 * DRAW_SECONDS[0]):   # drawing <= ~20%
+                tick.value += 1
+                t_draw = time.perf_counter()
+        playing.value = False
+        tick.value += 1
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value, pair.value], prefer_threaded=True)
+    tick.value                                               # noqa: B018 - redraw on every tick
+    s = pair.value.snapshot()
+
+    def new_run(new: Setup | None = None):
+        playing.value = False
+        if new is not None:
+            setup.value = new
+        pair.value = Lockstep(setup.value)
+        target.value = MAX_DAY
+
+    def step_one():
+        playing.value = False
+        pair.value.step()
+        tick.value += 1
+
+    def go_to():
+        target.value = max(int(run_to.value), pair.value.day + 1)
+        playing.value = True
+
+    def play_pause():
+        if not playing.value:
+            target.value = MAX_DAY
+        playing.value = not playing.value
+
+    def load_experiment(ex):
+        new_run(Setup(start=ex["start"], rule_a=ex["a"], b_mode="rule_set", rule_b=ex["b"],
+                      scale=setup.value.scale, seed=setup.value.seed))
+        run_to.value = int(ex["days"])
+        tab.value = 0
+
+    su = setup.value
+    with solara.AppBar():
+        solara.AppBarTitle(t("title", L))
+        languages = {"English": "en", "中文": "zh"}
+        solara.ToggleButtonsSingle(value={v: k for k, v in languages.items()}[L], values=list(languages),
+                                   on_value=lambda v: lang.set(languages[v]), classes=["jiesu-lang"],
+                                   style={"margin-left": "auto"})
+
+    with solara.Sidebar():
+        with solara.Card(t("run", L)):
+            month = int(s.day // (365 / 12)) + 1
+            year = s.cfg_a.city.start_year + (s.cfg_a.city.start_month - 1 + month - 1) // 12
+            solara.Text(f"{t('day', L)} {s.day} {t('day_suffix', L)}".strip() + f" · {t('month', L)} {month} ({year})",
+                        classes=["jiesu-day"], style={"font-size": "18px", "font-weight": "bold"})
+            with solara.Row():
+                solara.Button(t("pause", L) if playing.value else t("play", L), color="primary", on_click=play_pause,
+                              classes=["jiesu-play"])
+                solara.Button(t("step", L), on_click=step_one, disabled=playing.value, classes=["jiesu-step"])
+            with solara.Row():
+                solara.InputInt(t("run_to", L), value=run_to, classes=["jiesu-run-to"])
+                solara.Button(t("go", L), on_click=go_to, disabled=playing.value, classes=["jiesu-go"])
+            _select(t("speed", L), list(SPEEDS), speed.value, speed.set, lambda k: t("max", L) if k == "max" else k)
+            solara.Button(t("new_run", L), color="warning" if su != s.setup else None, on_click=lambda: new_run(),
+                          classes=["jiesu-new-run"])
+            if su != s.setup:
+                solara.Warning(t("stale", L), dense=True)
+        with solara.Card(t("setup", L)):
+            _select(t("start", L), STARTS, su.start, lambda k: setup.set(replace(su, start=k)),
+                    lambda k: name_of("starts", k, L))
+            _select(t("arm_a", L), RULE_SETS, su.rule_a, lambda k: setup.set(replace(su, rule_a=k)),
+                    lambda k: name_of("rule_sets", k, L))
+            _select(t("b_mode", L), ["rule_set", "lever"], su.b_mode, lambda k: setup.set(replace(su, b_mode=k)),
+                    lambda k: t("b_rule" if k == "rule_set" else "b_lever", L))
+            if su.b_mode == "rule_set":
+                _select(t("arm_b", L), RULE_SETS, su.rule_b, lambda k: setup.set(replace(su, rule_b=k)),
+                        lambda k: name_of("rule_sets", k, L))
+            else:
+                choices = LEVERS[su.lever][1]
+                _select(t("lever", L), list(LEVERS), su.lever,
+                        lambda k: setup.set(replace(su, lever=k, lever_value=LEVERS[k][1][0])),
+                        lambda k: f"{t('lever:' + k, L)} ({LEVERS[k][0]})")
+                value = su.lever_value if su.lever_value in choices else choices[0]
+                _select(t("value", L), choices, value, lambda v: setup.set(replace(su, lever_value=v)),
+                        lambda v: ("on" if v else "off") if isinstance(v, bool) else f"{v:g}")
+            solara.SliderFloat(t("scale", L), value=su.scale, min=0.005, max=0.05, step=0.005, thumb_label="always",
+                               on_value=lambda v: setup.set(replace(su, scale=round(v, 3))))
+            solara.InputInt(t("seed", L), value=su.seed, on_value=lambda v: setup.set(replace(su, seed=int(v))))
+
+    solara.Title("jiesu 接诉即办")
+    solara.Style(CSS)
+    if not CJK_FONT:
+        solara.Warning(t("no_cjk", L))
+    md(f"**A**: {s.setup.name('A', L)} &nbsp;·&nbsp; **B**: {s.setup.name('B', L)} &nbsp;·&nbsp; "
+                    f"{t('start', L)}: {name_of('starts', s.setup.start, L)} &nbsp;·&nbsp; {t('last30', L)}:")
+    NumberBoxes(s, L)
+    key = (id(pair.value), s.day)
+    with solara.lab.Tabs(value=tab.value, on_value=tab.set, grow=True):
+        with solara.lab.Tab(t("tab_compare", L)):
+            if tab.value == 0:
+                Plot("measured_vs_true", lambda: fig_measured_true(s), s, [key], L)
+        with solara.lab.Tab(t("tab_staff", L)):
+            if tab.value == 1:
+                Plot("staff_time", lambda: fig_staff_time(s), s, [key], L)
+        with solara.lab.Tab(t("tab_scores", L)):
+            if tab.value == 2:
+                Plot("township_scores", lambda: fig_scores(s), s, [key], L)
+        with solara.lab.Tab(t("tab_districts", L)):
+            if tab.value == 3:
+                _select(t("colour_by", L), DISTRICT_OUTCOMES, district_outcome.value, district_outcome.set,
+                        lambda k: outcome(k).label(L))
+                Plot("districts", lambda: fig_districts(s, district_outcome.value), s,
+                     [key, district_outcome.value], L)
+        with solara.lab.Tab(t("tab_lesson", L)):
+            if tab.value == 4:
+                Lesson(L, load_experiment)
+        with solara.lab.Tab(t("tab_export", L)):
+            if tab.value == 5:
+                solara.FileDownload(lambda: daily_csv(s), filename=f"jiesu-daily-day{s.day}.csv",
+                                    label=t("csv_daily", L), mime_type="text/csv")
+                solara.FileDownload(lambda: townships_csv(s), filename=f"jiesu-townships-day{s.day}.csv",
+                                    label=t("csv_units", L), mime_type="text/csv")
+                solara.Text(t("export_note", L))
+
+
+# Solara's server sends usage statistics to a third party unless told not to; a classroom page does not
+try:
+    import solara.server.settings as _server_settings
+
+    _server_settings.telemetry.mixpanel_enable = False
+except ImportError:   # pragma: no cover - solara without its server (rendering in tests)
+    pass

@@ -1,94 +1,201 @@
-"""The classroom app (app.py, ``jiesu app``): levers reach the model, components render, the server serves."""
+"""The classroom app (app.py): its two runs, what it plots and exports, the [app] extra check.
+
+What a browser shows is tested in tests/test_app_browser.py.
+"""
 
 from __future__ import annotations
 
-import socket
+import io
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 
 from experiments.cli import main
+from model import load_scenario
+from model.outcomes import DAILY
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import app  # noqa: E402
 
 
-def test_levers_override_the_rule_set_and_as_in_rule_set_keeps_it():
-    strong = app.ClassroomModel(rule_set="strong_audit.toml", scale=0.005)
-    assert strong.cfg.rules.audit.sample_share == pytest.approx(0.2)       # the file's own value
-    changed = app.ClassroomModel(rule_set="strong_audit.toml", scale=0.005, audit_share="0.05",
-                                 remedial_share="0.3", sanction_strength="3", capacity_ratio="0.85",
-                                 learning=False, seed=7)
-    c = changed.cfg
-    assert (c.rules.audit.sample_share, c.rules.assessment.remedial_share, c.rules.sanctions.strength,
-            c.world.capacity.ratio, c.world.behaviour.learning, changed.seed) == (0.05, 0.3, 3.0, 0.85, False, 7)
+@pytest.fixture(scope="module")
+def ran():
+    """A pair of runs (2021 regulation vs harsh sanctions) after 65 days: two assessed months."""
+    pair = app.Lockstep(app.Setup(scale=0.005))
+    for _ in range(65):
+        pair.step()
+    return pair
 
 
-def test_every_lever_choice_and_rule_set_is_a_valid_scenario():
+def test_run_b_changes_one_lever_and_run_a_keeps_the_rule_set():
+    a, b = app.configs(app.Setup(b_mode="lever", lever="rules.audit.sample_share", lever_value=0.2))
+    assert a.rules.audit.sample_share == pytest.approx(0.02) and b.rules.audit.sample_share == pytest.approx(0.2)
+    assert a.model_dump(exclude={"rules"}) == b.model_dump(exclude={"rules"})
+    assert {k: v for k, v in a.rules.model_dump().items() if k != "audit"} == \
+           {k: v for k, v in b.rules.model_dump().items() if k != "audit"}
+
+
+def test_every_rule_set_and_lever_choice_is_a_valid_scenario():
     for rule_set in app.RULE_SETS:
-        app.ClassroomModel(rule_set=rule_set, scale=0.005)
-    for name, values in app.CHOICES.items():
-        for v in values[1:]:
-            app.ClassroomModel(scale=0.005, **{name: v})
+        for start in app.STARTS:
+            app.configs(app.Setup(start=start, rule_a=rule_set, rule_b=rule_set))
+    for lever, (_article, values) in app.LEVERS.items():
+        for v in values:
+            _a, b = app.configs(app.Setup(b_mode="lever", lever=lever, lever_value=v))
+            section, *path = lever.split(".")
+            got = getattr(b, section)
+            for key in path:
+                got = getattr(got, key)
+            assert got == v
 
 
-def test_series_are_30_day_means_of_the_daily_record():
-    m = app.ClassroomModel(scale=0.005)
-    m.run(40)
-    df = m.datacollector.get_model_vars_dataframe()
-    assert len(df) == 40 and set(app.SERIES) <= set(df.columns)
-    last30 = np.mean([r["resolution_rate"] for r in m.daily[-30:]])
-    assert df["measured resolution 解决率"].iloc[-1] == pytest.approx(last30)
-    assert df.iloc[-1].between(0, 1).all()
+def test_the_2019_start_takes_the_2019_world_and_calendar_and_keeps_each_runs_rules():
+    a, b = app.configs(app.Setup(start="launch_2019", rule_a="reform_2019.toml", rule_b="final_2021.toml"))
+    launch = load_scenario(ROOT / "scenarios" / "reform_2019.toml")
+    final = load_scenario(ROOT / "scenarios" / "final_2021.toml")
+    for cfg in (a, b):
+        assert cfg.city.start_year == 2019
+        assert cfg.world.model_dump() == launch.world.model_dump()
+    assert a.rules.model_dump() == launch.rules.model_dump() and b.rules.model_dump() == final.rules.model_dump()
+    fresh_a, _ = app.configs(app.Setup(start="fresh_2021", rule_a="reform_2019.toml"))
+    assert fresh_a.city.start_year == 2022 and fresh_a.world.model_dump() == final.world.model_dump()
 
 
-def test_components_render_before_and_after_the_first_assessment():
-    m = app.ClassroomModel(scale=0.005)
-    for days in (1, 35):
-        m.run(days)
-        for component in (app.Headline, app.MeasuredVsTrue, app.EffortSplit, app.TrustAndExhaustion,
-                          app.TownshipScores):
-            solara.render(component(m), handle_error=False)
-    assert m.unit_months                                   # the score histogram had a month to show
+def test_same_rules_on_the_same_seed_give_the_same_run():
+    pair = app.Lockstep(app.Setup(scale=0.005, rule_b="final_2021.toml", seed=3))
+    for _ in range(12):
+        pair.step()
+    assert pair.a.day == pair.b.day == pair.day == 12
+    assert pair.a.daily == pair.b.daily                   # common random numbers: lockstep arms differ only by rules
 
 
-def test_the_page_builds():
-    box, _rc = solara.render(app.page, handle_error=False)
-    assert box is not None
+def test_number_boxes_are_30_day_means_and_curves_7_day_means(ran):
+    s = ran.snapshot()
+    assert s.last("B", "true_resolution_rate") == pytest.approx(
+        np.mean([r["true_resolution_rate"] for r in ran.b.daily[-30:]]))
+    _, curve = s.series("A", "resolution_rate")
+    assert curve[-1] == pytest.approx(np.mean([r["resolution_rate"] for r in ran.a.daily[-7:]]))
+    gap = s.last("A", "measured_true_gap")
+    assert gap == pytest.approx(s.last("A", "resolution_rate") - s.last("A", "true_resolution_rate"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_labels_come_from_the_outcome_registry():
+    assert app.label("true_resolution_rate") == DAILY["true_resolution_rate"].label("both" if app.CJK_FONT else "en")
+    assert all(name in DAILY or name == "measured_true_gap" for name in app.BOXES + app.DISTRICT_OUTCOMES)
 
 
-def test_jiesu_app_serves_the_page():
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "app", "--port", str(port), "--host", "127.0.0.1"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _texts(fig) -> str:
+    return " ".join(t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text")))
+
+
+@pytest.mark.parametrize("days", [0, 1, 65])
+def test_every_figure_draws_before_and_after_the_first_assessment(days, ran):
+    pair = ran if days == 65 else app.Lockstep(app.Setup(scale=0.005))
+    for _ in range(days if days < 65 else 0):
+        pair.step()
+    s = pair.snapshot()
+    outcomes = app.DISTRICT_OUTCOMES if days == 65 else app.DISTRICT_OUTCOMES[:1]
+    figures = [app.fig_measured_true(s), app.fig_staff_time(s), app.fig_scores(s),
+               *[app.fig_districts(s, name) for name in outcomes]]
+    for fig in figures:
+        assert app.png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+        if app.CJK_FONT:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in _texts(fig))   # the Chinese terms are drawn
+        assert "nan" not in _texts(fig).lower()
+
+
+def test_y_axes_fit_the_data_instead_of_0_to_1(ran):
+    fig = app.fig_measured_true(ran.snapshot())
+    lo, hi = fig.axes[0].get_ylim()
+    assert 0.3 < lo and hi < 1.0 and hi - lo < 0.5
+    d_lo, d_hi = fig.axes[2].get_ylim()
+    assert d_lo == pytest.approx(-d_hi) and d_hi < 20              # the difference panel is centred on zero
+
+
+def test_township_scores_are_on_their_points_scale_with_both_lines(ran):
+    fig = app.fig_scores(ran.snapshot())
+    last = ran.a.unit_months[-1]
+    tw = (ran.a.city.unit_kind == 0) & np.asarray(last["assessable"], bool)
+    score = np.asarray(last["score"])[tw]
+    lo, hi = fig.axes[0].get_xlim()
+    assert lo <= np.nanmin(score) and hi >= np.nanmax(score) and hi > 100     # not squeezed into 0-100
+    lines = [c for c in fig.axes[0].collections if type(c).__name__ == "LineCollection"]
+    assert len(lines) == 2 * len(set(np.asarray(last["class"])[tw].tolist()))   # remedial + commendation per class
+
+
+def test_district_values_pool_the_townships_of_each_district(ran):
+    s = ran.snapshot()
+    last = ran.a.unit_months[-1]
+    values = app.district_values(s, "A", "true_resolution_rate")
+    k = 3
+    tw = np.flatnonzero(np.asarray(ran.a.city.unit_district)[: ran.a.city.n_townships] == k)
+    assert values[k] == pytest.approx(np.sum(last["true_resolved"][tw]) / np.sum(last["closed"][tw]))
+    assert len(values) == 16 and set(app.TILES) == set(ran.a.city.district_names)
+
+
+def test_exports_hold_both_runs(ran):
+    s = ran.snapshot()
+    daily = pd.read_csv(io.BytesIO(app.daily_csv(s)))
+    assert len(daily) == 2 * 65 and set(daily["run"]) == {"A", "B"}
+    assert set(DAILY) <= set(daily.columns) and not daily[list(DAILY)].isna().all().any()
+    assert daily["month"].iloc[-1] == 3 and daily["year"].iloc[0] == 2022
+    units = pd.read_csv(io.BytesIO(app.townships_csv(s)))
+    assert len(units) == 2 * len(ran.a.unit_months) * ran.a.city.n_townships
+    assert {"score", "remedial", "commended", "true_resolution_rate"} <= set(units.columns)
+
+
+def test_each_page_gets_its_own_runs_and_none_is_built_at_import():
+    assert not any(isinstance(v, app.Lockstep) for v in vars(app).values())
+    built = []
+    real = app.Lockstep.__init__
+
+    def spy(self, *a, **k):
+        real(self, *a, **k)
+        built.append(self)
+
+    app.Lockstep.__init__ = spy
     try:
-        deadline, body = time.time() + 90, ""
-        while time.time() < deadline and not body:
-            try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
-            except OSError:
-                assert proc.poll() is None, "the app server exited early"
-                time.sleep(1)
-        assert "solara" in body.lower()
+        solara.render(app.Page(), handle_error=False)
+        solara.render(app.Page(), handle_error=False)
     finally:
-        proc.terminate()                 # jiesu app execs the server, so this stops it
-        proc.wait(timeout=30)
-    with socket.socket() as s:           # nobody listens on the port any more: no server left behind
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # (closed connections may linger in TIME_WAIT)
-        s.bind(("127.0.0.1", port))
+        app.Lockstep.__init__ = real
+    assert len(built) == 2 and built[0] is not built[1]
+
+
+def test_lesson_has_both_languages_and_three_or_four_experiments():
+    assert 3 <= len(app.LESSON["experiment"]) <= 4
+    for item in app.LESSON["section"] + app.LESSON["experiment"]:
+        for field in [k for k in item if k.endswith("_en")]:
+            zh = item[field.removesuffix("_en") + "_zh"]
+            assert zh and any("\u4e00" <= ch <= "\u9fff" for ch in "".join(zh)), field
+    for ex in app.LESSON["experiment"]:
+        assert ex["a"] in app.RULE_SETS and ex["b"] in app.RULE_SETS and ex["start"] in app.STARTS
+    for key, (en, zh) in app.TEXT.items():
+        assert zh and (en or key == "day_suffix"), key   # English says "Day 3", Chinese 第 3 天
+
+
+def test_requirements_problem_names_what_is_missing(monkeypatch, tmp_path):
+    assert app.requirements_problem() is None
+    monkeypatch.setenv("SOLARA_ASSETS_PROXY_CACHE_DIR", str(tmp_path))         # no local JavaScript
+    assert "solara-assets" in app.requirements_problem()
+    monkeypatch.delenv("SOLARA_ASSETS_PROXY_CACHE_DIR")
+    real = app.importlib.metadata.version
+    monkeypatch.setattr(app.importlib.metadata, "version", lambda p: "3.1.1" if p == "ipyvue" else real(p))
+    assert "ipyvue<2" in app.requirements_problem()
+
+
+def test_app_check_is_one_line_and_exit_2_without_local_assets(tmp_path):
+    ok = subprocess.run([sys.executable, str(ROOT / "app.py"), "--check"], capture_output=True, text=True)
+    assert ok.returncode == 0
+    env = {"SOLARA_ASSETS_PROXY_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    bad = subprocess.run([sys.executable, str(ROOT / "app.py"), "--check"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "[app]" in bad.stderr
 
 
 def test_jiesu_app_without_solara_is_one_line_and_exit_2(monkeypatch, capsys):

@@ -1,0 +1,192 @@
+"""The classroom app in a real browser (Debian's headless chromium): it renders every plot offline,
+with no console errors and no request off this machine; play and "run to day N" advance the day;
+two students' sessions are independent; the comparison view shows both runs; the language switches.
+
+One server (``solara run app.py``, localhost only) and one browser for the module; both are stopped
+at the end. Skipped when /usr/bin/chromium is missing (``make test`` installs it where it can).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser import CHROMIUM, Browser  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no {CHROMIUM} (make test installs it as root)")
+
+PLOTS = "[...document.querySelectorAll('img.jiesu-plot')].filter(i => i.complete && i.naturalWidth > 100).length"
+DAY = "(document.querySelector('.jiesu-day') || {innerText: ''}).innerText"
+LOCAL = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    proc = subprocess.Popen([sys.executable, "-m", "solara", "run", str(ROOT / "app.py"), "--production",
+                             "--host", "127.0.0.1", "--port", str(port), "--no-open"], cwd=ROOT, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5).read()
+                break
+            except OSError:
+                assert proc.poll() is None, "the app server exited early"
+                assert time.time() < deadline, "the app server did not answer within 90 s"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Browser() as b:
+        yield b
+
+
+def day(page) -> int:
+    found = re.search(r"\d+", page.evaluate(DAY) or "")
+    return int(found.group(0)) if found else -1
+
+
+def open_app(browser, url):
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for(f"{PLOTS} >= 1", timeout=60, what="the first plot")
+    return page
+
+
+def off_this_machine(page) -> list[str]:
+    return [u for u in page.requests if urlparse(u).scheme not in ("data", "blob", "about", "chrome")
+            and urlparse(u).hostname not in LOCAL]
+
+
+def set_input(page, css: str, value: str):
+    """Type into a text field and press Enter (solara commits on Enter or blur)."""
+    page.evaluate(f"(() => {{ const el = document.querySelector({css!r}); el.focus(); el.select(); }})()")
+    page.send("Input.insertText", {"text": value})
+    for kind in ("keyDown", "keyUp"):
+        page.send("Input.dispatchKeyEvent", {"type": kind, "key": "Enter", "code": "Enter",
+                                             "windowsVirtualKeyCode": 13, "text": "\r" if kind == "keyDown" else ""})
+
+
+def test_every_plot_renders_offline_without_console_errors(browser, server):
+    page = open_app(browser, server)
+    page.click_text("Run to day N")                       # the default "run to day" (120): a few months of data
+    page.wait_for(f"/Day 120\\b/.test({DAY})", timeout=60, what="day 120")
+    for tab, name in (("Staff time", "staff_time"), ("Township scores", "township_scores"),
+                      ("Districts", "districts"), ("Measured vs true", "measured_vs_true")):
+        page.click_text(tab, ".v-tab")
+        page.wait_for(f"[...document.querySelectorAll('img.jiesu-plot-{name}')]"
+                      ".some(i => i.complete && i.naturalWidth > 100)", timeout=30, what=f"the {name} plot")
+    page.click_text("Lesson", ".v-tab")
+    page.wait_for("document.body.innerText.includes('How a request travels')", timeout=20)
+    page.click_text("Export", ".v-tab")
+    page.wait_for("document.body.innerText.includes('CSV')", timeout=20)
+    assert page.errors == [], page.errors
+    assert page.failed == [], page.failed
+    assert off_this_machine(page) == []
+    assert len(page.requests) > 5                          # the recorder did see the page load
+
+
+def test_play_and_run_to_day_advance_the_day(browser, server):
+    page = open_app(browser, server)
+    assert day(page) == 0
+    page.click_text("Play")
+    page.wait_for(f"/Day ([1-9]|\\d\\d)/.test({DAY})", timeout=30, what="the day to advance")
+    page.click_text("Pause")
+    page.wait_for("[...document.querySelectorAll('button')].some(b => b.innerText.trim().toLowerCase() === 'play')", timeout=30)
+    paused = day(page)
+    time.sleep(1.0)
+    assert day(page) == paused > 0                         # paused means paused
+    set_input(page, ".jiesu-run-to input", str(paused + 25))
+    page.click_text("Run to day N")
+    page.wait_for(f"/Day {paused + 25}\\b/.test({DAY})", timeout=60, what=f"day {paused + 25}")
+    time.sleep(0.5)
+    assert day(page) == paused + 25                        # and it stops there
+    page.click_text("+1 day")
+    page.wait_for(f"/Day {paused + 26}\\b/.test({DAY})", timeout=20)
+    assert page.errors == []
+
+
+def test_two_sessions_are_independent(browser, server):
+    first = open_app(browser, server)
+    first.click_text("+1 day")
+    first.wait_for(f"/Day 1\\b/.test({DAY})", timeout=20)
+    first.click_text("+1 day")
+    first.wait_for(f"/Day 2\\b/.test({DAY})", timeout=20)
+    second = open_app(browser, server)                     # another student: own browser context, own run
+    assert day(second) == 0
+    second.click_text("+1 day")
+    second.wait_for(f"/Day 1\\b/.test({DAY})", timeout=20)
+    time.sleep(0.5)
+    assert day(first) == 2                                 # the first student's run did not move
+
+
+# the plot's colours (app.A_COLOUR, app.B_COLOUR) counted in the rendered image
+COUNT_COLOURS = """(() => {
+  const img = document.querySelector('img.jiesu-plot-measured_vs_true');
+  const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data; let a = 0, b = 0;
+  const near = (i, r, gg, bb) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - gg) + Math.abs(d[i + 2] - bb) < 60;
+  for (let i = 0; i < d.length; i += 4) { if (near(i, 31, 119, 180)) a++; if (near(i, 214, 39, 40)) b++; }
+  return [a, b]; })()"""
+
+
+def test_comparison_view_shows_both_runs_and_their_difference(browser, server):
+    page = open_app(browser, server)
+    text = page.text()
+    assert "A: the 2021 regulation" in text and "B: harsh sanctions" in text
+    set_input(page, ".jiesu-run-to input", "40")
+    page.click_text("Run to day N")
+    page.wait_for(f"/Day 40\\b/.test({DAY})", timeout=60, what="day 40")
+    page.wait_for("document.querySelectorAll('.jiesu-box').length >= 8", timeout=20)
+    boxes = page.evaluate("[...document.querySelectorAll('.jiesu-box')].map(b => b.innerText)")
+    for box in boxes:                                      # every number box has both runs and B - A
+        assert re.search(r"A \d", box) and re.search(r"B \d", box) and "B - A" in box, box
+    page.wait_for("document.querySelector('img.jiesu-plot-measured_vs_true') && "
+                  "document.querySelector('img.jiesu-plot-measured_vs_true').complete", timeout=20)
+    time.sleep(0.5)
+    a_pixels, b_pixels = page.evaluate(COUNT_COLOURS)
+    assert a_pixels > 500 and b_pixels > 500, (a_pixels, b_pixels)   # both runs are drawn
+
+
+def test_language_switch_and_prepared_experiment(browser, server):
+    page = open_app(browser, server)
+    page.click_text("Lesson", ".v-tab")
+    page.wait_for("document.body.innerText.includes('Why does a stronger audit help?')", timeout=20)
+    page.evaluate("document.querySelector('.jiesu-load-strong_audit').click()")
+    page.wait_for("document.body.innerText.includes('B: a strong audit (20%)')", timeout=30, what="experiment loaded")
+    page.click_text("中文", "button")
+    page.wait_for("document.body.innerText.includes('重新开始') && document.body.innerText.includes('加强抽查')",
+                  timeout=20, what="the Chinese interface")
+    assert "New run" not in page.text()
+    assert page.errors == []
