@@ -19,8 +19,16 @@ from pathlib import Path
 
 from model.errors import InputError
 
-from .argtypes import (EXIT_BAD_INPUT, CliError, Parser, check_out_folder, positive_int, positive_scale,
-                       scenario_overrides, seed_int)
+from .argtypes import (
+    EXIT_BAD_INPUT,
+    CliError,
+    Parser,
+    check_out_folder,
+    positive_int,
+    positive_scale,
+    scenario_overrides,
+    seed_int,
+)
 
 
 def print_summary(summary: dict) -> None:
@@ -34,7 +42,7 @@ def print_summary(summary: dict) -> None:
 
 
 def cmd_run(args) -> int:
-    from model.scenario import load_scenario   # a bad file or --set is refused before anything heavy loads
+    from model.scenario import load_scenario  # a bad file or --set is refused before anything heavy loads
 
     cfg = load_scenario(args.scenario, scenario_overrides(args))
     from model.results import check_out_dir
@@ -65,7 +73,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from model.scenario import load_scenario   # pydantic and the schema only: no Mesa, SciPy or pandas
+    from model.scenario import load_scenario  # pydantic and the schema only: no Mesa, SciPy or pandas
 
     bad = 0
     for path in args.scenarios:        # every file is checked: one line each, exit 2 if any is bad
@@ -104,7 +112,8 @@ def build_parser() -> Parser:
     r.add_argument("--scale", type=positive_scale, help="share of Beijing's population, in (0, 1]")
     r.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     r.add_argument("--out", help="output directory (default results/<scenario>-<timestamp>)")
-    r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario key, e.g. rules.audit.sample_share=0.1")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a scenario key, e.g. rules.audit.sample_share=0.1")
     r.add_argument("--network", action="store_true", help="also export the coordination network (GraphML)")
     r.add_argument("--no-plot", action="store_true", help="skip overview.png")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -117,7 +126,7 @@ def build_parser() -> Parser:
     a.add_argument("--host", default="localhost", help="host to listen on (default localhost; 0.0.0.0 for a classroom network)")
     a.add_argument("--open", action="store_true", help="open a browser tab")
     a.set_defaults(func=cmd_app)
-    from . import commands, compare   # light modules: their sub-commands import what they need when run
+    from . import commands, compare  # light modules: their sub-commands import what they need when run
 
     commands.register(sub)            # sweep, sensitivity, calibrate
     compare.register(sub)

@@ -9,7 +9,8 @@ as row 0 of a sweep with root seed ``K``), so the paired difference ``arm_r - fi
 removes the noise the arms share. Runs go through ``experiments.executors.open_executor``
 like a sweep's (local process pool, Dask, or this process). The outcomes and their labels
 are the key outcomes of the registry (``model.outcomes.KEY_OUTCOMES``). The table shows,
-per outcome, each arm's mean and its paired difference from the first scenario with a 95% confidence interval from the t distribution on the ``N`` paired
+per outcome, each arm's mean and its paired difference from the first scenario with a 95% confidence
+interval from the t distribution on the ``N`` paired
 differences (``*`` marks an interval that excludes 0). Two identical scenarios give a
 difference of exactly 0.
 
@@ -170,8 +171,8 @@ def format_table(df, arms) -> str:
             rows.append([outcome_label(k), _f(b.mean), _f(r.mean), _f(r.diff, sign=True), ci, "*" if excl else ""])
         widths = [max(_w(x[i]) for x in rows + [head]) for i in range(len(head))]
         right = {1, 2, 3}
-        fmt_row = lambda cells: "  ".join(_rpad(c, w) if i in right else _pad(c, w)  # noqa: E731
-                                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        def fmt_row(cells, widths=widths, right=right):
+            return "  ".join(_rpad(c, w) if i in right else _pad(c, w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
         blocks.append("\n".join([f"{lab} vs {first} (means; Δ = {lab} - {first} on the same seeds)",
                                   fmt_row(head), "  ".join("-" * w for w in widths).rstrip()]
                                  + [fmt_row(x) for x in rows]))

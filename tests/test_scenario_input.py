@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import FINAL, JIESU, SCENARIOS
 
-from experiments.cli import main
 import model
+from experiments.cli import main
 from model import ScenarioError, load_scenario, with_overrides
 
 EXT = f'extends = "{FINAL}"\n'
