@@ -86,3 +86,28 @@ def add_executor_flags(p, workers_help: str) -> None:
     where.add_argument("--dask-local", type=positive_int, metavar="N", help="start a Dask LocalCluster of N workers")
     where.add_argument("--scheduler", metavar="ADDR", help="use a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     where.add_argument("--serial", action="store_true", help="run in this process, one after another")
+
+
+def check_out_folder(out, flag: str = "--out") -> None:
+    """Refuse, before anything runs, an output folder that could never be created or written.
+
+    ``out`` may exist (then it must be a folder) or not (then its nearest existing ancestor
+    must be a folder this process may write into), so that a long run never ends in a
+    traceback at the last step.
+    """
+    import os
+    from pathlib import Path
+
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise CliError(f"{flag} {out}: exists and is not a folder")
+        where = out
+    else:
+        where = out.absolute().parent
+        while not where.exists() and where != where.parent:
+            where = where.parent
+        if not where.is_dir():
+            raise CliError(f"{flag} {out}: {where} is a file, not a folder, so the folder cannot be made")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise CliError(f"{flag} {out}: {where} is not writable (permission denied)")

@@ -19,7 +19,16 @@ from pathlib import Path
 
 from model.errors import InputError
 
-from .argtypes import EXIT_BAD_INPUT, CliError, Parser, positive_int, positive_scale, scenario_overrides, seed_int
+from .argtypes import (
+    EXIT_BAD_INPUT,
+    CliError,
+    Parser,
+    check_out_folder,
+    positive_int,
+    positive_scale,
+    scenario_overrides,
+    seed_int,
+)
 
 
 def print_summary(summary: dict) -> None:
@@ -39,6 +48,7 @@ def cmd_run(args) -> int:
     from model.results import check_out_dir
 
     out = Path(args.out) if args.out else Path("results") / f"{cfg.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_out_folder(out)
     check_out_dir(out)          # refuse before a long run, not after
     from tqdm import tqdm
 

@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from .argtypes import CliError, add_executor_flags, positive_int
+from .argtypes import CliError, add_executor_flags, check_out_folder, positive_int
 
 
 def _add_common(p) -> None:
@@ -82,8 +82,7 @@ def check_sweep_folder(out: Path) -> None:
     """
     import json
 
-    if out.exists() and not out.is_dir():
-        raise CliError(f"--out {out}: exists and is not a folder")
+    check_out_folder(out)
     manifest = out / "manifest.json"
     if manifest.exists() or manifest.is_symlink():
         try:

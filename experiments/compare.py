@@ -34,7 +34,7 @@ from pathlib import Path
 
 from model.outcomes import KEY_OUTCOMES, SUMMARY
 
-from .argtypes import CliError, add_executor_flags, positive_int, positive_scale, seed_int
+from .argtypes import CliError, add_executor_flags, check_out_folder, positive_int, positive_scale, seed_int
 
 OUTCOMES = KEY_OUTCOMES     # what is compared: the registry's key outcomes (keys of Results.summary)
 CONF = 0.95
@@ -296,8 +296,7 @@ def cmd_compare(args) -> int:
     if len(args.scenarios) < 2:
         raise CliError("compare: give at least two scenario files (differences are taken against the first)")
     out = Path(args.out) if args.out else Path("results") / f"compare-{datetime.now():%Y%m%d-%H%M%S}"
-    if out.exists() and not out.is_dir():
-        raise CliError(f"--out {out}: exists and is not a folder")
+    check_out_folder(out)
     arms = load_arms(args.scenarios, args.scale, args.days)        # bad input stops here: nothing run
     seeds = replicate_seeds(args.seed, args.replicates)
     setups = {(cfg.city.scale, cfg.city.days) for _, _, cfg in arms}

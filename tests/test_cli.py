@@ -111,6 +111,19 @@ def test_validate_accepts_shipped_scenarios(capsys):
     assert "ok" in capsys.readouterr().out
 
 
+def test_validate_checks_every_file_and_fails_if_any_is_bad(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{FINAL}"\n[rules.audit]\nsample_share = 2.0\n', encoding="utf-8")
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    assert main(["validate", str(bad), str(FINAL), str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines() == [f"{FINAL}: ok (final_2021)"]
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and "bad.toml" in lines[0] and "rules.audit.sample_share" in lines[0]
+    assert "folder.toml" in lines[1] and "is a directory" in lines[1]
+
+
 BAD_FLAGS = {
     "scale_zero": ["--scale", "0"],
     "scale_two": ["--scale", "2"],

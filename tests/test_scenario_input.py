@@ -354,6 +354,35 @@ def test_an_unreadable_file_is_refused_as_permission_denied(how, tmp_path):
     assert_refused(run_jiesu(_argv(how, path, inputs, out), cwd, prefix), path.name, "permission denied", cwd, out)
 
 
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_an_out_folder_that_cannot_be_written_is_refused_before_anything_runs(command, tmp_path):
+    locked, cwd = tmp_path / "locked", tmp_path / "cwd"
+    locked.mkdir(), cwd.mkdir()
+    locked.chmod(0o555)
+    prefix = _without_dac_override()
+    probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(locked / 'x')!r}, 'w')"], capture_output=True)
+    if probe.returncode == 0:
+        pytest.skip("this process can write into a mode-555 folder even with the capabilities dropped")
+    out = locked / "new"
+    argv = {"run": ["run", str(FINAL), "--scale", "0.001", "--days", "2", "--quiet", "--out", str(out)],
+            "compare": ["compare", str(FINAL), str(FINAL), "--scale", "0.001", "--days", "2", "--replicates", "1",
+                        "--serial", "--quiet", "--out", str(out)],
+            "sweep": ["sweep", str(_small_spec(tmp_path, [str(FINAL)])), "--serial", "--quiet", "--out", str(out)]}
+    assert_refused(run_jiesu(argv[command], cwd, prefix), str(out), "not writable", cwd, out)
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_an_out_folder_below_a_file_is_refused_before_anything_runs(command, tmp_path):
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    out = tmp_path / "a_file" / "new"
+    argv = {"run": ["run", str(FINAL), "--scale", "0.001", "--days", "2", "--quiet", "--out", str(out)],
+            "compare": ["compare", str(FINAL), str(FINAL), "--scale", "0.001", "--days", "2", "--replicates", "1",
+                        "--serial", "--quiet", "--out", str(out)]}
+    assert_refused(run_jiesu(argv[command], cwd), "a_file", "is a file, not a folder", cwd, out)
+
+
 def test_the_same_command_reads_the_file_once_it_is_readable(tmp_path):
     """The permission test's set-up is honest: the file itself is a good scenario."""
     path = tmp_path / "locked.toml"
@@ -379,11 +408,15 @@ def _sweep_state(kind: str, out: Path) -> None:
     elif kind == "out_is_a_file":
         out.rmdir()
         out.write_text("a file", encoding="utf-8")
+    elif kind == "out_under_a_file":
+        out.rmdir()
+        out.write_text("a file", encoding="utf-8")
 
 
 SWEEP_STATE = {"manifest_binary": "manifest.json", "manifest_not_json": "manifest.json",
                "manifest_a_list": "manifest.json", "manifest_a_directory": "manifest.json",
-               "batch_not_parquet": "batch-000001.parquet", "out_is_a_file": "not a folder"}
+               "batch_not_parquet": "batch-000001.parquet", "out_is_a_file": "not a folder",
+               "out_under_a_file": "is a file, not a folder"}
 
 
 @pytest.mark.parametrize("kind", sorted(SWEEP_STATE))
@@ -394,7 +427,8 @@ def test_a_sweep_folder_whose_state_cannot_be_read_is_refused_and_left_alone(kin
     out = tmp_path / "out"
     _sweep_state(kind, out)
     before = {p: (p.stat().st_mtime_ns, p.is_dir()) for p in [out, *out.rglob("*")]}
-    proc = run_jiesu(["sweep", str(spec), "--serial", "--out", str(out), "--quiet"], cwd)
+    target = out / "sub" if kind == "out_under_a_file" else out
+    proc = run_jiesu(["sweep", str(spec), "--serial", "--out", str(target), "--quiet"], cwd)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and SWEEP_STATE[kind] in lines[0] and str(out) in lines[0], proc.stderr
