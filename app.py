@@ -651,7 +651,7 @@ def NumberBoxes(s: Snapshot, lang: str):
             a, b = s.last("A", name), s.last("B", name)
             d = b - a
             shown = _fmt(name, d, True)
-            arrow = "" if shown == "-" or shown.startswith("+0.0") else ("▲ " if d > 0 else "▼ ")
+            arrow = "" if shown in ("-", "+0.0 pt", "+0.000") else ("▲ " if d > 0 else "▼ ")
             with solara.Card(style={"min-width": "140px", "padding": "6px", "margin": "0"}, classes=["jiesu-box"]):
                 solara.Text(outcome(name).label(lang), style={"font-size": "12px", "font-weight": "bold"})
                 solara.HTML(unsafe_innerHTML=(

@@ -131,17 +131,25 @@ class Page:
         self.errors: list[str] = []           # console errors and uncaught exceptions
         self.failed: list[str] = []           # requests that failed or answered >= 400
         self._urls: dict[str, str] = {}
+        self.pending: set[str] = set()        # requests sent and not yet finished or failed
+        self.last_activity = time.time()
 
     def send(self, method, params=None, timeout=30):
         return self.browser.send(method, params, self.session, timeout)
 
     def _event(self, method, p):
+        if method.startswith("Network."):
+            self.last_activity = time.time()
         if method == "Network.requestWillBeSent":
             self.requests.append(p["request"]["url"])
             self._urls[p["requestId"]] = p["request"]["url"]
+            if not p["request"]["url"].startswith(("data:", "blob:")):
+                self.pending.add(p["requestId"])
+        elif method in ("Network.loadingFinished", "Network.loadingFailed"):
+            self.pending.discard(p["requestId"])
         elif method == "Network.responseReceived" and p["response"]["status"] >= 400:
             self.failed.append(f"{p['response']['status']} {p['response']['url']}")
-        elif method == "Network.loadingFailed" and not p.get("canceled"):
+        if method == "Network.loadingFailed" and not p.get("canceled"):
             self.failed.append(f"{p.get('errorText')} {self._urls.get(p.get('requestId'), '?')}")
         elif method == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
             self.errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p["args"]))
@@ -172,6 +180,16 @@ class Page:
             if time.time() > deadline:
                 raise BrowserError(f"timed out after {timeout} s waiting for {what or js}")
             time.sleep(interval)
+
+    def wait_idle(self, quiet: float = 1.0, timeout: float = 30):
+        """Wait until no request has been pending (the page's websocket aside) for ``quiet`` seconds."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            open_ = [self._urls.get(i, "") for i in self.pending]
+            if not [u for u in open_ if not u.startswith("ws")] and time.time() - self.last_activity >= quiet:
+                return
+            time.sleep(0.1)
+        raise BrowserError(f"requests still pending after {timeout} s: {[self._urls.get(i) for i in self.pending]}")
 
     def click_text(self, text: str, selector: str = "button, .v-tab, .v-list-item, [role=option]"):
         """Click the first visible element matching ``selector`` whose text contains ``text``

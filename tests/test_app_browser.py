@@ -110,6 +110,7 @@ def test_every_plot_renders_offline_without_console_errors(browser, server):
     page.wait_for("document.body.innerText.includes('How a request travels')", timeout=20)
     page.click_text("Export", ".v-tab")
     page.wait_for("document.body.innerText.includes('CSV')", timeout=20)
+    page.wait_idle(quiet=1.0, timeout=30)                  # a missing asset answers late (the server tries a CDN)
     assert page.errors == [], page.errors
     assert page.failed == [], page.failed
     assert off_this_machine(page) == []
