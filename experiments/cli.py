@@ -45,7 +45,7 @@ def cmd_run(args) -> int:
     from model.scenario import load_scenario  # a bad file or --set is refused before anything heavy loads
 
     cfg = load_scenario(args.scenario, scenario_overrides(args))
-    from model.results import check_out_dir
+    from model.outdir import check_out_dir
 
     out = Path(args.out) if args.out else Path("results") / f"{cfg.name}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out_folder(out)
@@ -88,18 +88,26 @@ def cmd_validate(args) -> int:
 
 
 def cmd_app(args) -> int:
-    """Serve app.py with solara (this process becomes the server and runs until interrupted)."""
-    import importlib.util
-    import os
+    """Serve app.py with solara (this process becomes the server and runs until interrupted).
 
-    if importlib.util.find_spec("solara") is None:
-        raise CliError("jiesu app needs the [app] extra (solara): pip install -e '.[app]'")
+    ``app.py --check`` decides whether the [app] extra is complete (solara, ipyvue<2,
+    ipyvuetify<2, the page's JavaScript installed locally), so one rule says what the app
+    needs; its one-line answer is passed on with exit code 2."""
+    import os
+    import subprocess
+
     path = Path(__file__).resolve().parents[1] / "app.py"
     if not path.exists():
         raise CliError(f"{path}: not found (jiesu app runs from a source checkout of the project)")
+    check = subprocess.run([sys.executable, str(path), "--check"], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise CliError((check.stderr.strip() or check.stdout.strip() or "app.py --check failed").splitlines()[-1]
+                       .removeprefix("jiesu app: "))
     cmd = [sys.executable, "-m", "solara", "run", str(path), "--production", "--port", str(args.port),
            "--host", args.host, "--open" if args.open else "--no-open"]
     print(f"classroom app: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    # a classroom offline or behind a firewall: solara must not try to reach its telemetry service
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
     os.execv(sys.executable, cmd)       # the server replaces this process: one process to stop
 
 
@@ -121,7 +129,7 @@ def build_parser() -> Parser:
     v = sub.add_parser("validate", help="check scenario files against the schema")
     v.add_argument("scenarios", nargs="+")
     v.set_defaults(func=cmd_validate)
-    a = sub.add_parser("app", help="the classroom app in the browser (Mesa SolaraViz; needs the [app] extra)")
+    a = sub.add_parser("app", help="the classroom app in the browser (two rule sets side by side; needs the [app] extra)")
     a.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
     a.add_argument("--host", default="localhost", help="host to listen on (default localhost; 0.0.0.0 for a classroom network)")
     a.add_argument("--open", action="store_true", help="open a browser tab")
@@ -133,6 +141,9 @@ def build_parser() -> Parser:
     return p
 
 
+EXIT_INTERRUPTED = 130      # the shell's code for a command stopped by SIGINT
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -140,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:           # CliError, ScenarioError, OutputError: one line, exit 2
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:           # Ctrl-C: one line, no traceback; results are written atomically
+        print("interrupted: nothing half-written is left; a sweep, sensitivity or calibration run again "
+              "with the same --out resumes where it stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -171,11 +171,9 @@ def cmd_sensitivity(args) -> int:
 
 def cmd_calibrate(args) -> int:
     """Run (or resume) the spec's runs, then fit: calibration.csv, posterior.csv, fit.csv, TOMLs, plot."""
-    from . import calibrate as cal_mod
     from .spec import field_kind, schema_field
-    from .storage import RunStore
 
-    plan, out = _prepare(args)
+    plan, out = _prepare(args)     # a bad spec is refused here, before pandas loads
     cal = plan.spec.calibration
     if cal is None:
         raise CliError(f"{args.spec}: calibration: missing; a calibration spec needs a [calibration] table "
@@ -193,6 +191,9 @@ def cmd_calibrate(args) -> int:
         if field_kind(schema_field(key)) != "float":
             raise CliError(f"{args.spec}: factors.{key}: calibration needs decimal-valued keys "
                            f"(a posterior mean of a whole-number key would not be a valid value)")
+    from . import calibrate as cal_mod
+    from .storage import RunStore
+
     code = _run(args, plan, out)
     arm = next(iter(plan.arms.values()))
     factors = list(plan.spec.factors)

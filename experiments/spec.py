@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from model import Config, ScenarioError, load_scenario
 from model.scenario import SCENARIO_DIR, read_toml
 
-from .calibrate import Calibration, check_targets
+from .targets import Calibration, check_targets
 
 MONTHLY_AGG = ("sum", "mean", "last")
 

@@ -21,10 +21,10 @@ import pandas as pd
 
 from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
-from .errors import InputError
 from .measures import city_rates
 from .orders import CLOSED, COOP_ENGAGED, RTYPE_NAMES
 from .outcomes import DIVERT_NAMES, SUMMARY
+from .outdir import OUTPUT_FILES, OutputError, check_out_dir  # noqa: F401 (re-exported)
 from .world import CLASS_NAMES, KIND_NAMES
 
 # what `jiesu run` prints (labels from the outcome registry)
@@ -117,31 +117,6 @@ class Results:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out_dir
-
-
-OUTPUT_FILES = {"daily.parquet", "units_monthly.parquet", "topics.parquet", "requests_by_type.parquet",
-                "summary.json", "config.toml",
-                "provenance.json", "overview.png", "network.graphml"}
-
-
-class OutputError(InputError):
-    """An output directory jiesu must not write to; ``str(err)`` is one line (exit code 2)."""
-
-
-def check_out_dir(out_dir: str | Path) -> Path:
-    """Refuse output directories whose replacement would delete anything jiesu did not write."""
-    out = Path(out_dir).resolve()
-    cwd = Path.cwd().resolve()
-    if out == cwd or out in cwd.parents:
-        raise OutputError(f"--out {out_dir}: is the current directory or one of its parents; name a new directory")
-    if out.exists():
-        if not out.is_dir():
-            raise OutputError(f"--out {out_dir}: exists and is not a directory")
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_FILES)
-        if foreign:
-            raise OutputError(f"--out {out_dir}: holds files jiesu did not write ({', '.join(foreign[:3])}); "
-                              "name a new or empty directory")
-    return out
 
 
 def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:

@@ -198,10 +198,9 @@ def test_app_check_is_one_line_and_exit_2_without_local_assets(tmp_path):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "[app]" in bad.stderr
 
 
-def test_jiesu_app_without_solara_is_one_line_and_exit_2(monkeypatch, capsys):
-    import importlib.util
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "solara" else real(name, *a))
-    assert main(["app"]) == 2
+def test_jiesu_app_refuses_an_incomplete_extra_in_one_line_with_exit_2(monkeypatch, tmp_path, capsys):
+    """`jiesu app` asks `app.py --check`: with the page's JavaScript missing it says so, exit 2."""
+    monkeypatch.setenv("SOLARA_ASSETS_PROXY_CACHE_DIR", str(tmp_path))         # no local JavaScript
+    assert main(["app", "--port", str(8765)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "[app]" in err
+    assert len(err.splitlines()) == 1 and "[app]" in err and "solara-assets" in err

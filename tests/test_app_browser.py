@@ -2,7 +2,7 @@
 with no console errors and no request off this machine; play and "run to day N" advance the day;
 two students' sessions are independent; the comparison view shows both runs; the language switches.
 
-One server (``solara run app.py``, localhost only) and one browser for the module; both are stopped
+One server (``jiesu app``, localhost only) and one browser for the module; both are stopped
 at the end. Skipped when /usr/bin/chromium is missing (``make test`` installs it where it can).
 """
 
@@ -41,8 +41,10 @@ def _free_port() -> int:
 def server():
     port = _free_port()
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "solara", "run", str(ROOT / "app.py"), "--production",
-                             "--host", "127.0.0.1", "--port", str(port), "--no-open"], cwd=ROOT, env=env,
+    # started as a teacher starts it: `jiesu app` (which checks the extra, then becomes the solara server)
+    jiesu = Path(sys.executable).with_name("jiesu")
+    cmd = [str(jiesu)] if jiesu.exists() else [sys.executable, "-m", "experiments.cli"]
+    proc = subprocess.Popen([*cmd, "app", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:

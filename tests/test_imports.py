@@ -19,6 +19,7 @@ from importlib import metadata
 import pytest
 from conftest import FINAL, ROOT
 
+BAD = ROOT / "tests" / "data" / "bad_inputs"
 HEAVY = ("mesa", "scipy.stats", "pandas", "matplotlib", "pyarrow", "networkx")
 
 
@@ -80,7 +81,10 @@ def test_building_the_parser_and_parsing_every_subcommand_stays_light():
                                   ["run", str(ROOT / "scenarios")],                   # a directory
                                   ["run", str(ROOT / "README.md")],                   # not TOML
                                   ["compare", str(FINAL), str(ROOT / "nothing.toml")],
-                                  ["run", str(FINAL), "--set", "rules.audit.sampel_share=0.1"]],
+                                  ["run", str(FINAL), "--set", "rules.audit.sampel_share=0.1"],
+                                  ["sweep", str(BAD / "gbk.toml")],                   # a bad sweep spec
+                                  ["calibrate", str(BAD / "empty.toml")],
+                                  ["run", str(FINAL), "--out", str(ROOT / "README.md" / "x")]],   # --out below a file
                          ids=lambda a: "-".join(x.rsplit("/", 1)[-1] for x in a))
 def test_help_validate_and_refusals_import_no_simulation_libraries(argv):
     code = ("import sys\nfrom experiments.cli import main\n"
