@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench clean browser
+.PHONY: demo test test-fast bench clean browser state
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { command -v pyenv >/dev/null 2>&1 && pyenv install -s 3.12; }
@@ -34,6 +34,14 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
 	    </dev/null >/dev/null || echo "could not install chromium: the browser tests will skip"; \
 	else echo "no /usr/bin/chromium and not root with apt-get: the browser tests will skip"; fi
+
+# The system as the history replay leaves it at the end of November 2021: counterfactuals start
+# here (jiesu run SCENARIO --from-state states/late_2021.state). Remade when the model changes.
+STATE := states/late_2021.state
+state: $(STATE)
+$(STATE): $(STAMP) scenarios/history_2019_2021.toml $(wildcard model/*.py model/data/*)
+	$(BIN)/jiesu run scenarios/history_2019_2021.toml --scale 0.05 --seed 1 --quiet --no-plot \
+	  --out results/history_2019_2021-late_2021 --save-state $(STATE)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/full_scale.py

@@ -111,3 +111,13 @@ def check_out_folder(out, flag: str = "--out") -> None:
             raise CliError(f"{flag} {out}: {where} is a file, not a folder, so the folder cannot be made")
     if not os.access(where, os.W_OK | os.X_OK):
         raise CliError(f"{flag} {out}: {where} is not writable (permission denied)")
+
+
+def check_state_target(path) -> None:
+    """Refuse, before the run, a --save-state path that could never be written."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        raise CliError(f"--save-state {path}: is a directory; name a file (e.g. late_2021.state)")
+    check_out_folder(p.absolute().parent, "--save-state")

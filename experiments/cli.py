@@ -24,6 +24,7 @@ from .argtypes import (
     CliError,
     Parser,
     check_out_folder,
+    check_state_target,
     positive_int,
     positive_scale,
     scenario_overrides,
@@ -44,8 +45,15 @@ def print_summary(summary: dict) -> None:
 def cmd_run(args) -> int:
     from model.scenario import load_scenario  # a bad file or --set is refused before anything heavy loads
 
-    cfg = load_scenario(args.scenario, scenario_overrides(args))
+    overrides = scenario_overrides(args)
+    if args.from_state and args.scale is None:      # a state fixes the scale: take it unless --scale says otherwise
+        from model.state import state_scale
+
+        overrides["city.scale"] = state_scale(args.from_state)
+    cfg = load_scenario(args.scenario, overrides)
     from model.outdir import check_out_dir
+    if args.save_state:
+        check_state_target(args.save_state)
 
     out = Path(args.out) if args.out else Path("results") / f"{cfg.name}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out_folder(out)
@@ -55,18 +63,31 @@ def cmd_run(args) -> int:
     from model.model import Model
 
     t0 = time.perf_counter()
-    model = Model(cfg, seed=args.seed)
+    if args.from_state:
+        from model.state import load_state
+
+        model = load_state(args.from_state, cfg, seed=args.seed)
+        start = f"from day {model.day} of {args.from_state}"
+    else:
+        model = Model(cfg, seed=0 if args.seed is None else args.seed)
+        start = "from the start"
     with tqdm(total=cfg.city.days, desc=f"{cfg.name} (scale {cfg.city.scale})", unit="day",
               disable=args.quiet) as bar:
         model.run(cfg.city.days, progress=bar)
+    if args.save_state:
+        from model.state import save_state
+
+        save_state(model, args.save_state)
     res = model.results()
     res.write(out, plot=not args.no_plot)
     if args.network:
         from model.network import export_network
 
         export_network(model.network, out / "network.graphml")
-    print(f"{cfg.name}: {cfg.city.days} days at scale {cfg.city.scale}, seed {args.seed}, "
+    print(f"{cfg.name}: {cfg.city.days} days {start} at scale {cfg.city.scale}, seed {model.seed}, "
           f"{time.perf_counter() - t0:.1f} s")
+    if args.save_state:
+        print(f"state at day {model.day} written to {args.save_state}")
     print_summary(res.summary)
     print(f"results written to {out}")
     return 0
@@ -118,7 +139,10 @@ def build_parser() -> Parser:
     r.add_argument("scenario", help="scenario TOML file (e.g. scenarios/final_2021.toml)")
     r.add_argument("--days", type=positive_int, help="days to simulate (default: the scenario's city.days)")
     r.add_argument("--scale", type=positive_scale, help="share of Beijing's population, in (0, 1]")
-    r.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
+    r.add_argument("--seed", type=seed_int, help="random seed (default 0, or the state's seed with --from-state)")
+    r.add_argument("--from-state", metavar="FILE",
+                   help="start from a saved state (jiesu run --save-state); the scenario's rules take effect from its day")
+    r.add_argument("--save-state", metavar="FILE", help="write the whole model state at the end of the run")
     r.add_argument("--out", help="output directory (default results/<scenario>-<timestamp>)")
     r.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a scenario key, e.g. rules.audit.sample_share=0.1")
