@@ -141,10 +141,20 @@ def structure(cfg) -> dict:
 
 
 def model_version() -> str:
+    """The package version and a fingerprint of the model's code and data: a state is refused
+    by any other model, since what its arrays mean may have changed."""
+    import hashlib
+
     try:
-        return metadata.version("jiesu")
+        version = metadata.version("jiesu")
     except metadata.PackageNotFoundError:
-        return "unknown"
+        version = "unknown"
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted([*here.glob("*.py"), *(here / "data").glob("*")]):
+        if f.is_file():
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return f"{version}+{h.hexdigest()[:12]}"
 
 
 # ---------------------------------------------------------------------------------- save
