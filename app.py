@@ -94,7 +94,10 @@ SCENARIOS = HERE / "scenarios"
 LESSON = tomllib.loads(LESSON_FILE.read_text(encoding="utf-8"))
 RULE_SETS = list(LESSON["rule_sets"])                 # scenario files a class can pick
 STARTS = list(LESSON["starts"])                       # "fresh_2021", "launch_2019"
-START_FROM = {"fresh_2021": "final_2021.toml", "launch_2019": "reform_2019.toml"}  # whose world and calendar
+START_FROM = {"fresh_2021": "final_2021.toml", "launch_2019": "reform_2019.toml",   # whose world and calendar
+              "late_2021": "history_2019_2021.toml"}
+REPLAYED = "late_2021"          # the start that continues the history replay's state (model/state.py)
+STATES = HERE / "states"
 WINDOW, SMOOTH = 30, 7          # days: number boxes are 30-day means, curves 7-day means
 RENDER_SECONDS = 0.8            # while playing, redraw at most this often (drawing costs more than a day)
 SPEEDS = {"max": None, "20": 20, "10": 10, "5": 5, "2": 2}   # simulated days per second
@@ -221,10 +224,38 @@ def _flatten(prefix: str, data: dict) -> dict:
 
 
 def start_overrides(start: str) -> dict:
-    """The world and calendar a start stands for (all world.* keys and the start date of its scenario)."""
+    """The world and calendar a start stands for (all world.* keys and the start date of its scenario;
+    for the replayed late 2021, the world as the replay's timeline leaves it)."""
     cfg = load_scenario(SCENARIOS / START_FROM[start])
-    return {**_flatten("world", cfg.world.model_dump()), "city.start_year": cfg.city.start_year,
+    world = replay_end_config(cfg).world if start == REPLAYED else cfg.world
+    return {**_flatten("world", world.model_dump()), "city.start_year": cfg.city.start_year,
             "city.start_month": cfg.city.start_month}
+
+
+def replay_end_config(cfg):
+    """The config in force at the end of a scenario with a timeline (its changes applied in order)."""
+    from model.calendar import month_of
+    from model.timeline import Timeline
+
+    line, now = Timeline(cfg), cfg
+    for month in range(month_of(cfg.city.days - 1) + 1):
+        now = line.config_for(month, now) or now
+    return now
+
+
+def replay_state(scale: float, seed: int) -> Path:
+    """The history replay to the end of November 2021 at the class's scale and seed, saved as a
+    state file the first time it is asked for (about 15 s at scale 0.01) and reused after."""
+    from model.state import StateError, read_meta, save_state
+
+    path = STATES / f"late_2021-scale{scale:g}-seed{seed}.state"
+    try:
+        read_meta(path)              # exists and was written by this model version
+        return path
+    except StateError:
+        pass
+    cfg = load_scenario(SCENARIOS / START_FROM[REPLAYED], overrides={"city.scale": scale})
+    return save_state(Model(cfg, seed=seed).run(cfg.city.days), path)
 
 
 def configs(setup: Setup):
@@ -243,12 +274,20 @@ class Lockstep(mesa.Model):
         super().__init__(rng=setup.seed)
         self.setup = setup
         cfg_a, cfg_b = configs(setup)
-        self.a, self.b = Model(cfg_a, seed=setup.seed), Model(cfg_b, seed=setup.seed)
+        if setup.start == REPLAYED:      # both runs continue the replayed system of November 2021
+            from model.state import load_state
+
+            state = replay_state(setup.scale, setup.seed)
+            self.a, self.b = load_state(state, cfg_a, seed=setup.seed), load_state(state, cfg_b, seed=setup.seed)
+        else:
+            self.a, self.b = Model(cfg_a, seed=setup.seed), Model(cfg_b, seed=setup.seed)
+        self.start_day, self.start_month = self.a.day, len(self.a.unit_months)   # what came before the pair
         self.lock = threading.Lock()
 
     @property
     def day(self) -> int:
-        return self.a.day
+        """Days since the pair started (the model's own calendar may run from an earlier start)."""
+        return self.a.day - self.start_day
 
     def step(self) -> None:
         with self.lock:
@@ -258,8 +297,9 @@ class Lockstep(mesa.Model):
     def snapshot(self) -> Snapshot:
         """What the plots need, copied under the lock (the runs may go on in another thread)."""
         with self.lock:
-            return Snapshot(self.setup, self.day, list(self.a.daily), list(self.b.daily),
-                            list(self.a.unit_months), list(self.b.unit_months), self.a.city, self.a.cfg, self.b.cfg)
+            d, m = self.start_day, self.start_month
+            return Snapshot(self.setup, self.day, self.a.daily[d:], self.b.daily[d:],
+                            self.a.unit_months[m:], self.b.unit_months[m:], self.a.city, self.a.cfg, self.b.cfg, d)
 
 
 @dataclass
@@ -273,6 +313,7 @@ class Snapshot:
     city: object
     cfg_a: object
     cfg_b: object
+    start_day: int = 0          # the model's day when the pair started (late 2021: after the replay)
 
     def series(self, arm: str, column: str, window: int = SMOOTH) -> tuple[np.ndarray, np.ndarray]:
         """Days and the trailing ``window``-day mean of a daily column (NaN days skipped)."""
@@ -466,7 +507,7 @@ def fig_scores(s: Snapshot) -> Figure:
                      else both("all townships", "全部街乡") for c in classes]
             ax.set_yticks(range(len(classes)), names)
             ax.set_ylim(-0.6, len(classes) - 0.4)
-            month = int(np.asarray(last["month"])[0]) + 1
+            month = int(np.asarray(last["month"])[0]) + 1 - int(s.start_day * 12 // 365)   # month of the pair
             ax.set_title(f"{arm}: {s.setup.name(arm)} - " + both(f"month {month}", f"第 {month} 月"))
             handles, _ = ax.get_legend_handles_labels()
             handles += [matplotlib.lines.Line2D([], [], color="#d62728", label=both("remedial line", "治理类线")),
@@ -572,7 +613,7 @@ def fig_districts(s: Snapshot, name: str) -> Figure:
             bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm, colours), ax=ax, orientation="horizontal",
                                fraction=0.07, pad=0.02, format=fmt)
             bar.ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
-        month = int(np.asarray(s.month_units("A")["month"])[0]) + 1
+        month = int(np.asarray(s.month_units("A")["month"])[0]) + 1 - int(s.start_day * 12 // 365)
         fig.suptitle(f"{label(name)} - " + both(f"month {month}", f"第 {month} 月")
                      + (both(" (B - A in points)", "（B 减 A，百分点）") if pct else ""), fontsize=10)
         return fig
@@ -777,7 +818,7 @@ def Page():
 
     with solara.Sidebar():
         with solara.Card(t("run", L)):
-            month = int(s.day // (365 / 12)) + 1
+            month = int((s.start_day + s.day) // (365 / 12)) + 1
             year = s.cfg_a.city.start_year + (s.cfg_a.city.start_month - 1 + month - 1) // 12
             solara.Text(f"{t('day', L)} {s.day} {t('day_suffix', L)}".strip() + f" · {t('month', L)} {month} ({year})",
                         classes=["jiesu-day"], style={"font-size": "18px", "font-weight": "bold"})

@@ -240,10 +240,18 @@ def _open(path: str | Path) -> tuple[dict, zipfile.ZipFile]:
     if meta.get("model_version") != model_version():
         raise StateError(f"{where}: written by model version {meta.get('model_version')}, this is "
                          f"{model_version()}; remake the state with this version")
-    for key in ("seed", "day", "scenario", "config_hash", "config_in_force", "structure", "layout", "state"):
+    for key in ("seed", "day", "scenario", "config_hash", "base_config", "config_in_force", "structure", "layout",
+                "state"):
         if key not in meta:
             raise StateError(f"{where}: meta.json has no {key!r}; not a complete state file")
     return meta, z
+
+
+def read_meta(path: str | Path) -> dict:
+    """The metadata of a state file, after checking it is one this model can read."""
+    meta, z = _open(path)
+    z.close()
+    return meta
 
 
 def state_scale(path: str | Path) -> float:
@@ -283,6 +291,9 @@ def load_state(path: str | Path, cfg, seed: int | None = None):
         k = diff[0]
         raise StateError(f"{where}: the state was made with {k} = {want.get(k)!r}, the scenario has "
                          f"{have.get(k)!r}; a state continues only a scenario with the same set-up")
+    cal = {k: meta["base_config"]["city"][k] for k in ("start_year", "start_month")}
+    if any(getattr(cfg.city, k) != v for k, v in cal.items()):   # the calendar is the state's
+        cfg = validate({**cfg.model_dump(mode="json"), "city": {**cfg.city.model_dump(mode="json"), **cal}}, cfg.name)
     # the city and everything seeded at set-up come from the state's seed; later draws from ``seed``
     m = Model(cfg, seed=meta["seed"])
     if layout(m) != meta["layout"]:

@@ -204,3 +204,23 @@ def test_jiesu_app_refuses_an_incomplete_extra_in_one_line_with_exit_2(monkeypat
     assert main(["app", "--port", str(8765)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "[app]" in err and "solara-assets" in err
+
+
+def test_the_late_2021_start_continues_the_replayed_system_with_each_runs_rules(tmp_path, monkeypatch):
+    """Both runs start from the history replay's state (made once, then reused) at day 0 of the pair."""
+    monkeypatch.setattr(app, "STATES", tmp_path)
+    setup = app.Setup(start="late_2021", rule_a="final_2021.toml", rule_b="harsh_sanctions.toml", scale=0.005)
+    pair = app.Lockstep(setup)
+    made = list(tmp_path.glob("*.state"))
+    assert len(made) == 1 and pair.day == 0 and pair.start_day == pair.a.day == 1126   # Nov 2018 + 1126 days
+    assert pair.a.cfg.rules != pair.b.cfg.rules
+    assert pair.a.cfg.world.demand.contacts_per_capita_year == pytest.approx(
+        app.replay_end_config(load_scenario(ROOT / "scenarios" / "history_2019_2021.toml")).world.demand
+        .contacts_per_capita_year)                                  # the world as the replay left it
+    for _ in range(3):
+        pair.step()
+    snap = pair.snapshot()
+    assert snap.day == 3 and len(snap.daily_a) == 3 and snap.daily_a[0]["year"] == 2021 and snap.daily_a[0]["month"] == 12
+    mtime = made[0].stat().st_mtime
+    app.Lockstep(setup)
+    assert made[0].stat().st_mtime == mtime                            # reused, not remade

@@ -49,6 +49,7 @@ def test_another_scenario_takes_effect_from_the_states_day_and_keeps_the_state(s
     final = load_scenario(FINAL, {"city.scale": 0.01})
     got = load_state(path, final)
     assert got.day == 70 and got.month == m.month                          # the calendar continues
+    assert (got.cfg.city.start_year, got.cfg.city.start_month) == (2018, 11) and got.calendar_month() == 1
     assert got.cfg.rules == final.rules and got.base_cfg.name == final.name  # its rules are in force
     assert got.units.cfg.rules == final.rules and got.catalogue.accuracy == final.rules.dispatch.catalogue_accuracy
     np.testing.assert_array_equal(got.citizens.trust, m.citizens.trust)   # the residents as they were
