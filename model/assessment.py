@@ -17,18 +17,19 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from .behaviour import prospect_value
 from .measures import in_scope, rate, rate_or0, responded_on_time, satisfied, three_rate_score
 from .orders import COOP_ENGAGED
 from .world import KIND_TOWNSHIP, acting_units
 
 CLOSURE_FIELDS = ["closed", "in_scope", "responded", "measured_resolved", "satisfied", "true_resolved",
-                  "overdue", "overdue_forgiven", "gamed", "false_claims", "detected", "audited", "hard",
+                  "overdue", "overdue_forgiven", "gamed", "false_claims", "false_claims_measured", "unclaimed_unsolved",
+                  "unclaimed_measured", "detected", "audited", "hard",
                   "hard_measured_resolved", "hard_true_resolved", "labelled", "label_rejected", "excluded",
                   "perfunctory", "coop_orders", "coop_delivered", "coop_measured_resolved",
                   "whistled_orders", "whistled_resolved", "days_to_close"]
 EVENT_FIELDS = ["objections", "objections_rejected_bucketpass", "whistles_sent", "whistles_answered_lead",
-                "whistles_received", "whistles_answered", "coop_requests", "coop_answered", "escalations",
+                "whistles_received", "whistles_answered", "coop_requests", "coop_answered", "coop_asks",
+                "objections_bucketpass", "escalations",
                 "dispatched", "copies_to_district", "sources_removed", "surge_days"]
 HOUR_FIELDS = ["hours_resolve", "hours_satisfy", "hours_game", "hours_proactive", "hours_contact",
                "hours_coop", "hours_available", "hours_demanded", "hours_overtime"]
@@ -96,6 +97,9 @@ def closure_tally(orders, closing: np.ndarray, rules, n_units: int) -> Tally:
     add("overdue_forgiven", overdue & hard, np.full(u.size, tol))
     add("gamed", wo.gamed[closing])
     add("false_claims", wo.claimed_resolved[closing] & ~true)
+    add("false_claims_measured", wo.claimed_resolved[closing] & ~true & meas)
+    add("unclaimed_unsolved", ~wo.claimed_resolved[closing] & ~true)       # what a unit learns not claiming brings
+    add("unclaimed_measured", ~wo.claimed_resolved[closing] & ~true & meas)
     add("detected", wo.detected[closing])
     add("audited", wo.audited[closing])
     add("hard", hard & scope)
@@ -123,6 +127,16 @@ def assessment_class(city, assessment) -> np.ndarray:
     return city.unit_class if assessment.graded_classified else np.where(city.unit_kind == KIND_TOWNSHIP, 0, 2)
 
 
+def unit_classes(city, cfg) -> np.ndarray:
+    """The class each unit is ranked in under the config in force (:func:`assessment_class`)."""
+    return assessment_class(city, cfg.rules.assessment)
+
+
+def rank_lines(cfg) -> tuple[float, float]:
+    """The shares of each class commended (Art. 7) and designated remedial (治理类) each month."""
+    return cfg.rules.assessment.commend_share, cfg.rules.assessment.remedial_share
+
+
 def unit_rates(v: dict) -> dict[str, np.ndarray]:
     """The three rates and the true resolution rate of each unit from its month's counts."""
     return {"response_rate": rate(v["responded"], v["in_scope"]),
@@ -131,70 +145,104 @@ def unit_rates(v: dict) -> dict[str, np.ndarray]:
             "true_resolution_rate": rate(v["true_resolved"], v["closed"])}
 
 
-def standing(v: dict, cfg, city) -> np.ndarray:
-    """Month-to-date percentile of each unit in its class on the three rates (what units can
-    compute from the data the hotline pushes them, Art. 28)."""
+def standing(v: dict, cfg, city, population: np.ndarray) -> np.ndarray:
+    """Month-to-date percentile of each unit in its class on the score it will be ranked on
+    (:func:`score`, what units can compute from the data the hotline pushes them, Art. 28)."""
+    s = score(v, cfg, city, population)
+    ok = np.isfinite(s) & acting_units(city) & (v["in_scope"] >= cfg.world.behaviour.standing_min_orders)
+    return _percentile_in_class(s, assessment_class(city, cfg.rules.assessment), ok)
+
+
+def score(v: dict, cfg, city, population: np.ndarray) -> np.ndarray:
+    """Each unit's assessment score from its month's counts ``v`` (Art. 32-33): the one score
+    function, used to rank units, by the month-end push and by units weighing their decisions
+    (decisions.py). ``population``: residents each unit serves, scaled (万人诉求比)."""
     a = cfg.rules.assessment
     r = unit_rates(v)
-    score = three_rate_score(r["response_rate"], r["resolution_rate"], r["satisfaction_rate"], a.weights)
-    ok = np.isfinite(score) & acting_units(city) & (v["in_scope"] >= cfg.world.behaviour.standing_min_orders)
-    return _percentile_in_class(score, assessment_class(city, a), ok)
+    resp, res, sat = r["response_rate"], r["resolution_rate"], r["satisfaction_rate"]
+    if a.cooperation_scoring == "equal":   # cooperating units share the joint outcome
+        res = rate(v["measured_resolved"] + v["coop_measured_resolved"], v["in_scope"] + v["coop_orders"])
+    base = three_rate_score(resp, res, sat, a.weights)
+    out = base.copy()
+    coop_rate = rate(v["coop_delivered"], v["coop_orders"])
+    if a.cooperation_scoring == "differential":
+        has = np.isfinite(coop_rate)
+        both = has & np.isfinite(base)
+        out = np.where(both, (1 - a.cooperation_weight) * base + a.cooperation_weight * 100 * coop_rate,
+                       np.where(has, 100 * coop_rate, base))
+    if a.dual_whistle:  # Art. 33: districts score whistling townships and reporting departments
+        answered = rate(v["whistles_answered"], v["whistles_received"])
+        whistle_ok = rate(v["whistled_resolved"], v["whistled_orders"])
+        dual = np.where(city.unit_kind == KIND_TOWNSHIP, whistle_ok, answered)
+        out = np.where(np.isfinite(dual) & np.isfinite(out), (1 - a.dual_weight) * out + a.dual_weight * 100 * dual, out)
+    # Art. 32(4): credit for proactive governance and for solving hard requests
+    removed_per_order = np.minimum(v["sources_removed"] / np.maximum(v["closed"], 1.0), a.proactive_credit_cap)
+    out = out + a.proactive_credit * 100 * removed_per_order
+    out = out + a.hard_credit * 100 * np.nan_to_num(rate(v["hard_measured_resolved"], v["hard"]))
+    if a.per_capita_weight > 0:   # 万人诉求比: fewer requests per 10,000 residents scores better
+        cls = assessment_class(city, a)
+        ok = np.isfinite(out) & acting_units(city)
+        out = out - a.per_capita_weight * 100 * _within_class_scaled(requests_per_10k(v, city, population), cls, ok)
+    return out
+
+
+def requests_per_10k(v: dict, city, population: np.ndarray) -> np.ndarray:
+    """Orders about each township's area per 10,000 residents this month (万人诉求比; NaN for others)."""
+    volume = np.full(city.n_units, np.nan)
+    T = city.n_townships
+    volume[:T] = v["dispatched"][:T] / np.maximum(population[:T] / 1e4, 1e-9)
+    return volume
+
+
+def sanction_points(v: dict, cfg) -> np.ndarray:
+    """Sanction points of the month (Art. 35), softened for hard requests by error tolerance (Art. 36)."""
+    sn = cfg.rules.sanctions
+    closed = np.maximum(v["closed"], 1.0)
+    overdue_pen = (v["overdue"] - v["overdue_forgiven"]) / closed
+    return (sn.overdue * overdue_pen
+            + sn.buck_passing * v["objections_rejected_bucketpass"] / closed
+            + sn.perfunctory * (1 - sn.error_tolerance * rate_or0(v["hard"], v["closed"])) * v["perfunctory"] / closed
+            + sn.falsification * v["detected"] / closed        # per case found (Art. 35(3)): more audit, more found
+            + sn.false_label * v["label_rejected"] / closed)
+
+
+def payoff(pct, commended, remedial, sanction, cfg) -> np.ndarray:
+    """What the month's assessment is worth to a unit: the prospect value of its standing against
+    the remedial line, the reward of commendation (Art. 7), the sting of remedial designation
+    and the sanctions (Art. 35). ``commended`` and ``remedial`` may be probabilities."""
+    b, a, sn = cfg.world.behaviour, cfg.rules.assessment, cfg.rules.sanctions
+    standing_value = prospect_value(pct - a.remedial_share, b.value_exponent, b.loss_aversion)
+    return standing_value + a.reward * commended - sn.strength * remedial - sanction
 
 
 def assess(v: dict, cfg, city, population: np.ndarray) -> dict[str, np.ndarray]:
     """Score, rank, reward and sanction every unit for the month just ended (counts ``v``;
     ``population``: residents each unit serves, scaled, for 万人诉求比)."""
-    a, sn = cfg.rules.assessment, cfg.rules.sanctions
+    a = cfg.rules.assessment
     r = unit_rates(v)
     resp, res, sat, true = r["response_rate"], r["resolution_rate"], r["satisfaction_rate"], r["true_resolution_rate"]
-    if a.cooperation_scoring == "equal":   # cooperating units share the joint outcome
+    if a.cooperation_scoring == "equal":   # reported as the resolution the unit is scored on
         res = rate(v["measured_resolved"] + v["coop_measured_resolved"], v["in_scope"] + v["coop_orders"])
-    base = three_rate_score(resp, res, sat, a.weights)
-    score = base.copy()
-    coop_rate = rate(v["coop_delivered"], v["coop_orders"])
-    if a.cooperation_scoring == "differential":
-        has = np.isfinite(coop_rate)
-        both = has & np.isfinite(base)
-        score = np.where(both, (1 - a.cooperation_weight) * base + a.cooperation_weight * 100 * coop_rate,
-                         np.where(has, 100 * coop_rate, base))
-    if a.dual_whistle:  # Art. 33: districts score whistling townships and reporting departments
-        answered = rate(v["whistles_answered"], v["whistles_received"])
-        whistle_ok = rate(v["whistled_resolved"], v["whistled_orders"])
-        dual = np.where(city.unit_kind == KIND_TOWNSHIP, whistle_ok, answered)
-        score = np.where(np.isfinite(dual) & np.isfinite(score), (1 - a.dual_weight) * score + a.dual_weight * 100 * dual, score)
-    volume = np.full(city.n_units, np.nan)
-    pop10k = population / 1e4
-    T = city.n_townships
-    volume[:T] = v["dispatched"][:T] / np.maximum(pop10k[:T], 1e-9)
-    # Art. 32(4): credit for proactive governance and for solving hard requests
-    removed_per_order = np.minimum(v["sources_removed"] / np.maximum(v["closed"], 1.0), a.proactive_credit_cap)
-    score = score + a.proactive_credit * 100 * removed_per_order
-    score = score + a.hard_credit * 100 * np.nan_to_num(rate(v["hard_measured_resolved"], v["hard"]))
+    s = score(v, cfg, city, population)
     cls = assessment_class(city, a)
-    assessable = np.isfinite(score) & acting_units(city)
-    if a.per_capita_weight > 0:   # 万人诉求比: fewer requests per 10,000 residents scores better
-        score = score - a.per_capita_weight * 100 * _within_class_scaled(volume, cls, assessable)
-    pct = _percentile_in_class(score, cls, assessable)
+    assessable = np.isfinite(s) & acting_units(city)
+    pct = _percentile_in_class(s, cls, assessable)
     commended = assessable & (pct >= 1 - a.commend_share)
     remedial = assessable & (pct < a.remedial_share)
-    closed = np.maximum(v["closed"], 1.0)
-    overdue_pen = (v["overdue"] - v["overdue_forgiven"]) / closed
-    sanction = (sn.overdue * overdue_pen
-                + sn.buck_passing * v["objections_rejected_bucketpass"] / closed
-                + sn.perfunctory * (1 - sn.error_tolerance * rate_or0(v["hard"], v["closed"])) * v["perfunctory"] / closed
-                + sn.falsification * v["detected"] / np.maximum(v["audited"], 1.0)
-                + sn.falsification * v["label_rejected"] / closed)
-    sanction = np.where(assessable, sanction, 0.0)
+    sanction = np.where(assessable, sanction_points(v, cfg), 0.0)
     b = cfg.world.behaviour
-    standing_value = prospect_value(pct - a.remedial_share, b.value_exponent, b.loss_aversion)
-    payoff = np.where(assessable, standing_value + a.reward * commended - sn.strength * remedial - sanction, 0.0)
-    # what units value: their payoff plus public-service motivation for real resolution
-    true_rel = np.nan_to_num(true - _class_mean(true, cls, assessable))
-    utility = np.where(assessable, payoff + b.intrinsic_motivation * true_rel * b.intrinsic_scale, np.nan)
+    pay = np.where(assessable, payoff(pct, commended, remedial, sanction, cfg), 0.0)
+    # what units value: the assessment as much as they weigh it, plus public-service motivation
+    # (every acting unit that closed orders values the latter, assessed this month or not)
+    values = acting_units(city) & np.isfinite(true)
+    true_rel = np.nan_to_num(true - _class_mean(true, cls, values))
+    utility = np.where(values, b.incentive_weight * pay + b.intrinsic_motivation * true_rel * b.intrinsic_scale,
+                       np.nan)
     return {"response_rate": resp, "resolution_rate": res, "satisfaction_rate": sat,
-            "true_resolution_rate": true, "score": score, "percentile": pct, "commended": commended,
-            "remedial": remedial, "sanction_points": sanction, "payoff": payoff, "utility": utility, "class": cls,
-            "requests_per_10k": volume, "coop_delivery_rate": coop_rate, "assessable": assessable}
+            "true_resolution_rate": true, "score": s, "percentile": pct, "commended": commended,
+            "remedial": remedial, "sanction_points": sanction, "payoff": pay, "utility": utility, "class": cls,
+            "requests_per_10k": requests_per_10k(v, city, population),
+            "coop_delivery_rate": rate(v["coop_delivered"], v["coop_orders"]), "assessable": assessable}
 
 
 def _class_mean(x, cls, ok) -> np.ndarray:
@@ -223,3 +271,8 @@ def _within_class_scaled(x, cls, ok) -> np.ndarray:
         if m.sum() > 1 and np.ptp(x[m]) > 0:
             out[m] = (x[m] - x[m].min()) / np.ptp(x[m])
     return out
+
+
+def prospect_value(x: np.ndarray, alpha: float, lam: float) -> np.ndarray:
+    """Prospect-theory value of a gain or loss relative to a reference point."""
+    return np.where(x >= 0, np.abs(x) ** alpha, -lam * np.abs(x) ** alpha)

@@ -19,9 +19,9 @@ the remedial cut-off, after Braganza 2022), pulled back toward real work by intr
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .calendar import days_left_in_month
+from .decisions import DECISIONS, Beliefs, consequences, remedial_stake, shift
 from .world import KIND_TOWNSHIP, acting_units
 
 # the four uses of staff time (MECHANISMS.md section 4): columns of Units.effort and of budgets
@@ -33,6 +33,9 @@ E_RESOLVE, E_SATISFY, E_GAME, E_PROACTIVE = range(4)
 P_DEADLINE, P_EASE, P_THREAT = range(3)
 POLICY_NAMES = ["priority_ease", "priority_threat", "p_object_bucketpass", "p_whistle",
                 "p_answer_whistle", "p_cooperate"]
+# the decision (decisions.DECISIONS) each probability answers
+POLICY_DECISION = {"p_object_bucketpass": "object_bucketpass", "p_whistle": "whistle",
+                   "p_answer_whistle": "answer_whistle", "p_cooperate": "cooperate"}
 
 
 class Units:
@@ -101,26 +104,28 @@ class Units:
         Learned deviations (``policy_offset``, log or logit scale) persist across rule
         changes, so a unit keeps what it has learned when the rules move under it.
         """
-        b, r = cfg.world.behaviour, cfg.rules
+        b = cfg.world.behaviour
         U = self.city.n_units
         self.cfg = cfg
         self.p_object_misrouted = np.full(U, b.p_object_misrouted)
-        scored = r.assessment.cooperation_scoring != "none"
+        # propensities before the assessment is weighed; what the rules make of each act moves
+        # them through the units' own weighing of consequences (decisions.py, month end)
         self._base = {
             "priority_ease": b.priority_ease, "priority_threat": b.priority_threat,
             "p_object_bucketpass": b.p_object_bucketpass,
-            "p_whistle": b.p_whistle if r.whistle.enabled else 0.0,
-            # Art. 33: a department scored on whistles answers more often
-            "p_answer_whistle": b.p_answer_whistle_assessed if r.assessment.dual_whistle else b.p_answer_whistle,
-            # Art. 14(2) and the seed: cooperating units scored on cooperation free-ride less
-            "p_cooperate": b.p_cooperate_scored if scored else b.p_cooperate_unscored,
+            "p_whistle": b.p_whistle,
+            "p_answer_whistle": b.p_answer_whistle,
+            "p_cooperate": b.p_cooperate_unscored,
         }
-        self.coop_priority = 1.0 if scored else 0.5
+        if not hasattr(self, "gain"):
+            self.beliefs = Beliefs(self.city, cfg)
+            self.gain = {d: np.zeros(U) for d in DECISIONS}      # payoff of taking each act (decisions.py)
+            self.overload = np.zeros(U)                          # last month's demanded / available hours - 1
         if not hasattr(self, "policy_offset"):
             gen_z = np.column_stack([self._z_policy(k) for k in range(len(POLICY_NAMES))])
             self.policy_offset = b.effort_heterogeneity * gen_z
         self._apply_policy()
-        if not r.proactive.unit_source_work:
+        if not cfg.rules.proactive.unit_source_work:   # the channel for units' own source work (Art. 25-26)
             self.effort[:, E_RESOLVE] += self.effort[:, E_PROACTIVE]
             self.effort[:, E_PROACTIVE] = 0.0
 
@@ -136,13 +141,35 @@ class Units:
         self.priority = np.column_stack([np.full(U, self.cfg.world.behaviour.priority_deadline),
                                          b["priority_ease"] * np.exp(off[:, 0]),
                                          b["priority_threat"] * np.exp(off[:, 1])])
+        busy = self.cfg.world.behaviour.load_aversion * self.overload
         for j, name in enumerate(POLICY_NAMES[2:], start=2):
-            base = b[name]
-            if base <= 0.0 or base >= 1.0:          # certain and impossible stay so
-                value = float(base >= 1.0)
-            else:
-                value = special.expit(special.logit(base) + off[:, j])
+            others_work = name in ("p_answer_whistle", "p_cooperate")      # hours taken from the unit's own orders
+            value = shift(b[name], off[:, j] - (busy if others_work else 0.0), self.gain[POLICY_DECISION[name]], self.cfg)
             setattr(self, name, np.broadcast_to(value, (U,)).copy())
+        # a unit that finds cooperating worth more also gives cooperation items more room in its queue
+        base_coop = min(max(b["p_cooperate"], 1e-6), 1.0)
+        self.coop_priority = self.cfg.world.behaviour.coop_priority * self.p_cooperate / base_coop
+
+    def decision_table(self) -> dict[str, np.ndarray]:
+        """This month's decision probabilities and what units expect each act to pay (units_monthly)."""
+        ids = np.arange(self.city.n_units)
+        return {"p_answer_whistle": self.p_answer_whistle.copy(), "p_cooperate": self.p_cooperate.copy(),
+                "p_whistle": self.p_whistle.copy(), "p_object_bucketpass": self.p_object_bucketpass.copy(),
+                "p_claim_resolved": self.claim_probability(ids), "coop_priority": self.coop_priority.copy(),
+                **{f"gain_{k}": g.copy() for k, g in self.gain.items()},
+                **{f"belief_{k}": x.copy() for k, x in self.beliefs.value.items()}}
+
+    def weigh_consequences(self, v: dict, population: np.ndarray) -> None:
+        """Month end: update beliefs from the month's experience, weigh what each decision would
+        have done to the assessment (decisions.consequences), and set next month's probabilities."""
+        cfg = self.cfg
+        self.beliefs.update(v, cfg)
+        current = {"answer_whistle": self.p_answer_whistle, "cooperate": self.p_cooperate, "whistle": self.p_whistle,
+                   "object_bucketpass": self.p_object_bucketpass,
+                   "claim_resolved": self.claim_probability(np.arange(self.city.n_units))}
+        self.gain = consequences(v, cfg, self.city, population, self.beliefs, current)
+        self.overload = np.maximum(v["hours_demanded"] / np.maximum(v["hours_available"], 1e-9) - 1.0, 0.0)
+        self._apply_policy()
 
     # ------------------------------------------------------------------ daily
     def daily_budgets(self, campaign_hours: np.ndarray) -> np.ndarray:
@@ -178,7 +205,9 @@ class Units:
         pressing = np.zeros(self.city.n_units, bool)
         if b.cutoff_surge <= 0 or days_left_in_month(day) > b.surge_days:
             return budgets, pressing
-        press = self.cutoff_pressure(standing_now(), remedial_share)
+        # pressed as hard as the assessment is weighed and as much as remedial designation costs
+        press = self.cutoff_pressure(standing_now(), remedial_share) * b.incentive_weight \
+            * remedial_stake(self.cfg) / b.surge_stake_norm
         pressing = press > 0
         tally.add_array("surge_days", pressing)
         out = self.surge(budgets, press)
@@ -219,8 +248,12 @@ class Units:
         return out
 
     def claim_probability(self, unit: np.ndarray) -> np.ndarray:
-        """Chance an unsolved order is reported 'resolved' anyway (弄虚作假)."""
-        return np.clip(self.cfg.world.handling.claim_resolved * self.effort[unit, E_GAME], 0.0, 1.0)
+        """Chance an unsolved order is reported 'resolved' anyway (弄虚作假): the unit's gaming
+        propensity (its gaming share of staff time), moved by what it expects a false claim to
+        bring: passing as resolved or being caught by the audit (decisions.py)."""
+        p0 = np.clip(self.cfg.world.handling.claim_resolved * self.effort[unit, E_GAME], 0.0, 1.0)
+        return np.where((p0 > 0) & (p0 < 1), shift(np.clip(p0, 1e-6, 1 - 1e-6), 0.0, self.gain["claim_resolved"][unit],
+                                                     self.cfg), p0)
 
     # ------------------------------------------------------------------ month end
     def update_exhaustion(self, demanded_hours: np.ndarray, available_hours: np.ndarray,
@@ -325,8 +358,3 @@ def evidence_steps(X: np.ndarray, utility: np.ndarray, cls: np.ndarray, acting: 
         step[keep] = np.tanh(beta / se / 2.0)
         out[m] = step
     return out
-
-
-def prospect_value(x: np.ndarray, alpha: float, lam: float) -> np.ndarray:
-    """Prospect-theory value of a gain or loss relative to a reference point."""
-    return np.where(x >= 0, np.abs(x) ** alpha, -lam * np.abs(x) ** alpha)

@@ -242,12 +242,38 @@ class Behaviour(Strict):
     p_whistle: float = P(0.7, lo=0.0, hi=1.0, unit="probability", article="Art. 16",
                          doc="Township whistles for a joint order that needs a department.")
     p_answer_whistle: float = P(0.6, lo=0.0, hi=1.0, unit="probability", article="Art. 16(2)",
-                                doc="Department answers a whistle when not assessed for it.")
-    p_answer_whistle_assessed: float = P(0.9, lo=0.0, hi=1.0, unit="probability", article="Art. 33",
-                                         doc="Department answers a whistle when dual assessment scores it.")
+                                doc="Department answers a whistle out of duty and public-service motivation, before "
+                                    "weighing what the assessment makes of it (decisions.py).")
     p_cooperate_unscored: float = P(0.4, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)",
-                                    doc="Cooperating unit contributes when not scored for cooperation (free-riding).")
-    p_cooperate_scored: float = P(0.85, lo=0.0, hi=1.0, unit="probability", article="Art. 14(2)")
+                                    doc="Cooperating unit contributes before weighing the assessment (free-riding "
+                                        "when nothing scores it).")
+    coop_priority: float = P(0.5, lo=0.0, hi=5.0, unit="weight",
+                             doc="Queue weight of cooperation items against own orders at the propensity "
+                                 "p_cooperate_unscored; it grows in proportion as cooperating pays (decisions.py).")
+    cooperation_resolution_gain: float = P(0.5, lo=0.0, hi=1.0, unit="resolution per answered request",
+                                           doc="How much an answered whistle or request raises the lead's chance "
+                                               "that a joint order is resolved, as townships believe it.")
+    load_aversion: float = P(1.0, lo=0.0, hi=10.0, unit="logit per unit of overload",
+                             doc="How much a unit's overload (demanded / available hours - 1, last month) "
+                                 "lowers its willingness to take on others' work (whistles, cooperation).")
+    peer_evidence: float = P(5.0, lo=0.0, hi=1000.0, unit="acts",
+                             doc="Weight of the class peers' experience in a unit's beliefs, in acts of its own.")
+    incentive_weight: float = P(1.0, lo=0.0, hi=5.0, unit="x assessment payoff",
+                                doc="How much units weigh the assessment's consequences (score, rank, commendation, "
+                                    "remedial designation, sanctions) against intrinsic motivation: 0 = they ignore "
+                                    "the assessment; 1 = as in the calibrated history replay.")
+    decision_sensitivity: float = P(3.5, lo=0.0, hi=20.0, unit="logit per unit of payoff",
+                                    doc="How sharply a decision probability follows the payoff difference between "
+                                        "its options (decisions.py). Assumption, not fitted: with it the 2021 scoring "
+                                        "of whistles and cooperation moves departments' answering from about 0.57 "
+                                        "(incentive_weight 0) to about 0.87, near the 0.6 -> 0.9 earlier versions typed in.")
+    rank_uncertainty: float = P(0.08, gt=0.0, hi=0.5, unit="percentile points",
+                                doc="How uncertain a unit is of where a score puts it among its peers (smooths the "
+                                    "commendation and remedial lines when it weighs a decision).")
+    belief_memory: float = P(0.8, lo=0.0, hi=1.0, unit="weight of last month's belief",
+                             doc="Units' beliefs about how the system answers their acts (detection, acceptance, "
+                                 "answer rates) keep this share of the past each month; the rest is this month's "
+                                 "experience, their own and their class peers'.")
     intrinsic_motivation: float = P(1.04, lo=0.0, hi=5.0, unit="utility per unit of true resolution rate",
                                     source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.43-1.63",
                                     doc="Public-service motivation: units value real resolution beyond their score (Braganza 2022).")
@@ -273,6 +299,9 @@ class Behaviour(Strict):
     surge_cap: float = P(0.9, lo=0.0, hi=2.0, unit="share of in-role hours", doc="Most overtime a month-end push adds.")
     surge_pressure_norm: float = P(2.25, gt=0.0, hi=10.0, unit="lambda",
                                    doc="The loss aversion at which cutoff_surge is quoted (press = lambda / this below the line).")
+    surge_stake_norm: float = P(1.0, gt=0.0, hi=10.0, unit="payoff points",
+                                doc="The cost of remedial designation at which cutoff_surge is quoted: the push is "
+                                    "stronger as designation costs more (rules.sanctions.strength, via assessment.payoff).")
     standing_min_orders: int = P(5, lo=1, hi=1000, unit="orders",
                                  doc="Closed in-scope orders a unit needs this month before it reads its standing.")
     learning: bool = P(False, doc="Units adapt their effort split from scores (MECHANISMS.md section 4).")
@@ -395,7 +424,13 @@ class Sanctions(Strict):
     overdue: float = P(0.5, lo=0.0, hi=10.0, unit="points per overdue share", article="Art. 35(2)")
     buck_passing: float = P(0.5, lo=0.0, hi=10.0, unit="points per rejected objection share", article="Art. 35(3)")
     perfunctory: float = P(0.5, lo=0.0, hi=10.0, unit="points per detected perfunctory closure share", article="Art. 35(3)")
-    falsification: float = P(2.0, lo=0.0, hi=20.0, unit="points per detected falsification share", article="Art. 35(3)")
+    falsification: float = P(100.0, lo=0.0, hi=1000.0, unit="points per detected false claim per closed order",
+                             article="Art. 35(3)",
+                             doc="Each false 'resolved' report the audit finds is sanctioned (弄虚作假): the more "
+                                 "audited, the more found. 100 keeps the penalty of earlier versions (2 points per "
+                                 "detected share of the audited orders) at the 2% audit of 2021.")
+    false_label: float = P(2.0, lo=0.0, hi=20.0, unit="points per rejected label share", article="Art. 32(3), 35(3)",
+                           doc="A label 'unreasonable' the hotline's check rejects is sanctioned like falsification.")
     remedial_support: float = P(0.2, lo=0.0, hi=2.0, unit="share of capacity added", article="Art. 5, 24",
                                 doc="Staff the district or city adds to a township designated remedial (治理类), for the next month.")
     error_tolerance: float = P(0.5, lo=0.0, hi=1.0, unit="share of penalty forgiven", article="Art. 36",

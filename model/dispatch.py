@@ -186,6 +186,7 @@ def receive(day: int, model, tally: Tally) -> dict:
         accepted = np.ones(obj.size, dtype=bool)
     wo.n_objections[obj] += 1
     tally.add("objections", wo.unit[obj])
+    tally.add("objections_bucketpass", wo.unit[obj[~legit]])
     tally.add("objections_rejected_bucketpass", wo.unit[obj[~accepted & ~legit]])
     acc = obj[accepted]
     # accepted: re-dispatch: to the right unit if the objection was legitimate, else elsewhere

@@ -68,7 +68,8 @@ def seek_cooperation(idx: np.ndarray, day: int, model, tally: Tally) -> tuple:
         return ()
     lead, coop = wo.unit[ask], wo.coop_unit[ask]
     township_lead = model.city.unit_kind[lead] == KIND_TOWNSHIP
-    whistle = township_lead & s.bernoulli(U.p_whistle[lead], "whistle.blow", wo.key[ask])
+    # the whistle channel exists where the rules open it (Art. 16); townships choose to use it (decisions.py)
+    whistle = township_lead & model.cfg.rules.whistle.enabled & s.bernoulli(U.p_whistle[lead], "whistle.blow", wo.key[ask])
     p_yes = np.where(whistle, U.p_answer_whistle[coop], U.p_cooperate[coop])
     yes = s.bernoulli(p_yes, "whistle.answer", wo.key[ask])
     wo.whistled[ask] = whistle
@@ -78,6 +79,7 @@ def seek_cooperation(idx: np.ndarray, day: int, model, tally: Tally) -> tuple:
     L.add("whistles_received", coop[whistle])
     L.add("whistles_answered", coop[whistle & yes])
     L.add("coop_requests", coop[~whistle])
+    L.add("coop_asks", lead[~whistle])
     L.add("coop_answered", coop[~whistle & yes])
     return lead[whistle], coop[whistle], yes[whistle]
 
@@ -131,7 +133,7 @@ def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict
     cap = cfg.world.handling.max_hours_per_day
     need = np.minimum(np.concatenate([wo.remaining[own], wo.coop_remaining[co]]), cap)
     pr = np.concatenate([prio[mine & (wo.remaining[idx] > 0)],
-                         U.coop_priority * priority(co, day, model, wo.coop_unit[co].astype(np.int64))])
+                         U.coop_priority[wo.coop_unit[co]] * priority(co, day, model, wo.coop_unit[co].astype(np.int64))])
     given = allocate(items_unit, need, pr, resolve)
     g_own, g_co = given[: own.size], given[own.size:]
     wo.remaining[own] = np.maximum(wo.remaining[own] - g_own, 0.0)

@@ -152,7 +152,8 @@ class Model(mesa.Model):
         campaign_hours = self.proactive.campaign_day(self.sources, cfg.rules)
         budgets = self.units.daily_budgets(campaign_hours)
         push = Tally(self.city.n_units)
-        budgets, pressing = self.units.month_end_push(budgets, lambda: standing(self.ledger.v, cfg, self.city), day,
+        standing_now = lambda: standing(self.ledger.v, cfg, self.city, self.unit_population_scaled)  # noqa: E731
+        budgets, pressing = self.units.month_end_push(budgets, standing_now, day,
                                                       cfg.rules.assessment.remedial_share, push)
         worked = handling.work_day(day, self, budgets, pressing)
         self.units.carry_over(worked["banked"], worked["game_banked"])
@@ -200,6 +201,7 @@ class Model(mesa.Model):
         if cfg.world.capacity.district_rebalancing > 0:      # Art. 5(2): each district staffs its townships
             self.agents_by_type[DistrictGovernment].do("rebalance_staff", cfg.world.capacity.district_rebalancing)
         self.units.designate_support(res["remedial"])
+        self.units.weigh_consequences(v, self.unit_population_scaled)   # next month's decisions (decisions.py)
         self.citizens.hear_about_service(res["satisfaction_rate"][: self.city.n_townships])
         if cfg.world.behaviour.learning:
             self.units.learn(res["utility"], res["class"], self.streams, month)
@@ -214,7 +216,8 @@ class Model(mesa.Model):
                                  **{k: np.asarray(x).copy() for k, x in res.items()},
                                  **{k: x.copy() for k, x in v.items()},
                                  **{f"effort_{a}": U.effort[:, j].copy() for j, a in enumerate(ACTIVITIES)},
-                                 "exhaustion": U.exhaustion.copy(), "capacity_hours": U.capacity.copy()})
+                                 "exhaustion": U.exhaustion.copy(), "capacity_hours": U.capacity.copy(),
+                                 **U.decision_table()})
 
     # ------------------------------------------------------------------ public API
     @property

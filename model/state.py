@@ -72,10 +72,20 @@ class _Encoder:
                           for i, (k, v) in enumerate(value.items())]}
         if isinstance(value, (list, tuple)):
             return {"l" if isinstance(value, list) else "t": [self.encode(v, f"{path}.{i}") for i, v in enumerate(value)]}
+        if type(value).__module__.startswith("model.") and hasattr(value, "__dict__"):
+            # a part of a mechanism (e.g. the units' beliefs): its attributes, restored into the rebuilt part
+            return {"o": type(value).__name__,
+                    "attrs": {k: self.encode(v, f"{path}.{k}") for k, v in _mechanism_state(value).items()}}
         raise TypeError(f"{path}: cannot save a {type(value).__name__}")
 
 
-def _decode(node, arrays):
+def _decode(node, arrays, into=None):
+    if "o" in node:                 # attributes of a part that the rebuilt model already has
+        if into is None or type(into).__name__ != node["o"]:
+            raise StateError(f"the state holds a {node['o']} where this model has {type(into).__name__}")
+        for k, v in node["attrs"].items():
+            setattr(into, k, _decode(v, arrays, getattr(into, k, None)))
+        return into
     if "a" in node:
         return arrays[node["a"]]
     if "n" in node:
@@ -332,8 +342,9 @@ def _restore(m, meta: dict, arrays: dict, in_force) -> None:
     st = meta["state"]
     for h in HOLDERS:
         obj = getattr(m, h)
-        for k, v in _decode(st[h], arrays).items():
-            setattr(obj, k, v)
+        for k, node in st[h]["d"]:
+            name = _decode(k, arrays)
+            setattr(obj, name, _decode(node, arrays, getattr(obj, name, None)))
         if hasattr(obj, "cfg"):
             obj.cfg = in_force       # each mechanism compares a new config with the one it holds
     orders = _decode(st["orders"], arrays)

@@ -107,8 +107,9 @@ def test_detected_falsification_is_sanctioned():
     v["audited"][:T] = 10.0
     v["detected"][:2] = 5.0
     res = assess_month(m)
-    fals = m.cfg.rules.sanctions.falsification
-    assert np.allclose(res["sanction_points"][:2] - res["sanction_points"][2], fals * 0.5)
+    fals = m.cfg.rules.sanctions.falsification     # per case found, over the unit's closed orders (Art. 35(3))
+    closed = np.maximum(v["closed"][:2], 1.0)
+    assert np.allclose(res["sanction_points"][:2] - res["sanction_points"][2], fals * 5.0 / closed)
 
 
 @pytest.mark.parametrize("tolerance", [0.0, 0.5, 1.0])
@@ -117,7 +118,8 @@ def test_error_tolerance_forgives_overdue_hard_orders(tolerance):
     # included), every overdue order is penalised except the forgiven share of the hard ones.
     # Only the overdue sanction is on; the counts come from the work orders, not the ledger.
     only_overdue = {"rules.sanctions.buck_passing": 0.0, "rules.sanctions.perfunctory": 0.0,
-                    "rules.sanctions.falsification": 0.0, "rules.sanctions.error_tolerance": tolerance}
+                    "rules.sanctions.falsification": 0.0, "rules.sanctions.false_label": 0.0,
+                    "rules.sanctions.error_tolerance": tolerance}
     m = ran({**only_overdue, "world.capacity.ratio": 0.5, "rules.deadlines.extensions": False},
             seed=5, scale=0.002, days=31)                       # one month: every closure is in month 0
     wo = m.orders
