@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from .measures import in_scope, rate, rate_or0, responded_on_time, satisfied, three_rate_score
-from .orders import COOP_ENGAGED
+from .measures import in_scope, rate, rate_or0, responded_on_time, routing_days, satisfied, three_rate_score
+from .orders import COOP_ENGAGED, END_EXPLAINED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE
 from .world import KIND_TOWNSHIP, acting_units
 
 CLOSURE_FIELDS = ["closed", "in_scope", "responded", "measured_resolved", "satisfied", "true_resolved",
@@ -26,7 +26,10 @@ CLOSURE_FIELDS = ["closed", "in_scope", "responded", "measured_resolved", "satis
                   "unclaimed_measured", "detected", "audited", "hard",
                   "hard_measured_resolved", "hard_true_resolved", "labelled", "label_rejected", "excluded",
                   "perfunctory", "coop_orders", "coop_delivered", "coop_measured_resolved",
-                  "whistled_orders", "whistled_resolved", "days_to_close"]
+                  "whistled_orders", "whistled_resolved", "days_to_close",
+                  # orders live until they end; labels by kind; routing (issue 9 items 1, 2, 6)
+                  "explained", "labels_honest", "labels_gamed", "labels_false", "labels_rejected_honest",
+                  "labels_rejected_gamed", "unreasonable_missed", "routing_days"]
 EVENT_FIELDS = ["objections", "objections_rejected_bucketpass", "whistles_sent", "whistles_answered_lead",
                 "whistles_received", "whistles_answered", "coop_requests", "coop_answered", "coop_asks",
                 "objections_bucketpass", "escalations",
@@ -83,8 +86,6 @@ def closure_tally(orders, closing: np.ndarray, rules, n_units: int) -> Tally:
     hard = wo.hard[closing]
     true, meas = wo.true_resolved[closing], wo.measured_resolved[closing]
     sat = satisfied(wo, closing)
-    overdue = wo.overdue[closing]
-    tol = rules.sanctions.error_tolerance
     add = lambda name, mask, w=None: t.add(name, u[mask], None if w is None else w[mask])  # noqa: E731
     add("closed", np.ones(u.size, bool))
     add("in_scope", scope)
@@ -92,10 +93,9 @@ def closure_tally(orders, closing: np.ndarray, rules, n_units: int) -> Tally:
     add("measured_resolved", scope & meas)
     add("satisfied", scope & sat)
     add("true_resolved", true)
-    add("overdue", overdue)
-    # Art. 36: good-faith failure on hard requests is partly forgiven
-    add("overdue_forgiven", overdue & hard, np.full(u.size, tol))
+    # overdue (and its Art. 36 forgiveness) is booked when an order falls due: handling.flag_overdue
     add("gamed", wo.gamed[closing])
+    add("explained", wo.ending[closing] == END_EXPLAINED)
     add("false_claims", wo.claimed_resolved[closing] & ~true)
     add("false_claims_measured", wo.claimed_resolved[closing] & ~true & meas)
     add("unclaimed_unsolved", ~wo.claimed_resolved[closing] & ~true)       # what a unit learns not claiming brings
@@ -108,6 +108,14 @@ def closure_tally(orders, closing: np.ndarray, rules, n_units: int) -> Tally:
     add("labelled", wo.labelled[closing])
     add("label_rejected", wo.label_rejected[closing])
     add("excluded", wo.excluded[closing])
+    kind, unreasonable, rejected = wo.label_kind[closing], wo.unreasonable[closing], wo.label_rejected[closing]
+    add("labels_honest", kind == LABEL_HONEST)
+    add("labels_gamed", kind == LABEL_GAMED)
+    add("labels_false", (kind != LABEL_NONE) & ~unreasonable)
+    add("labels_rejected_honest", rejected & (kind == LABEL_HONEST))
+    add("labels_rejected_gamed", rejected & (kind == LABEL_GAMED))
+    add("unreasonable_missed", unreasonable & (kind == LABEL_NONE))
+    add("routing_days", np.ones(u.size, bool), routing_days(wo, closing))
     add("perfunctory", ~true & (wo.ti_contact[closing] < 0))
     add("whistled_orders", wo.whistled[closing])
     add("whistled_resolved", wo.whistled[closing] & meas)

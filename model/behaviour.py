@@ -62,6 +62,9 @@ class Units:
         self.game_banked = np.zeros(U)    # gaming hours saved up for whole acts (a closure, a label)
         self.demand_ema = np.zeros(U)          # demanded hours a month, smoothed (district rebalancing)
         self.acting = acting_units(city)       # units that handle orders, are ranked and learn
+        # what share of its 'unreasonable' labels a unit expects to leave its score (Art. 32(3)):
+        # learned from the consequence it sees, never read from the rules
+        self.label_belief = np.full(U, b.label_belief0)
         self.reconfigure(cfg)
 
     def reconfigure(self, cfg) -> None:
@@ -246,6 +249,20 @@ class Units:
         out[:, E_GAME] += extra * to_game
         out[:, E_SATISFY] += extra * (1 - to_game)
         return out
+
+    def observe_labels(self, labelled: np.ndarray, excluded: np.ndarray) -> None:
+        """Month end: move each unit's label expectation toward the share of its closed labelled
+        orders that were excluded from its score this month (units with no label keep theirs)."""
+        w = self.cfg.world.behaviour.label_belief_learning
+        seen = labelled > 0
+        share = excluded / np.maximum(labelled, 1.0)
+        self.label_belief = np.where(seen, self.label_belief + w * (share - self.label_belief), self.label_belief)
+
+    def label_value(self, unit: np.ndarray) -> np.ndarray:
+        """Chance a unit that judges an order unreasonable in good faith labels it: worth doing
+        when it expects the label to leave the score, else only for the record (Art. 32(3))."""
+        c = self.cfg.world.behaviour.label_clerical_value
+        return np.clip(c + (1.0 - c) * self.label_belief[unit], 0.0, 1.0)
 
     def claim_probability(self, unit: np.ndarray) -> np.ndarray:
         """Chance an unsolved order is reported 'resolved' anyway (弄虚作假): the unit's gaming

@@ -7,7 +7,8 @@ from the unit and on the requester's honesty (Art. 9: rate objectively):
 expectancy-disconfirmation (Van Ryzin 2004). The model keeps the true outcome beside the
 measured one. Who decides "resolved" is a rule: the unit's report, the requester, or
 the requester corrected by a third-party audit sample. Audits catch false closures
-(弄虚作假, Art. 35(3)); the hotline checks a share of 'unreasonable' labels (Art. 32(3)).
+(弄虚作假, Art. 35(3)); the hotline checks a share of 'unreasonable' labels (Art. 32(3)),
+rejecting false ones with one probability and correct ones, by mistake, with another.
 
 :func:`call_back` writes the callback's answers into the work orders and returns what the
 requesters now do (the model hands it to citizens, demand and problem sources).
@@ -66,10 +67,13 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
     measured = measured & ~detected
     wo.measured_resolved[closing] = measured
     wo.audited[closing], wo.detected[closing] = audited, detected
-    # Art. 32(3): unreasonable labels, checked on a sample
+    # Art. 32(3): unreasonable labels, checked on a sample; the check rejects a label on a
+    # reasonable order with one probability and wrongly rejects a correct one with another
     lab = wo.labelled[closing]
     checked = lab & s.bernoulli(rules.assessment.label_check, "label.check", key)
-    rejected = checked & ~wo.unreasonable[closing]
+    a = rules.assessment
+    p_reject = np.where(wo.unreasonable[closing], a.label_check_wrong_reject, a.label_check_catch)
+    rejected = checked & s.bernoulli(p_reject, "label.verdict", key)
     wo.label_rejected[closing] = rejected
     wo.excluded[closing] = lab & ~rejected & rules.assessment.exclude_unreasonable
     # what the requester does next: trust, expectation, repeat filing (voice)

@@ -118,6 +118,25 @@ class Handling(Strict):
     uncopied_escalation_factor: float = P(2.0, lo=1.0, hi=10.0, unit="x escalation_days", article="Art. 12(1)1, 20",
                                           doc="Without the copy to the district, stuck orders reach the district "
                                               "this many times later.")
+    # orders live until they end (issue 9 item 1, H1 "orders"): an overdue order stays open
+    explain_daily_blocked: float = P(0.10, lo=0.0, hi=1.0, unit="probability per overdue day", article="Art. 15(2)",
+                                     doc="An overdue order held back by objective factors (hard, cooperation refused, "
+                                         "a central-unit linkage, or held by a unit whose duty it is not) is explained "
+                                         "to the requester as temporarily unsolvable (暂不能解决) and ends.")
+    explain_daily: float = P(0.02, lo=0.0, hi=1.0, unit="probability per overdue day", article="Art. 15(2)",
+                             doc="The same for any other overdue order.")
+    unsolvable_explain_hours: float = P(1.0, lo=0.0, hi=10.0, unit="staff hours", article="Art. 15(2)",
+                                        doc="Explanation the requester gets when an order is explained as temporarily "
+                                            "unsolvable (raises the callback's explanation).")
+    rework_share: float = P(0.3, lo=0.0, hi=1.0, unit="share of difficulty",
+                            doc="A worked order whose fix failed leaves this share of its work for a repeat about the "
+                                "same problem (a repeat otherwise continues from the parent's remaining work).")
+    # both sides of dynamic scope (issue 9 item 6): good-faith judgement of unreasonable requests
+    recognise_unreasonable: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 9, 32(3)",
+                                      doc="At first contact a unit recognises a truly unreasonable order as such.")
+    misjudge_reasonable: float = P(0.01, lo=0.0, hi=1.0, unit="probability", article="Art. 32(3)",
+                                   doc="At first contact a unit judges a reasonable order unreasonable in good faith "
+                                       "(the detection error the other way).")
 
 
 class Triage(Strict):
@@ -230,11 +249,20 @@ class Behaviour(Strict):
     game_false_close_share: float = P(0.4, lo=0.0, hi=1.0, unit="share of gaming hours",
                                       doc="Gaming time spent closing orders on paper (形式办结).")
     game_label_share: float = P(0.3, lo=0.0, hi=1.0, unit="share of gaming hours", article="Art. 32(3)",
-                                doc="Gaming time spent labelling orders unreasonable (goes to closures when labels do not count).")
+                                doc="Gaming time spent labelling orders unreasonable; the part units do not expect to count "
+                                    "(label_belief) goes to closures.")
     game_pressure_share: float = P(0.3, lo=0.0, hi=1.0, unit="share of gaming hours", article="Art. 35(5)",
                                    doc="Gaming time spent pressing requesters for good ratings.")
     game_bank_days: float = P(5.0, lo=0.0, hi=60.0, unit="days of gaming time",
                               doc="Gaming hours a unit can save up for whole acts (a closure, a label).")
+    label_clerical_value: float = P(0.1, lo=0.0, hi=1.0, unit="probability", article="Art. 32(3)",
+                                    doc="Chance a unit records its good-faith judgement 'unreasonable' as a label when it "
+                                        "expects the label to change nothing in its score (duty of record).")
+    label_belief0: float = P(1.0, lo=0.0, hi=1.0, unit="share of labels", article="Art. 32(3)",
+                             doc="Units' initial expectation that a label takes the order out of the score.")
+    label_belief_learning: float = P(0.5, lo=0.0, hi=1.0, unit="weight per month", article="Art. 32(3)",
+                                     doc="Each month a unit's expectation moves this far toward the share of its closed "
+                                         "labelled orders that were excluded (the consequence it sees).")
     p_object_misrouted: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 12(3)",
                                   doc="Unit objects to an order that really is not its duty.")
     p_object_bucketpass: float = P(0.05, lo=0.0, hi=1.0, unit="probability", article="Art. 14(1)",
@@ -409,6 +437,10 @@ class Assessment(Strict):
     exclude_unreasonable: bool = P(True, article="Art. 32(3); seed (动态调整)", doc="Requests labelled unreasonable leave the score.")
     label_check: float = P(0.3, lo=0.0, hi=1.0, unit="probability", article="Art. 32(3)",
                            doc="Share of unreasonable labels the hotline checks.")
+    label_check_catch: float = P(0.9, lo=0.0, hi=1.0, unit="probability", article="Art. 32(3)",
+                                 doc="A checked label on a reasonable order is rejected (the hotline catches it).")
+    label_check_wrong_reject: float = P(0.05, lo=0.0, hi=1.0, unit="probability", article="Art. 32(3)",
+                                        doc="A checked label on a truly unreasonable order is wrongly rejected.")
     commend_share: float = P(0.1, lo=0.0, hi=1.0, unit="share of class", article="Art. 7")
     remedial_share: float = P(0.1, lo=0.0, hi=1.0, unit="share of class", article="Art. 32(3)", doc="治理类 designation.")
     reward: float = P(0.5, lo=0.0, hi=5.0, unit="payoff points", article="Art. 7")

@@ -6,10 +6,15 @@ time is poured down the queue, first for first contact (Art. 15(1)), then for re
 Orders that need another unit (joint or hard cross-jurisdiction) wait for its
 contribution, which a township obtains by whistling (街乡吹哨, Art. 16) or any lead by
 asking (Art. 14(2)); refused or stuck ones escalate to the district (Art. 20).
-Gaming hours close hard orders on paper, label them unreasonable, or press requesters.
-At the deadline (Art. 13) an unfinished order is extended once if hard (Art. 15(2)) or
-closed: the callback then happens (Art. 23). Everything is vectorised over orders,
-grouped by unit with one sort (no per-order Python loop).
+At first contact a unit judges in good faith whether a request is unreasonable (with a
+detection error both ways) and labels it when it expects the label to count (Art. 32(3)).
+Gaming hours close orders on paper, label reasonable ones unreasonable, or press requesters.
+At the deadline (Art. 13) an unfinished order is extended once if hard (Art. 15(2));
+otherwise it is flagged overdue and stays open with its remaining work until it ends:
+worked to the end (and perhaps truly solved), explained to the requester as temporarily
+unsolvable (暂不能解决, Art. 15(2)), or closed formally (形式办结, gaming). The callback
+(Art. 23) follows the end. Everything is vectorised over orders, grouped by unit with one
+sort (no per-order Python loop).
 
 :func:`work_day` returns what the units did today (hours by use, the balances they carry
 to tomorrow, the pressure hours waiting for callback, whistles and co-handling for the
@@ -23,7 +28,19 @@ import numpy as np
 from .assessment import Tally
 from .behaviour import E_GAME, E_RESOLVE, E_SATISFY, P_DEADLINE, P_EASE, P_THREAT
 from .calendar import month_end_day
-from .orders import CLOSED, COOP_ENGAGED, COOP_NONE, COOP_REFUSED, OPEN, TIER_24H
+from .orders import (
+    CLOSED,
+    COOP_ENGAGED,
+    COOP_NONE,
+    COOP_REFUSED,
+    END_EXPLAINED,
+    END_FORMAL,
+    END_WORKED,
+    LABEL_GAMED,
+    LABEL_HONEST,
+    OPEN,
+    TIER_24H,
+)
 from .world import KIND_TOWNSHIP, LINK_CENTRAL
 
 # columns of the hours a unit used today (work_day's "used"), beside the four effort columns
@@ -122,7 +139,7 @@ def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict
     got = allocate(unit[fresh], np.full(fresh.sum(), c_hours), prio[fresh], resolve)
     contacted = idx[fresh][got >= c_hours - 1e-9]
     wo.ti_contact[contacted] = day
-    spent = np.bincount(unit[fresh], weights=got, minlength=nU)
+    spent = np.bincount(unit[fresh], weights=got, minlength=nU) + judge_unreasonable(contacted, model)
     used[:, U_CONTACT] = spent
     resolve -= spent
     # 2. real work: own orders plus cooperation items of engaged cooperating units
@@ -160,23 +177,46 @@ def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict
             "whistles": whistles, "cohandling": cohandling, "tally": tally}
 
 
+def judge_unreasonable(rows: np.ndarray, model) -> np.ndarray:
+    """Good-faith judgement at first contact (Art. 9, 32(3)): a unit recognises a truly
+    unreasonable order with a detection error (and misjudges a few reasonable ones) and labels
+    what it judges unreasonable when it expects that to count (Units.label_value); a labelled
+    order gets an explanation instead of further work. Returns the label hours per unit."""
+    wo, h, s, U = model.orders, model.cfg.world.handling, model.streams, model.units
+    rows = rows[~wo.labelled[rows]]
+    key, unit = wo.key[rows], wo.unit[rows].astype(np.int64)
+    believe = np.where(wo.unreasonable[rows], s.bernoulli(h.recognise_unreasonable, "label.recognise", key),
+                       s.bernoulli(h.misjudge_reasonable, "label.misjudge", key))
+    label = believe & s.bernoulli(U.label_value(unit), "label.honest", key)
+    lab = rows[label]
+    wo.labelled[lab] = True
+    wo.label_kind[lab] = LABEL_HONEST
+    wo.remaining[lab] = 0.0
+    wo.coop_remaining[lab] = 0.0
+    return np.bincount(unit[label], minlength=model.city.n_units) * h.label_hours
+
+
 def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gaming hours: false closures of hard orders, unreasonable labels, pressure on raters.
-    Returns the gaming hours saved for tomorrow and the pressure hours for today's callbacks."""
+    """Gaming hours: formal closures of orders missing (or past) their deadline, unreasonable
+    labels on reasonable orders, pressure on raters. Returns the gaming hours saved for
+    tomorrow and the pressure hours for today's callbacks."""
     wo, cfg, nU = model.orders, model.cfg, model.city.n_units
     h, b = cfg.world.handling, cfg.world.behaviour
     idx = idx[(wo.state[idx] == OPEN) & (wo.ti_done[idx] < 0)]
     unit = wo.unit[idx]
-    label_on = cfg.rules.assessment.exclude_unreasonable
-    split_label = b.game_label_share if label_on else 0.0
-    split_close = b.game_false_close_share + (0.0 if label_on else b.game_label_share)
+    # labelling pays only as far as a unit expects labels to leave its score (the
+    # consequence it has seen, Units.label_belief); the rest of that time goes to closures
+    belief = model.units.label_belief
+    split_label = b.game_label_share * belief
+    split_close = b.game_false_close_share + b.game_label_share * (1.0 - belief)
+    split = np.maximum(split_close + split_label, 1e-12)
     # closures and labels are whole acts: hours accumulate until a unit can afford one
     # (a small unit games every few days, not never), up to game_bank_days' worth
     daily = hours * (split_close + split_label)
     pool = model.units.game_banked + daily
-    # formal closure (形式办结): orders that will miss their deadline, hardest first
+    # formal closure (形式办结): orders that will miss or have missed their deadline, hardest first
     at_risk = (wo.ti_deadline[idx] - day <= 1) & (wo.remaining[idx] + wo.coop_remaining[idx] > 0)
-    close_budget = pool * split_close / (split_close + split_label)
+    close_budget = pool * split_close / split
     risky = idx[at_risk]
     got = np.zeros(idx.size)
     got[at_risk] = allocate(unit[at_risk], np.full(risky.size, h.false_close_hours),
@@ -184,52 +224,114 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarra
     whole = got >= h.false_close_hours - 1e-9       # only finished acts use up saved hours
     fake = idx[whole]
     wo.gamed[fake] = True
+    wo.ending[fake] = END_FORMAL
     wo.ti_done[fake] = day
     used = np.bincount(unit[whole], weights=got[whole], minlength=nU).astype(float)
-    if split_label > 0:
+    if (split_label > 0).any():
         # labels go on orders unlikely to be solved: hard ones or those refused cooperation
         rest = ~np.isin(idx, fake) & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))
         cand, cu = idx[rest], unit[rest]
         got = allocate(cu, np.full(cand.size, h.label_hours), wo.remaining[cand],
-                       pool * split_label / (split_close + split_label))
+                       pool * split_label / split)
         whole = got >= h.label_hours - 1e-9
         wo.labelled[cand[whole]] = True
+        wo.label_kind[cand[whole]] = LABEL_GAMED
         used += np.bincount(cu[whole], weights=got[whole], minlength=nU)
     game_banked = np.clip(pool - used, 0.0, b.game_bank_days * daily)
     # pressure hours are spent at callback on this unit's unsolved orders (Art. 35(5) forbids it)
     return game_banked, hours * b.game_pressure_share
 
 
-def finish_and_close(day: int, model) -> np.ndarray:
-    """Mark finished orders, extend or close those at their deadline; returns today's closures."""
-    wo, cfg, s, U = model.orders, model.cfg, model.streams, model.units
-    h = cfg.world.handling
+def finish_and_close(day: int, model) -> dict:
+    """Orders that end today: worked to the end, explained as temporarily unsolvable, or
+    closed formally (gaming, marked by :func:`game`); deadlines extend hard orders once and
+    flag the rest overdue, which stay open (Art. 13, 15). Returns ``closing`` (today's ended
+    orders, for the callback) and ``tally`` (orders falling overdue today, booked in the month
+    they fall due, Art. 35(2), with the share Art. 36 forgives on hard ones)."""
+    wo, cfg = model.orders, model.cfg
     idx = wo.open_idx
     idx = idx[wo.state[idx] != CLOSED]
-    # finished today: own work and any needed cooperation complete
+    worked = finish_worked(idx, day, model)
+    tally = flag_overdue(idx, day, model)
+    explained = explain_unsolvable(idx, day, model)
+    closing = np.unique(np.concatenate([worked, explained, idx[(wo.ti_done[idx] == day) & wo.gamed[idx]]]))
+    solved = wo.true_resolved[closing]
+    claim = model.streams.bernoulli(model.units.claim_probability(wo.unit[closing]), "handling.claim", wo.key[closing])
+    # a unit reports 'resolved' what it solved, some unsolved worked orders (弄虚作假) and its
+    # formal closures; an order explained as temporarily unsolvable is reported as such
+    contacted = wo.ti_contact[closing] >= 0
+    worked_end = wo.ending[closing] == END_WORKED
+    wo.claimed_resolved[closing] = solved | (claim & contacted & worked_end) | wo.gamed[closing]
+    # what a repeat about the same problem still needs: the work left, or a share of it again
+    # when the fix failed (the repeat continues, it does not start from full difficulty)
+    rework = cfg.world.handling.rework_share * wo.difficulty[closing]
+    wo.carry[closing] = np.where(solved, 0.0, np.where(wo.remaining[closing] > 0, wo.remaining[closing], rework))
+    wo.state[closing] = CLOSED
+    wo.ti_closed[closing] = day
+    return {"closing": closing, "tally": tally}
+
+
+def finish_worked(idx: np.ndarray, day: int, model) -> np.ndarray:
+    """Orders whose own work and needed cooperation are complete today: the fix is tried."""
+    wo, cfg, h = model.orders, model.cfg, model.cfg.world.handling
     done = idx[(wo.ti_done[idx] < 0) & (wo.ti_contact[idx] >= 0) & (wo.remaining[idx] <= 0)
                & (~wo.need_coop[idx] | (wo.coop_remaining[idx] <= 0))]
     wo.ti_done[done] = day
+    wo.ending[done] = END_WORKED
     misrouted = wo.unit[done] != wo.right_unit[done]
     p = np.where(wo.hard[done], h.hard_solve_prob, h.solve_prob)
     p = np.where(misrouted, h.misrouted_solve_prob, p)
     p = np.where(wo.linkage[done] == LINK_CENTRAL, p * cfg.world.linkage.central_success, p)
-    p = np.where(wo.unreasonable[done], 0.0, p)
-    wo.true_resolved[done] = s.bernoulli(p, "handling.solve", wo.key[done])
-    # Art. 13, 15(2): at the deadline, extend hard orders once, else close and call back
-    due = idx[(wo.ti_deadline[idx] <= day) & (wo.ti_done[idx] < 0)]
+    # unreasonable requests have nothing to solve; an order labelled in good faith got an explanation, not work
+    p = np.where(wo.unreasonable[done] | (wo.label_kind[done] == LABEL_HONEST), 0.0, p)
+    wo.true_resolved[done] = model.streams.bernoulli(p, "handling.solve", wo.key[done])
+    return done
+
+
+def flag_overdue(idx: np.ndarray, day: int, model) -> Tally:
+    """Art. 13, 15(2): at the deadline, extend hard orders once; flag the rest overdue (they stay open)."""
+    wo, cfg = model.orders, model.cfg
+    due = idx[(wo.ti_deadline[idx] <= day) & (wo.ti_done[idx] < 0) & ~wo.overdue[idx]]
     if cfg.rules.deadlines.extensions:
         ext = due[wo.hard[due] & ~wo.extended[due] & (wo.ti_contact[due] >= 0)]
         wo.extended[ext] = True
         wo.ti_deadline[ext] += cfg.rules.deadlines.extension_days
-        wo.explain[ext] += h.extension_explain_hours
+        wo.explain[ext] += cfg.world.handling.extension_explain_hours
         due = due[~np.isin(due, ext)]
     wo.overdue[due] = True
-    closing = np.concatenate([idx[wo.ti_done[idx] == day], due])
-    closing = np.unique(closing)
-    solved = wo.true_resolved[closing]
-    claim = s.bernoulli(U.claim_probability(wo.unit[closing]), "handling.claim", wo.key[closing])
-    wo.claimed_resolved[closing] = solved | (claim & (wo.ti_contact[closing] >= 0)) | wo.gamed[closing]
-    wo.state[closing] = CLOSED
-    wo.ti_closed[closing] = day
-    return closing
+    wo.ti_overdue[due] = day
+    tally = Tally(model.city.n_units)
+    u = wo.unit[due].astype(np.int64)
+    tally.add("overdue", u)
+    # Art. 36: good-faith failure on hard requests is partly forgiven
+    hard = wo.hard[due]
+    tally.add("overdue_forgiven", u[hard], np.full(int(hard.sum()), cfg.rules.sanctions.error_tolerance))
+    return tally
+
+
+def explain_unsolvable(idx: np.ndarray, day: int, model) -> np.ndarray:
+    """Art. 15(2): an overdue order the unit cannot solve for now is explained to the requester
+    as temporarily unsolvable (暂不能解决) and ends; more often when objective factors hold it
+    back (a hard request, cooperation refused, a central-unit linkage, a unit whose duty it is not)."""
+    wo, h = model.orders, model.cfg.world.handling
+    late = idx[wo.overdue[idx] & (wo.ti_done[idx] < 0) & (wo.ti_overdue[idx] < day) & (wo.ti_contact[idx] >= 0)]
+    blocked = (wo.hard[late] | (wo.coop_state[late] == COOP_REFUSED) | (wo.linkage[late] == LINK_CENTRAL)
+               | (wo.unit[late] != wo.right_unit[late]))
+    p = np.where(blocked, h.explain_daily_blocked, h.explain_daily)
+    out = late[model.streams.bernoulli(p, "handling.explain", wo.key[late], day)]
+    wo.ti_done[out] = day
+    wo.ending[out] = END_EXPLAINED
+    wo.explain[out] += h.unsolvable_explain_hours
+    return out
+
+
+def join_open(parents: np.ndarray, model) -> np.ndarray:
+    """A repeat contact about an order still open joins it (the requester is told the
+    progress, Art. 11(2)3; the order gains weight in the queue as an escalation threat);
+    returns the parents that have ended, whose repeats become new orders."""
+    wo = model.orders
+    live = wo.state[parents] != CLOSED
+    joined = parents[live]
+    wo.n_joined[joined] = np.minimum(wo.n_joined[joined].astype(np.int16) + 1, 100).astype(np.int8)
+    wo.threat[joined] = True
+    return parents[~live]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .demand import STREAM_CONSULT, STREAM_UNREASONABLE
+from .handling import join_open
 from .orders import RTYPE_CONSULTATION, TIER_7D, TIER_15D
 from .outcomes import DIVERT_NAMES
 
@@ -24,6 +25,7 @@ def record(drawn: dict, refiles: np.ndarray, model) -> dict:
     """Art. 10: today's requests as recorded: new ones with their attributes, then repeat
     contacts of requesters whose earlier order closed unresolved."""
     new = describe_requests(drawn["requests"], model)
+    refiles = join_open(refiles, model)   # a repeat about a still-open order joins it (H1, issue 9 item 1)
     if refiles.size:
         rep = repeat_requests(refiles, model)
         new = {k: np.concatenate([new[k], rep[k]]) for k in new}
@@ -55,7 +57,8 @@ def repeat_requests(parents: np.ndarray, model) -> dict:
     """Repeat contacts of requesters whose earlier order closed unresolved (voice)."""
     wo = model.orders
     req = {k: getattr(wo, k)[parents].copy() for k in
-           ("township", "category", "rtype", "tier", "hard", "difficulty", "unreasonable", "online", "requester")}
+           ("township", "category", "rtype", "tier", "hard", "unreasonable", "online", "requester")}
+    req["difficulty"] = wo.carry[parents].copy()   # continues from the parent's remaining work (H1, issue 9 item 1)
     req["key"] = model.streams.key("repeat", wo.key[parents])
     req["n_prior"] = np.minimum(wo.n_prior[parents].astype(np.int16) + 1, 100).astype(np.int8)
     req["stream"] = np.where(wo.rtype[parents] == RTYPE_CONSULTATION, STREAM_CONSULT, 0).astype(np.int8)

@@ -5,6 +5,14 @@ unreasonable under Art. 32(3) leave the denominator): responded within the tier'
 time (Art. 15(1)), counted resolved by the rule in force (Art. 23, 32), rated satisfied or
 basically satisfied at callback. The daily series, the summary and the monthly assessment
 all call these functions, so the three can never disagree on a definition.
+
+Orders live until they end (Art. 13, 15): an order enters the rates when it ends, however
+late. An order explained to the requester as temporarily unsolvable (暂不能解决, Art. 15(2))
+is its own end state, reported separately (``explained_unsolvable``); it stays in scope for
+all three rates: explaining is a duty of Art. 15(2), not a resolution, and Art. 32 makes
+the assessment "以解决诉求为导向", so it counts as resolved only if the rule in force says so
+(the requester says so at callback, or the unit reports it; units report it as unsolved).
+Overdue is booked in the month an order falls due unfinished (Art. 35(2)), not when it ends.
 """
 
 from __future__ import annotations
@@ -15,10 +23,19 @@ from .orders import SAT_BASIC
 
 
 def responded_on_time(orders, rows: np.ndarray, response_days) -> np.ndarray:
-    """Orders whose requester was first contacted within the tier's response time (Art. 15(1))."""
+    """Orders whose requester was first contacted within the tier's response time (Art. 15(1)),
+    counted from receipt by the responsible unit (``ti_available``: the day the unit now holding
+    the order received it, after pre-dispatch consultation, linkage, district forwarding and
+    re-dispatch), so time lost before it reached the unit is not charged to that unit; that
+    time is the hotline's and the dispatch's own indicator (:func:`routing_days`)."""
     days = np.asarray(response_days)[orders.tier[rows]]
     contact = orders.ti_contact[rows]
-    return (contact >= 0) & (contact <= orders.ti_created[rows] + days)
+    return (contact >= 0) & (contact <= orders.ti_available[rows] + days)
+
+
+def routing_days(orders, rows: np.ndarray) -> np.ndarray:
+    """Days from the call to receipt by the responsible unit (the hotline's and dispatch's time, Art. 11-12)."""
+    return (orders.ti_available[rows] - orders.ti_created[rows]).astype(float)
 
 
 def in_scope(orders, rows: np.ndarray) -> np.ndarray:

@@ -11,7 +11,8 @@ module that owns that mechanism, which reads the one current config and returns 
 4. handling (behaviour.py, handling.py, proactive.py, Art. 13-20, 24-27): units' staff time
    (topic-of-the-month duty first, the month-end push near the remedial line), first contact,
    whistles and cooperation, escalation, real work, gaming, proactive source removal,
-   deadlines, extensions and closure;
+   deadlines and extensions; an order ends worked, explained as temporarily unsolvable or
+   closed formally, and an overdue one stays open until then;
 5. callback and audit (callback.py, Art. 23, 32): the requester's answer beside the truth;
    then citizens' trust and re-filing (citizens.py, demand.py) and problem sources (sources.py);
 6. booking: the day's per-unit counts into the month's ledger (assessment.py), whistles and
@@ -40,7 +41,7 @@ from .config import Config
 from .demand import Demand
 from .handling import U_PROACTIVE, USED_COLUMNS
 from .network import CoordinationNetwork
-from .orders import CLOSED, OBJECTED, OPEN, WorkOrders
+from .orders import CLOSED, END_FORMAL, END_NONE, END_WORKED, LABEL_NONE, OBJECTED, OPEN, WorkOrders
 from .outcomes import DIVERT_NAMES
 from .proactive import Proactive
 from .results import day_record
@@ -158,7 +159,8 @@ class Model(mesa.Model):
         worked = handling.work_day(day, self, budgets, pressing)
         self.units.carry_over(worked["banked"], worked["game_banked"])
         removed, worked["used"][:, U_PROACTIVE] = self.proactive.unit_work(budgets, self.sources, cfg)
-        closing = handling.finish_and_close(day, self)
+        ended = handling.finish_and_close(day, self)
+        closing = ended["closing"]
         # 5. callback and audit (Art. 23, 32); what requesters do next; problem sources
         rated = callback.call_back(closing, day, self, worked["pressure_hours"])
         if rated:
@@ -169,7 +171,7 @@ class Model(mesa.Model):
         self.orders.prune_open()
         self.sources.step(season)
         # 6. booking
-        self.ledger.book(sent["tally"], received["tally"], push, worked["tally"],
+        self.ledger.book(sent["tally"], received["tally"], push, worked["tally"], ended["tally"],
                          closure_tally(self.orders, closing, cfg.rules, self.city.n_units),
                          self._hours_tally(worked["used"], budgets, removed))
         self.coordination.log(worked["whistles"], worked["cohandling"])
@@ -198,6 +200,7 @@ class Model(mesa.Model):
                                      res["sanction_points"] + cfg.rules.sanctions.strength * res["remedial"])
         self._record_units(month, res)
         self.units.observe_demand(v["hours_demanded"])       # order work only
+        self.units.observe_labels(v["labelled"], v["excluded"])   # what labels did to the score (Art. 32(3))
         if cfg.world.capacity.district_rebalancing > 0:      # Art. 5(2): each district staffs its townships
             self.agents_by_type[DistrictGovernment].do("rebalance_staff", cfg.world.capacity.district_rebalancing)
         self.units.designate_support(res["remedial"])
@@ -247,6 +250,12 @@ class Model(mesa.Model):
         closed = st == CLOSED
         assert (wo.ti_closed[closed] >= wo.ti_created[closed]).all(), "nothing closes before it is created"
         assert (wo.ti_closed[~closed] == -1).all(), "open orders have no closing day"
+        assert ((wo.ending != END_NONE) == closed).all(), "an order has an ending exactly when it is closed"
+        assert (wo.overdue == (wo.ti_overdue >= 0)).all(), "overdue orders know the day they fell due"
+        assert (~wo.overdue | (wo.ti_overdue >= wo.ti_created)).all(), "nothing falls due before it exists"
+        assert not (wo.true_resolved & (wo.ending != END_WORKED)).any(), "only orders worked to the end are truly solved"
+        assert ((wo.label_kind != LABEL_NONE) == wo.labelled).all(), "every label has a kind"
+        assert (wo.gamed == (wo.ending == END_FORMAL)).all(), "formal closures are exactly the gamed orders"
         assert ((wo.ti_contact < 0) | (wo.ti_contact >= wo.ti_created)).all(), "no contact before creation"
         assert (wo.remaining >= 0).all() and (wo.coop_remaining >= 0).all(), "no negative remaining effort"
         assert (self.units.capacity > 0).all(), "capacity stays positive"

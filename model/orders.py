@@ -16,6 +16,15 @@ RTYPE_CONSULTATION = 0
 TIER_2H, TIER_24H, TIER_7D, TIER_15D = range(4)
 # handling state: every order is in exactly one
 OPEN, OBJECTED, CLOSED = 0, 1, 2
+# how a closed order ended (``ending``; NONE while it lives): worked to the end (and the fix
+# tried), explained as temporarily unsolvable (暂不能解决, Art. 15(2)), or closed formally
+# on paper (形式办结, gaming). An order past its deadline stays OPEN, flagged ``overdue``,
+# until one of these happens (Art. 13, 15).
+END_NONE, END_WORKED, END_EXPLAINED, END_FORMAL = 0, 1, 2, 3
+ENDING_NAMES = ["open", "worked", "explained_unsolvable", "formal_close"]
+# who put an 'unreasonable' label on an order (Art. 32(3)): nobody, the unit in good faith
+# (it judged the request unreasonable, rightly or not), or the unit to escape the score (gaming)
+LABEL_NONE, LABEL_HONEST, LABEL_GAMED = 0, 1, 2
 # cooperation state for orders that need another unit (Art. 14, 16, 20)
 COOP_NONE, COOP_ENGAGED, COOP_REFUSED = 0, 1, 2
 # satisfaction answer at callback (satisfied / basically satisfied / dissatisfied)
@@ -40,6 +49,8 @@ COLUMNS: dict[str, tuple[type, int | float]] = {
     "measured_resolved": (np.bool_, False), "audited": (np.bool_, False), "detected": (np.bool_, False),
     "labelled": (np.bool_, False), "label_rejected": (np.bool_, False), "excluded": (np.bool_, False),
     "overdue": (np.bool_, False), "gamed": (np.bool_, False),
+    "ending": (np.int8, END_NONE), "ti_overdue": (np.int16, -1), "carry": (np.float32, 0.0),
+    "label_kind": (np.int8, LABEL_NONE), "n_joined": (np.int8, 0),
 }
 
 

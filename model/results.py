@@ -21,8 +21,8 @@ import pandas as pd
 
 from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
-from .measures import city_rates
-from .orders import CLOSED, COOP_ENGAGED, RTYPE_NAMES
+from .measures import city_rates, routing_days
+from .orders import CLOSED, COOP_ENGAGED, END_EXPLAINED, END_WORKED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE, RTYPE_NAMES
 from .outcomes import DIVERT_NAMES, SUMMARY
 from .outdir import OUTPUT_FILES, OutputError, check_out_dir  # noqa: F401 (re-exported)
 from .world import CLASS_NAMES, KIND_NAMES
@@ -60,8 +60,61 @@ def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, receiv
         **{f"effort_{a}": effort[j] for j, a in enumerate(ACTIVITIES)},
         "refiled": rated.get("refiled", 0), "detected": rated.get("detected", 0),
         "whistles": int(wo.whistled[closing].sum()),
+        **order_life_record(m, closing),
     })
     return rec
+
+
+def order_life_record(m, closing: np.ndarray) -> dict:
+    """The day's figures of orders living until they end, routing and labels (issue 9 items 1, 2, 6)."""
+    wo = m.orders
+    open_rows = wo.open_idx
+    overdue_open = wo.overdue[open_rows]
+    kind = wo.label_kind[closing]
+    mean = lambda x: float(x.mean()) if x.size else float("nan")  # noqa: E731
+    return {
+        "closed_worked": int((wo.ending[closing] == END_WORKED).sum()),
+        "explained_unsolvable": int((wo.ending[closing] == END_EXPLAINED).sum()),
+        "fell_overdue": int((wo.ti_overdue[open_rows] == m.day).sum()),
+        "overdue_open": int(overdue_open.sum()),
+        "overdue_open_share": float(overdue_open.mean()) if open_rows.size else 0.0,
+        "routing_days": mean(routing_days(wo, closing)),
+        "redispatch_per_order": mean(wo.n_redispatch[closing].astype(float)),
+        "labels_honest": int((kind == LABEL_HONEST).sum()), "labels_gamed": int((kind == LABEL_GAMED).sum()),
+        "labels_false": int(((kind != LABEL_NONE) & ~wo.unreasonable[closing]).sum()),
+        "unreasonable_missed": int((wo.unreasonable[closing] & (kind == LABEL_NONE)).sum()),
+        "labels_rejected": int(wo.label_rejected[closing].sum()),
+    }
+
+
+def order_life_summary(m) -> dict:
+    """Summary figures of the same (issue 9 items 1, 2, 6): ends, time to true resolution by tier, routing, labels."""
+    wo = m.orders
+    closed = wo.state == CLOSED
+    n_closed = max(int(closed.sum()), 1)
+    solved = closed & wo.true_resolved
+    days = (wo.ti_closed - wo.ti_created).astype(float)
+    rows = np.flatnonzero(closed)
+    kind = wo.label_kind
+    out = {"explained_unsolvable": int((wo.ending == END_EXPLAINED).sum()),
+           "explained_share": float((wo.ending == END_EXPLAINED).sum() / n_closed),
+           "resolved_after_deadline": int((solved & wo.overdue).sum()),
+           "overdue_open_end": int((~closed & wo.overdue).sum())}
+    for t, name in enumerate(("2h", "24h", "7d", "15d")):
+        sel = solved & (wo.tier == t)
+        out[f"days_to_true_resolution_{name}"] = float(days[sel].mean()) if sel.any() else float("nan")
+    out.update({
+        "routing_days": float(routing_days(wo, rows).mean()) if rows.size else float("nan"),
+        "redispatch_share": float((wo.n_redispatch[closed] > 0).sum() / n_closed),
+        "repeats_joined": int(wo.n_joined.sum()),
+        "labels_honest": int((closed & (kind == LABEL_HONEST)).sum()),
+        "labels_gamed": int((closed & (kind == LABEL_GAMED)).sum()),
+        "labels_false": int((closed & (kind != LABEL_NONE) & ~wo.unreasonable).sum()),
+        "unreasonable_missed": int((closed & wo.unreasonable & (kind == LABEL_NONE)).sum()),
+        "labels_rejected_honest": int((wo.label_rejected & (kind == LABEL_HONEST)).sum()),
+        "labels_rejected_gamed": int((wo.label_rejected & (kind == LABEL_GAMED)).sum()),
+    })
+    return out
 
 
 @dataclass
@@ -165,6 +218,7 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
         "effort_share_proactive": hours.get("proactive", 0.0) / total_h,
         "effort_share_satisfy": hours.get("satisfy", 0.0) / total_h,
         "topics_of_the_month": int(len(m.proactive.history)),
+        **order_life_summary(m),
     }
     assert list(s) == list(SUMMARY), "summary figures and the outcome registry (outcomes.SUMMARY) must agree"
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in s.items()}

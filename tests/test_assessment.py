@@ -10,6 +10,7 @@ import pytest
 from conftest import model, ran
 
 from model.assessment import assess
+from model.calendar import month_end_day
 from model.orders import CLOSED
 from model.world import KIND_TOWNSHIP
 
@@ -117,6 +118,7 @@ def test_error_tolerance_forgives_overdue_hard_orders(tolerance):
     # Art. 35(2) and 36: in a run where staff are short (so orders go overdue, hard ones
     # included), every overdue order is penalised except the forgiven share of the hard ones.
     # Only the overdue sanction is on; the counts come from the work orders, not the ledger.
+    # Issue 9 item 1: an order is overdue in the month it falls due (it may end later).
     only_overdue = {"rules.sanctions.buck_passing": 0.0, "rules.sanctions.perfunctory": 0.0,
                     "rules.sanctions.falsification": 0.0, "rules.sanctions.false_label": 0.0,
                     "rules.sanctions.error_tolerance": tolerance}
@@ -126,11 +128,13 @@ def test_error_tolerance_forgives_overdue_hard_orders(tolerance):
     um = m.results().units_monthly
     month0 = um[(um["month"] == 0) & um["assessable"]]
     units = month0["unit"].to_numpy()
-    closed = wo.state[: wo.n] == CLOSED
-    per_unit = lambda mask: np.bincount(wo.unit[: wo.n][closed & mask], minlength=m.city.n_units)[units]  # noqa: E731
-    n_closed = np.maximum(per_unit(np.ones(wo.n, bool)), 1)
-    hard_late = per_unit((wo.overdue & wo.hard)[: wo.n])
-    plain_late = per_unit((wo.overdue & ~wo.hard)[: wo.n])
+    end = month_end_day(0)
+    closed = (wo.state == CLOSED) & (wo.ti_closed <= end)
+    fell_due = wo.overdue & (wo.ti_overdue <= end)
+    per_unit = lambda mask: np.bincount(wo.unit[mask], minlength=m.city.n_units)[units]  # noqa: E731
+    n_closed = np.maximum(per_unit(closed), 1)
+    hard_late = per_unit(fell_due & wo.hard)
+    plain_late = per_unit(fell_due & ~wo.hard)
     assert (hard_late > 0).sum() > 20                          # many units had overdue hard orders
     w = m.cfg.rules.sanctions.overdue
     expected = w * (plain_late + (1 - tolerance) * hard_late) / n_closed

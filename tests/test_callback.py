@@ -79,14 +79,22 @@ def test_without_audit_nothing_is_audited_or_detected():
     assert not m.orders.audited.any() and not m.orders.detected.any()
 
 
-def test_without_exclusion_no_order_is_excluded_or_labelled():
+def test_without_exclusion_no_order_is_excluded_and_units_learn_labels_do_not_count():
+    # issue 9 item 6: labels no longer vanish by a rules switch; units still record some (duty of
+    # record) and, seeing no label leave their score, expect less of labelling next month
     m = ran({"rules.assessment.exclude_unreasonable": False}, seed=2, scale=0.002, days=35)
     assert not m.orders.excluded.any()
-    assert not m.orders.labelled.any()
+    assert m.orders.labelled.any()
+    w = m.cfg.world.behaviour
+    saw = m.results().units_monthly.query("month == 0 and labelled > 0")["unit"].to_numpy()
+    assert saw.size > 0
+    assert np.allclose(m.units.label_belief[saw], w.label_belief0 * (1 - w.label_belief_learning))
 
 
 def test_excluded_orders_are_labelled_and_not_rejected_on_check():
-    m = ran({"rules.assessment.exclude_unreasonable": True, "world.behaviour.effort_resolve": 0.5,
+    # a check that never rejects a correct label (issue 9 item 6 made that a probability)
+    m = ran({"rules.assessment.exclude_unreasonable": True, "rules.assessment.label_check_wrong_reject": 0.0,
+             "world.behaviour.effort_resolve": 0.5,
              "world.behaviour.effort_game": 0.35, "world.behaviour.effort_satisfy": 0.1,
              "world.behaviour.effort_proactive": 0.05, "world.capacity.ratio": 0.6},
             seed=2, scale=0.002, days=35)
@@ -99,7 +107,9 @@ def test_excluded_orders_are_labelled_and_not_rejected_on_check():
 
 
 def test_every_checked_wrong_label_is_rejected_when_all_labels_are_checked():
-    m = ran({"rules.assessment.label_check": 1.0, "world.behaviour.effort_resolve": 0.5,
+    # a perfect check (issue 9 item 6: catch and wrong rejection are probabilities; here 1 and 0)
+    m = ran({"rules.assessment.label_check": 1.0, "rules.assessment.label_check_catch": 1.0,
+             "rules.assessment.label_check_wrong_reject": 0.0, "world.behaviour.effort_resolve": 0.5,
              "world.behaviour.effort_game": 0.35, "world.behaviour.effort_satisfy": 0.1,
              "world.behaviour.effort_proactive": 0.05, "world.capacity.ratio": 0.6},
             seed=2, scale=0.002, days=35)

@@ -92,8 +92,9 @@ def test_a_2h_order_is_due_the_day_it_is_created():
     t0 = (wo.tier == 0) & (wo.linkage == 0) & ~wo.via_district
     assert t0.sum() > 0
     assert np.array_equal(wo.ti_deadline[t0], wo.ti_created[t0])
-    # and it is closed on that day at the latest (Art. 13)
-    assert (wo.ti_closed[t0] == wo.ti_created[t0]).all()
+    # and it ends that day or is flagged overdue that day, staying open (Art. 13; issue 9 item 1)
+    ended = wo.ti_closed[t0] == wo.ti_created[t0]
+    assert (ended | (wo.overdue[t0] & (wo.ti_overdue[t0] == wo.ti_created[t0]))).all()
 
 
 def test_only_hard_orders_are_extended_and_only_once():
@@ -124,9 +125,11 @@ def test_no_order_is_extended_when_extensions_are_off():
             seed=4, scale=0.002, days=40)
     wo = m.orders
     assert not wo.extended.any()
-    # unfinished orders close at the deadline, overdue
-    late = (wo.state == 2) & (wo.ti_done < 0)
-    assert late.sum() > 0 and wo.overdue[late].all()
+    # unfinished orders are flagged overdue on their deadline and stay open until they end
+    # (issue 9 item 1: no longer closed at the deadline)
+    late = wo.overdue
+    assert late.sum() > 0 and (wo.ti_overdue[late] == wo.ti_deadline[late]).all()
+    assert (wo.state[late] != 2).any() and ((wo.ti_closed[late] > wo.ti_deadline[late]) | (wo.state[late] != 2)).all()
 
 
 def test_without_review_every_objection_is_accepted():

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import ran
+from conftest import binomial_tolerance, ran
 
 from model.assessment import unit_rates
 from model.calendar import month_end_day
-from model.measures import city_rates, in_scope, responded_on_time, three_rate_score
+from model.measures import city_rates, in_scope, responded_on_time, routing_days, three_rate_score
 from model.orders import CLOSED, SAT_BASIC, WorkOrders
 
 
 def tiny_orders() -> WorkOrders:
     wo = WorkOrders(16)
+    # received by the responsible unit the day they were created (no routing delay)
     wo.add(tier=np.array([0, 2, 2, 3], np.int8), ti_created=np.array([5, 5, 5, 5], np.int16),
+           ti_available=np.array([5, 5, 5, 5], np.int16),
            ti_contact=np.array([5, 6, 7, -1], np.int16), excluded=np.array([False, False, False, True]),
            measured_resolved=np.array([True, False, True, True]), true_resolved=np.array([False, False, True, False]),
            satisfaction=np.array([2, 0, 1, 2], np.int8), state=np.full(4, CLOSED, np.int8))
@@ -56,3 +58,31 @@ def test_the_daily_series_and_the_monthly_unit_rates_count_the_same_orders():
     assert np.isclose(np.nansum(per_unit["resolution_rate"] * v["in_scope"]) / v["in_scope"].sum(), r["resolution_rate"])
     assert np.isclose(v["satisfied"].sum() / v["in_scope"].sum(), r["satisfaction_rate"])
     assert ((wo.satisfaction[rows] >= SAT_BASIC) & ~wo.excluded[rows]).sum() == v["satisfied"].sum()
+
+
+# ------------------------------------------------------------ response from receipt (issue 9 item 2)
+def test_a_routing_delay_does_not_lower_the_receiving_units_response():
+    # created day 5; received by the responsible unit on day 8 (district forwarding, re-dispatch,
+    # linkage...); contacted on day 8 or 9 (within the 1-day response time) or day 10 (late)
+    wo = WorkOrders(16)
+    wo.add(tier=np.full(3, 2, np.int8), ti_created=np.full(3, 5, np.int16), ti_available=np.full(3, 8, np.int16),
+           ti_contact=np.array([8, 9, 10], np.int16), state=np.full(3, CLOSED, np.int8))
+    assert responded_on_time(wo, np.arange(3), [0, 0, 1, 1]).tolist() == [True, True, False]
+    assert routing_days(wo, np.arange(3)).tolist() == [3.0, 3.0, 3.0]   # the hotline's and dispatch's time
+
+
+def test_in_a_run_delayed_orders_respond_as_well_as_the_others():
+    # the shortcut (response counted from creation) put linkage and forwarded orders near 0
+    m = ran(seed=3, scale=0.002, days=35)
+    wo = m.orders
+    rows = np.flatnonzero(wo.state == CLOSED)
+    ok = responded_on_time(wo, rows, m.cfg.rules.deadlines.response_days)
+    delayed = routing_days(wo, rows) > 0
+    assert delayed.sum() > 100
+    p_all = ok.mean()
+    assert ok[delayed].mean() >= p_all - binomial_tolerance(int(delayed.sum()), p_all)
+    s = m.results().summary
+    assert np.isclose(s["routing_days"], routing_days(wo, rows).mean())
+    assert np.isclose(s["redispatch_share"], (wo.n_redispatch[rows] > 0).mean())
+    daily = m.results().daily
+    assert {"routing_days", "redispatch_per_order", "overdue_open_share", "explained_unsolvable"} <= set(daily)
