@@ -68,6 +68,7 @@ def cmd_run(args) -> int:
 
         model = load_state(args.from_state, cfg, seed=args.seed)
         start = f"from day {model.day} of {args.from_state}"
+        first_new_day = model.day
     else:
         model = Model(cfg, seed=0 if args.seed is None else args.seed)
         start = "from the start"
@@ -89,6 +90,9 @@ def cmd_run(args) -> int:
     if args.save_state:
         print(f"state at day {model.day} written to {args.save_state}")
     print_summary(res.summary)
+    if args.from_state:     # the tables continue the state's run: the run that never stopped
+        print(f"note: the tables and this summary cover the state's history too (days 0-{model.day - 1}); "
+              f"this run's own days are day >= {first_new_day} in daily.parquet")
     print(f"results written to {out}")
     return 0
 
