@@ -40,6 +40,9 @@ COLUMNS: dict[str, tuple[type, int | float]] = {
     "measured_resolved": (np.bool_, False), "audited": (np.bool_, False), "detected": (np.bool_, False),
     "labelled": (np.bool_, False), "label_rejected": (np.bool_, False), "excluded": (np.bool_, False),
     "overdue": (np.bool_, False), "gamed": (np.bool_, False),
+    # district supervision and three-level escalation (escalation.py, Art. 12(1)1, 20, 24)
+    "supervised": (np.bool_, False), "esc_level": (np.int8, 0),
+    "ti_escalated": (np.int16, -1), "ti_city": (np.int16, -1),
 }
 
 
