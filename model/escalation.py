@@ -100,7 +100,7 @@ class Coordination:
 def escalate(idx: np.ndarray, day: int, model, tally) -> None:
     """Art. 12(1)1, 20, 24: supervision of the copies, escalation to the district and on to
     the city, for today's open available orders ``idx``."""
-    wo, cfg = model.orders, model.cfg
+    wo = model.orders
     idx = idx[wo.state[idx] == OPEN]
     supervise(idx, day, model)
     to_district(idx, day, model, tally)

@@ -219,7 +219,8 @@ def coordination_summary(m, daily: pd.DataFrame, col) -> dict:
             "city_queue_end": int(daily["city_queue"].iloc[-1]) if len(daily) else 0,
             **{f"district_hours_{k}": col(f"district_hours_{k}") for k in ("fallback", "supervision", "escalation")},
             "district_hours_used_share": used / max(col("district_hours_available"), 1e-9),
-            "fallback_routing_accuracy": col("fallback_right") / col("fallback_routed") if col("fallback_routed") else float("nan"),
+            "fallback_routing_accuracy": col("fallback_right") / col("fallback_routed")
+            if col("fallback_routed") else float("nan"),
             "catalogue_accuracy_end": float(last.mean()) if last.notna().any() else float("nan"),
             "catalogue_corrections": int(col("catalogue_corrections")), "campaign_hours": col("campaign_hours")}
 
