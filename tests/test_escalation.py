@@ -102,3 +102,12 @@ def test_supervision_of_the_copies_needs_the_copy_and_speeds_escalation():
     # supervision follows up only township orders at or past their deadline
     wo = on.orders
     assert (on.city.unit_kind[wo.unit[wo.supervised]] == 0).all()
+
+
+def test_a_district_government_agent_reads_its_hours_left():
+    from model.agents import DistrictGovernment
+
+    m = ran(STRAINED, seed=1, scale=SCALE, days=DAYS)
+    govs = list(m.agents_by_type[DistrictGovernment])
+    assert len(govs) == 16
+    assert np.allclose([g.coordination_hours_left for g in govs], m.districts.hours_left)
