@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import K_SD, binomial_tolerance, model, ran
+from conftest import K_SD, binomial_tolerance, config_from, model, ran
 
 from model.orders import CLOSED
 from model.world import KIND_DISTGOV, KIND_TOWNSHIP
@@ -302,3 +302,15 @@ def test_the_catalogue_learns_only_from_accepted_legitimate_objections():
     m = ran({**learn, "world.behaviour.p_object_misrouted": 0.0}, seed=3, scale=0.002, days=30)
     assert not m.catalogue.corrected.any()
     assert (m.results().daily["catalogue_accuracy"] == 0.5).all()
+
+
+def test_a_new_catalogue_accuracy_keeps_the_cells_already_corrected_and_nothing_more():
+    # a timeline change moves the uncorrected cells only: no learning "as if since day 0"
+    m = model({"rules.dispatch.catalogue_learning": 1.0}, scale=0.001)
+    t, c = np.array([4]), np.array([0])
+    m.catalogue.learn(t, c, np.zeros(1, dtype=np.uint64), m.streams)
+    m.reconfigure(config_from({"rules.dispatch.catalogue_learning": 1.0, "rules.dispatch.catalogue_accuracy": 0.5},
+                              scale=0.001))
+    assert m.catalogue.cell_accuracy(t, c)[0] == 1.0
+    assert m.catalogue.cell_accuracy(np.array([4, 5]), np.array([1, 0])).tolist() == [0.5, 0.5]
+    assert m.catalogue.corrected.sum() == 1
