@@ -105,3 +105,9 @@ def test_proactive_hours_are_booked_only_for_units_that_have_sources_to_work_on(
     um = m.results().units_monthly
     idle = ~m.proactive.has_cells[um["unit"].to_numpy()]
     assert idle.any() and (um.loc[idle, "hours_proactive"] == 0).all()
+
+
+def test_in_a_run_campaigns_without_staff_time_set_aside_remove_nothing():
+    m = ran({"rules.proactive.campaign_staff_share": 0.0}, seed=1, scale=0.002, days=45)
+    assert len(m.proactive.history) > 0                     # topics are still chosen (Art. 24)
+    assert m.sources.removed_campaign.sum() == 0 and m.results().summary["campaign_hours"] == 0
