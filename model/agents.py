@@ -69,9 +69,10 @@ class PublicServiceEnterprise(Unit):
 
 
 class DistrictGovernment(Unit):
-    """区人民政府: gets the copy of township orders, coordinates unclear and escalated ones
-    (Art. 12, 20), runs the dual assessment of whistles (Art. 33), and staffs its townships
-    for their work (投入保障, Art. 5(2))."""
+    """区人民政府: gets the copy of township orders and follows up those that reach their
+    deadline unfinished, routes orders of unclear unit and coordinates escalated ones, all
+    from its own staff hours (Art. 12, 20; escalation.Coordination), runs the dual assessment
+    of whistles (Art. 33), and staffs its townships for their work (投入保障, Art. 5(2))."""
 
     def __init__(self, model, uid: int):
         super().__init__(model, uid)
@@ -90,6 +91,12 @@ class DistrictGovernment(Unit):
         total_cap, total_dem = np.cumsum(cap)[-1], np.cumsum(dem)[-1]     # summed in township order
         target = total_cap * dem / total_dem if total_dem > 0 else cap
         units.set_staff(tw, np.maximum(cap + rate * (target - cap), 1.0))
+
+    @property
+    def coordination_hours_left(self) -> float:
+        """Staff hours the district government has left for coordination today."""
+        d = self.model.city.unit_district[self.uid]
+        return float(self.model.districts.hours_left[d])
 
     @property
     def district(self) -> str:

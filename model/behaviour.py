@@ -175,6 +175,11 @@ class Units:
         self._apply_policy()
 
     # ------------------------------------------------------------------ daily
+    def staff_hours(self) -> np.ndarray:
+        """Staff hours each unit has today: capacity, remedial support, less exhaustion (JD-R)."""
+        b = self.cfg.world.behaviour
+        return self.capacity * (1.0 + self.support) * (1.0 - b.exhaustion_capacity_loss * self.exhaustion)
+
     def daily_budgets(self, campaign_hours: np.ndarray) -> np.ndarray:
         """Staff hours per unit and activity today, shape (U, 4).
 
@@ -183,9 +188,11 @@ class Units:
         is taken first from the lead line's units.
         """
         b = self.cfg.world.behaviour
-        hours = self.capacity * (1.0 + self.support) * (1.0 - b.exhaustion_capacity_loss * self.exhaustion)
-        hours = np.maximum(hours - campaign_hours, 0.0)
+        hours = np.maximum(self.staff_hours() - campaign_hours, 0.0)
         share = self.effort.copy()
+        # district governments and the hotline do no order work of their own to split: their
+        # staff time is all in-role (coordination, escalation.Coordination)
+        share[~self.acting] = np.eye(len(ACTIVITIES))[E_RESOLVE]
         share[:, E_SATISFY] *= 1.0 - b.disengage_satisfy * self.exhaustion
         share[:, E_PROACTIVE] *= 1.0 - b.disengage_proactive * self.exhaustion
         share[:, E_RESOLVE] += self.effort.sum(1) - share.sum(1)   # what disengagement frees goes to in-role work

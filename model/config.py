@@ -173,6 +173,16 @@ class Capacity(Strict):
                                 doc="Heterogeneity of staffing relative to load of units other than townships.")
     demand_smoothing: float = P(0.5, lo=0.0, hi=1.0, unit="weight of the past month",
                                 doc="Districts judge a township's work by demanded hours smoothed with this memory.")
+    # district and city coordination (H3, issue 9 item 4): staff time of 区人民政府 and the city
+    district_coordination_share: float = P(
+        0.02, lo=0.0, hi=1.0, unit="share of the district's expected order hours", article="Art. 5, 12, 20",
+        doc="Staff time of each district government (区人民政府) for coordination (fallback routing, supervision of "
+            "the copies, escalated cases), as a share of the expected order hours of its townships and district "
+            "departments (then sized like other units: times ratio / effort_resolve, with their staffing spread).")
+    city_cases_per_day: float = P(
+        200.0, lo=0.0, hi=1e5, unit="cases/day at full scale", article="Art. 20, 24",
+        doc="Escalated cases the city (市级) can take up for coordination a day at full scale (times city.scale); "
+            "the rest wait in the city's queue.")
 
 
 class Citizens(Strict):
@@ -230,6 +240,27 @@ class Linkage(Strict):
                                   doc="Extra delay of the central-units-in-Beijing channel.")
     central_success: float = P(0.6, lo=0.0, hi=1.0, unit="probability", article="Art. 22",
                                doc="Chance a central unit acts on a forwarded request.")
+
+
+class District(Strict):
+    """How district governments and the city coordinate (Art. 12(1)2, 20, 24; H3, issue 9 item 4)."""
+
+    fallback_accuracy: float = P(0.9, lo=0.0, hi=1.0, unit="probability", article="Art. 12(1)2",
+                                 doc="Chance the district government forwards an order of unclear unit to the right unit.")
+    fallback_delay_days: int = P(1, lo=0, hi=10, unit="days", article="Art. 12(1)2",
+                                 doc="Days before the district government can route an order sent to it.")
+    fallback_hours: float = P(0.5, lo=0.0, hi=20.0, unit="staff hours/order", article="Art. 12(1)2",
+                              doc="District staff time to find the unit for one order; without hours left the order waits.")
+    supervision_hours: float = P(0.2, lo=0.0, hi=20.0, unit="staff hours/order", article="Art. 12(1)1",
+                                 doc="District staff time to follow up one township order (held in copy) that reached "
+                                     "its deadline unfinished.")
+    case_hours: float = P(2.0, lo=0.0, hi=100.0, unit="staff hours/case", article="Art. 20",
+                          doc="District staff time to coordinate one escalated case; the hours also count as work on it.")
+    resolve_share: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 20",
+                             doc="Chance the district's coordination unlocks an escalated case (the department "
+                                 "cooperates); the rest go on to the city.")
+    city_case_hours: float = P(4.0, lo=0.0, hi=100.0, unit="staff hours/case", article="Art. 20, 24",
+                               doc="Work the city's coordination adds to a case it takes up (it always unlocks cooperation).")
 
 
 class Behaviour(Strict):
@@ -374,6 +405,7 @@ class World(Strict):
     capacity: Capacity = Capacity()
     citizens: Citizens = Citizens()
     linkage: Linkage = Linkage()
+    district: District = District()
     behaviour: Behaviour = Behaviour()
 
 
@@ -381,8 +413,10 @@ class World(Strict):
 class Dispatch(Strict):
     catalogue_accuracy: float = P(0.9, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2), 12(2)",
                                   doc="Share of orders the catalogue sends to the right unit.")
-    catalogue_learning: float = P(0.0, lo=0.0, hi=1.0, unit="share of remaining error removed per year",
-                                  article="Art. 11(2)", doc="Dynamic adjustment of the catalogue from objections.")
+    catalogue_learning: float = P(0.2, lo=0.0, hi=1.0, unit="probability per accepted legitimate objection",
+                                  article="Art. 11(2)",
+                                  doc="Dynamic adjustment (动态调整): chance the hotline corrects the catalogue's category x "
+                                      "township cell after an accepted legitimate objection on an order of that cell.")
     district_fallback: float = P(0.03, lo=0.0, hi=1.0, unit="share", article="Art. 12(1)2",
                                  doc="Orders whose unit is unclear go to the district government.")
     copy_to_district: bool = P(True, article="Art. 12(1)1", doc="Orders to a township are also sent to its district.")
@@ -481,18 +515,23 @@ class Proactive(Strict):
     topics_per_month: int = P(2, lo=0, hi=10, unit="categories", article="Art. 24",
                               source="facts.md: 27 problems in 2021, 2-3 a month")
     campaign_months: int = P(3, lo=1, hi=24, unit="months", article="Art. 24")
-    campaign_removal: float = P(0.01, lo=0.0, hi=0.2, unit="share of targeted sources removed per day", article="Art. 24")
+    campaign_removal: float = P(0.01, lo=0.0, hi=0.2, unit="share of targeted sources reachable per day", article="Art. 24",
+                                doc="At most this share of the targeted stock can be found and removed a day.")
     campaign_cost_hours: float = P(0.5, lo=0.0, hi=100.0, unit="staff hours per source removed",
                                    doc="Staff time the lead line spends per source removed in a campaign.")
+    campaign_staff_share: float = P(0.1, lo=0.0, hi=1.0, unit="share of a department's staff time today", article="Art. 24",
+                                    doc="Staff time the campaign asks the lead municipal department and the district "
+                                        "departments of its line to set aside each day; removal is bounded by these "
+                                        "hours (campaign_cost_hours each) and by campaign_removal of the stock present.")
     unit_source_work: bool = P(True, article="Art. 25-26", doc="Units may spend staff time on their own source removal.")
 
 
 class Whistle(Strict):
     enabled: bool = P(True, article="Art. 16", doc="Townships can summon district departments (街乡吹哨、部门报到).")
     escalation_days: int = P(5, lo=1, hi=60, unit="days", article="Art. 20",
-                             doc="A joint order stuck this long is escalated to the district government.")
-    escalation_effect: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 20",
-                                 doc="Chance escalation gets the department to cooperate.")
+                             doc="An order refused cooperation this long is escalated to the district government.")
+    hard_escalation_days: int = P(20, lo=1, hi=120, unit="days", article="Art. 20, 24",
+                                  doc="A hard request still unfinished this long after receipt goes up to the district.")
 
 
 class Rules(Strict):

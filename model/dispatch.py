@@ -3,10 +3,15 @@
 The catalogue (派单目录) maps category x place to the unit that should handle it:
 territorial categories to the township, functional ones to the district (or municipal)
 department of the line, utilities to the public-service enterprise (Art. 19), joint ones
-to the township as lead with the district department cooperating (Art. 14). The catalogue
-is right with probability ``catalogue_accuracy``; hard requests may get a pre-dispatch
-consultation (Art. 12(2)), slower and more accurate. A receiving unit may object (Art.
-12(3)); the review accepts legitimate objections and rejects buck-passing, each with
+to the township as lead with the district department cooperating (Art. 14). Each
+category x township cell of the catalogue is right with probability ``catalogue_accuracy``
+until the hotline corrects it (动态调整, Art. 11(2)): an accepted legitimate objection
+corrects its cell with probability ``catalogue_learning``, so the catalogue's accuracy is a
+state that moves with handling experience. Hard requests may get a pre-dispatch
+consultation (Art. 12(2)), slower and more accurate. Orders whose unit is unclear go to
+the district government (Art. 12(1)2), which routes them with its own accuracy and staff
+time (escalation.Coordination); without hours left they wait. A receiving unit may object
+(Art. 12(3)); the review accepts legitimate objections and rejects buck-passing, each with
 some error, so re-dispatch loops can happen.
 
 :func:`dispatch_new` and :func:`receive_day` create and route work orders and return what
@@ -59,14 +64,30 @@ class Catalogue:
         self.pos[self.members] = np.arange(len(group)) - starts[inv[self.members]]
         self.reconfigure(cfg)
 
+        # cells (township x category) corrected from objections so far (Art. 11(2) 动态调整)
+        self.corrected = np.zeros((city.n_townships, city.categories.n), bool)
+        self.corrections = 0
+
     def reconfigure(self, cfg) -> None:
-        """The catalogue's accuracy and its adjustment rate in force (Art. 11(2))."""
+        """The catalogue's accuracy and its adjustment rate in force (Art. 11(2)); cells
+        already corrected stay corrected under a new catalogue accuracy."""
         self.accuracy = cfg.rules.dispatch.catalogue_accuracy
         self.learning = cfg.rules.dispatch.catalogue_learning
 
-    def accuracy_at(self, day: int) -> float:
-        """Catalogue accuracy, improved by dynamic adjustment (动态调整, Art. 11(2)) over time."""
-        return 1.0 - (1.0 - self.accuracy) * (1.0 - self.learning) ** (day / 365.0)
+    def cell_accuracy(self, township: np.ndarray, category: np.ndarray) -> np.ndarray:
+        """Chance the catalogue names the right unit for each order's cell: a corrected cell is
+        right, the others have the catalogue's accuracy (misroutes come from uncorrected cells)."""
+        return np.where(self.corrected[township, category], 1.0, self.accuracy)
+
+    def learn(self, township: np.ndarray, category: np.ndarray, key: np.ndarray, streams) -> int:
+        """Art. 11(2): after accepted legitimate objections the hotline corrects each order's
+        cell with probability ``catalogue_learning``; returns the cells newly corrected."""
+        fix = streams.bernoulli(self.learning, "catalogue.correct", key)
+        t, c = township[fix].astype(np.int64), category[fix].astype(np.int64)
+        new = np.unique(t[~self.corrected[t, c]] * self.corrected.shape[1] + c[~self.corrected[t, c]])
+        self.corrected.ravel()[new] = True
+        self.corrections += int(new.size)
+        return int(new.size)
 
     def right_unit(self, township, category, key, streams, municipal_share):
         """Unit the catalogue should name, the cooperating unit, and the linkage channel."""
@@ -107,14 +128,14 @@ def dispatch_new(req: dict, day: int, model) -> dict:
     need_coop = ~consult & ~req["unreasonable"] & (joint | (hard & (right == t)))
     # Art. 12(2): pre-dispatch consultation for hard requests: slower, more accurate
     pre = hard & r.dispatch.preconsult_hard
-    catalogue = cat.accuracy_at(day)
-    acc = np.where(pre, max(r.dispatch.preconsult_accuracy, catalogue), catalogue)
+    catalogue = cat.cell_accuracy(t, req["category"])
+    acc = np.where(pre, np.maximum(r.dispatch.preconsult_accuracy, catalogue), catalogue)
     correct = s.bernoulli(acc, "dispatch.correct", key)
     unit = np.where(correct, right, cat.wrong_unit(right, key, s))
-    # Art. 12(1)2: unit unclear but place known -> district government coordinates
+    # Art. 12(1)2: unit unclear but place known -> district government coordinates (route_fallback)
     fallback = s.bernoulli(r.dispatch.district_fallback, "dispatch.fallback", key) & ~pre
     unit = np.where(fallback, model.city.distgov_unit[model.city.township_district[t]], unit)
-    delay = np.where(pre, r.dispatch.preconsult_delay_days, 0) + fallback.astype(int)  # a day for the district to coordinate
+    delay = np.where(pre, r.dispatch.preconsult_delay_days, 0) + fallback * w.district.fallback_delay_days
     delay = delay + np.select([linkage == LINK_JINGJINJI, linkage == LINK_CENTRAL],
                               [w.linkage.jingjinji_delay_days, w.linkage.central_delay_days], 0).round().astype(int)
     tier_days = np.asarray(r.deadlines.tier_days)[req["tier"]]
@@ -129,8 +150,11 @@ def dispatch_new(req: dict, day: int, model) -> dict:
         unit=unit, right_unit=right, via_district=fallback, linkage=linkage,
         ti_created=np.full(key.size, day), ti_available=day + delay,
         ti_deadline=day + delay + tier_days, state=np.full(key.size, OPEN))
+    by_catalogue = ~pre & ~fallback
     return {"rows": rows, "tally": dispatch_tally(model.orders, rows, model.city, model.cfg),
-            "category_counts": np.bincount(model.orders.category[rows], minlength=model.city.categories.n)}
+            "category_counts": np.bincount(model.orders.category[rows], minlength=model.city.categories.n),
+            # the catalogue's accuracy over today's orders it routed (dispatch-weighted, Art. 11(2))
+            "catalogue_accuracy": float(catalogue[by_catalogue].mean()) if by_catalogue.any() else float("nan")}
 
 
 def dispatch_tally(wo, rows: np.ndarray, city, cfg) -> Tally:
@@ -151,14 +175,36 @@ def receive_day(day: int, model) -> dict:
     delay) meets its new unit at once, which may object in turn (Art. 12(3), at most
     ``rules.dispatch.max_objections`` times). Returns the day's counts and ``tally``."""
     tally = Tally(model.city.n_units)
-    total = {"objections": 0, "objections_accepted": 0, "redispatched": 0}
+    routed = route_fallback(day, model)
+    total = {"objections": 0, "objections_accepted": 0, "redispatched": 0, "catalogue_corrections": 0}
     for _ in range(model.cfg.rules.dispatch.max_objections + 1):
         got = receive(day, model, tally)
         for k, v in got.items():
             total[k] += v
         if got["objections_accepted"] == 0 or model.cfg.rules.dispatch.objection_delay_days > 0:
             break
-    return {**total, "tally": tally}
+    return {**total, **routed, "tally": tally}
+
+
+def route_fallback(day: int, model) -> dict:
+    """Art. 12(1)2: district governments route the orders of unclear unit that reached them,
+    urgent and oldest first, as far as their staff hours today allow; each goes to the right
+    unit with ``world.district.fallback_accuracy``, else to a peer of it. The rest wait a day
+    (their deadline, counted from receipt by a handling unit, moves with them)."""
+    wo, s, d = model.orders, model.streams, model.cfg.world.district
+    idx = wo.open_idx
+    idx = idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
+    at_gov = idx[model.city.unit_kind[wo.unit[idx]] == KIND_DISTGOV]
+    district = model.city.unit_district[wo.unit[at_gov]].astype(np.int64)
+    rank = wo.tier[at_gov].astype(np.int64) * 100_000 + wo.ti_created[at_gov]
+    ok = model.districts.spend(district, rank, d.fallback_hours, "fallback")
+    go, wait = at_gov[ok], at_gov[~ok]
+    right = s.bernoulli(d.fallback_accuracy, "fallback.route", wo.key[go])
+    wo.unit[go] = np.where(right, wo.right_unit[go], model.catalogue.wrong_unit(wo.right_unit[go], wo.key[go], s,
+                                                                               "fallback.wrong"))
+    wo.ti_available[wait] += 1
+    wo.ti_deadline[wait] += 1
+    return {"fallback_routed": int(go.size), "fallback_right": int(right.sum()), "fallback_waiting": int(wait.size)}
 
 
 def receive(day: int, model, tally: Tally) -> dict:
@@ -166,9 +212,6 @@ def receive(day: int, model, tally: Tally) -> dict:
     wo, r, s, U = model.orders, model.cfg.rules, model.streams, model.units
     idx = wo.open_idx
     idx = idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
-    # district governments forward what they coordinate to the unit that should act (Art. 12(1)2)
-    at_gov = idx[model.city.unit_kind[wo.unit[idx]] == KIND_DISTGOV]
-    wo.unit[at_gov] = wo.right_unit[at_gov]
     wo.state[idx[wo.state[idx] == OBJECTED]] = OPEN
     idx = idx[(wo.ti_contact[idx] < 0) & (wo.n_objections[idx] < r.dispatch.max_objections)]
     unit = wo.unit[idx]
@@ -189,6 +232,8 @@ def receive(day: int, model, tally: Tally) -> dict:
     tally.add("objections_bucketpass", wo.unit[obj[~legit]])
     tally.add("objections_rejected_bucketpass", wo.unit[obj[~accepted & ~legit]])
     acc = obj[accepted]
+    fixed = acc[legit[accepted]]     # Art. 11(2): the hotline learns from accepted legitimate objections
+    corrections = model.catalogue.learn(wo.township[fixed], wo.category[fixed], k[objects][accepted][legit[accepted]], s)
     # accepted: re-dispatch: to the right unit if the objection was legitimate, else elsewhere
     new_unit = np.where(legit[accepted], wo.right_unit[acc],
                         model.catalogue.wrong_unit(wo.right_unit[acc], wo.key[acc] + np.uint64(7), s, "objection.redispatch"))
@@ -200,4 +245,4 @@ def receive(day: int, model, tally: Tally) -> dict:
         wo.state[acc] = OPEN
     wo.coop_state[acc] = COOP_NONE
     return {"objections": int(obj.size), "objections_accepted": int(acc.size),
-            "redispatched": int(acc.size)}
+            "redispatched": int(acc.size), "catalogue_corrections": corrections}

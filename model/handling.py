@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import escalation
 from .assessment import Tally
 from .behaviour import E_GAME, E_RESOLVE, E_SATISFY, P_DEADLINE, P_EASE, P_THREAT
 from .calendar import month_end_day
@@ -101,19 +102,6 @@ def seek_cooperation(idx: np.ndarray, day: int, model, tally: Tally) -> tuple:
     return lead[whistle], coop[whistle], yes[whistle]
 
 
-def escalate(idx: np.ndarray, day: int, model, tally: Tally) -> None:
-    """Art. 20: orders stuck without cooperation go to the district (or city) to coordinate."""
-    wo, cfg, s = model.orders, model.cfg, model.streams
-    r = cfg.rules
-    # without the copy of township orders (Art. 12(1)1) the district learns of stuck orders later
-    wait = r.whistle.escalation_days * (1 if r.dispatch.copy_to_district else cfg.world.handling.uncopied_escalation_factor)
-    stuck = idx[(wo.coop_state[idx] == COOP_REFUSED) & ~wo.escalated[idx] & (day - wo.ti_available[idx] >= wait)]
-    ok = s.bernoulli(r.whistle.escalation_effect, "escalation.effect", wo.key[stuck])
-    wo.escalated[stuck] = True
-    wo.coop_state[stuck[ok]] = COOP_ENGAGED
-    tally.add("escalations", wo.unit[stuck])
-
-
 def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict:
     """Contact, cooperate and work the open queue (``pressing``: units in their month-end push).
 
@@ -128,7 +116,7 @@ def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict
     tally = Tally(nU)
     used = np.zeros((nU, len(USED_COLUMNS)))
     whistles = seek_cooperation(idx, day, model, tally)
-    escalate(idx, day, model, tally)
+    escalation.escalate(idx, day, model, tally)
     prio = priority(idx, day, model, unit)
     # flexible time: quieter days bank hours, busy days borrow ahead (overtime), both bounded
     flex = cfg.world.capacity.flex_days * budgets[:, E_RESOLVE]

@@ -7,12 +7,14 @@ module that owns that mechanism, which reads the one current config and returns 
    unresolved requesters call again;
 2. intake and triage (intake.py, Art. 10-11): recorded, answered at once, diverted or passed on;
 3. dispatch (dispatch.py, Art. 11-14, 21-22): work orders by the catalogue, the copy to the
-   district, objections and re-dispatch;
+   district, routing by the district government (its staff hours), objections, re-dispatch
+   and the catalogue's correction from them;
 4. handling (behaviour.py, handling.py, proactive.py, Art. 13-20, 24-27): units' staff time
    (topic-of-the-month duty first, the month-end push near the remedial line), first contact,
-   whistles and cooperation, escalation, real work, gaming, proactive source removal,
-   deadlines and extensions; an order ends worked, explained as temporarily unsolvable or
-   closed formally, and an overdue one stays open until then;
+   whistles and cooperation, district supervision and escalation to district and city
+   (escalation.py), real work, gaming, proactive source removal, deadlines and extensions;
+   an order ends worked, explained as temporarily unsolvable or closed formally, and an
+   overdue one stays open until then;
 5. callback and audit (callback.py, Art. 23, 32): the requester's answer beside the truth;
    then citizens' trust and re-filing (citizens.py, demand.py) and problem sources (sources.py);
 6. booking: the day's per-unit counts into the month's ledger (assessment.py), whistles and
@@ -31,7 +33,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from . import callback, dispatch, handling, intake
+from . import callback, dispatch, escalation, handling, intake
 from .agents import AGENT_CLASS, DistrictGovernment
 from .assessment import Ledger, Tally, assess, closure_tally, standing
 from .behaviour import ACTIVITIES, E_RESOLVE, Units
@@ -71,7 +73,9 @@ class Model(mesa.Model):
         self.demand.calibrate_to(self.sources)
         self.catalogue = dispatch.Catalogue(self.city, config)
         self.unit_population_scaled = self.city.unit_population() * scale
-        self.units = Units(self.city, config, expected_hours(self.city, self.demand, config), self.streams)
+        self.units = Units(self.city, config, escalation.with_district_staff(
+            self.city, expected_hours(self.city, self.demand, config), config), self.streams)
+        self.districts = escalation.Coordination(self.city, config)
         self.orders = WorkOrders(self._expected_rows(config))
         self.ledger = Ledger(self.city.n_units)
         self.proactive = Proactive(self.city)
@@ -118,8 +122,8 @@ class Model(mesa.Model):
         volume = new.world.demand.contacts_per_capita_year != old.world.demand.contacts_per_capita_year
         if volume or new.world.capacity.ratio != old.world.capacity.ratio:
             # Art. 5: districts staff for the load they now see (today's filing and problem stock)
-            self.units.rescale_capacity(staff_for_load(self.city, self.demand, self.citizens, self.sources, new),
-                                        new.world.capacity.ratio)
+            load = staff_for_load(self.city, self.demand, self.citizens, self.sources, new)
+            self.units.rescale_capacity(escalation.with_district_staff(self.city, load, new), new.world.capacity.ratio)
 
     # ------------------------------------------------------------------ calendar
     @property
@@ -145,12 +149,13 @@ class Model(mesa.Model):
         new = intake.record(drawn, self.demand.due_refiles(day), self)
         # 2. intake and triage (Art. 10-11)
         divert = intake.triage(new, self)
+        self.districts.open_day(self.units.staff_hours(), cfg)   # district and city coordination time (Art. 20)
         # 3. dispatch, copy to the district, objections (Art. 11-14, 21-22)
         sent = dispatch.dispatch_new({k: v[divert == intake.NOT_DIVERTED] for k, v in new.items()}, day, self)
         self.proactive.observe(sent["category_counts"])
         received = dispatch.receive_day(day, self)
         # 4. handling (Art. 13-20, 24-27)
-        campaign_hours = self.proactive.campaign_day(self.sources, cfg.rules)
+        campaign_hours = self.proactive.campaign_day(self.sources, cfg, self.units.staff_hours())
         budgets = self.units.daily_budgets(campaign_hours)
         push = Tally(self.city.n_units)
         standing_now = lambda: standing(self.ledger.v, cfg, self.city, self.unit_population_scaled)  # noqa: E731

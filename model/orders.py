@@ -51,6 +51,9 @@ COLUMNS: dict[str, tuple[type, int | float]] = {
     "overdue": (np.bool_, False), "gamed": (np.bool_, False),
     "ending": (np.int8, END_NONE), "ti_overdue": (np.int16, -1), "carry": (np.float32, 0.0),
     "label_kind": (np.int8, LABEL_NONE), "n_joined": (np.int8, 0),
+    # district supervision and three-level escalation (escalation.py, Art. 12(1)1, 20, 24)
+    "supervised": (np.bool_, False), "esc_level": (np.int8, 0),
+    "ti_escalated": (np.int16, -1), "ti_city": (np.int16, -1),
 }
 
 

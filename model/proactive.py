@@ -8,8 +8,12 @@ only where ``rules.assessment.proactive_credit`` gives it (Art. 32(4)).
 
 Topic of the month (每月一题, Art. 24): at each month end the city takes the most frequent
 shared problems from the month's data, names the municipal department of the line as
-lead, and for ``campaign_months`` removes a share of those sources every day across the
-city, paid for with staff time of that line's municipal and district departments.
+lead, and for ``campaign_months`` the lead and the district departments of its line set
+aside ``campaign_staff_share`` of their staff time each day (before their other work) to
+remove those sources: each district department in its district, the lead city-wide where
+the district departments' hours fall short. Removal is bounded by those hours
+(``campaign_cost_hours`` a source) and by the stock present (at most ``campaign_removal`` of
+it can be reached a day): a campaign without hours removes nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class Proactive:
             cols.append(np.flatnonzero(m))
         self.j_unit = np.concatenate(rows)
         self.j_cell = np.concatenate(cols)
+        self.has_cells = np.bincount(self.j_unit, minlength=U) > 0
         self.campaigns: list[dict] = []        # active topic-of-the-month campaigns
         self.history: list[dict] = []
         self.month_volume = np.zeros(C)        # this month's dispatched orders by category
@@ -64,7 +69,8 @@ class Proactive:
         hours = budgets[:, E_PROACTIVE]
         if not cfg.rules.proactive.unit_source_work:
             return np.zeros(len(hours)), np.zeros(len(hours))
-        return self._remove(hours, sources, cfg.world.sources), hours
+        # only units with a jurisdiction to work in spend proactive hours (not district governments)
+        return self._remove(hours, sources, cfg.world.sources), np.where(self.has_cells, hours, 0.0)
 
     def _remove(self, hours: np.ndarray, sources, s) -> np.ndarray:
         stock = sources.stock.ravel()
@@ -94,26 +100,47 @@ class Proactive:
         picks = [int(c) for c in order if cats.removable[c] and int(c) not in busy][: p.topics_per_month]
         new = [{"month": month, "category": c, "name": cats.names[c], "label_zh": cats.labels_zh[c],
                 "lead": self.city.unit_name[self.city.muni_unit[cats.line[c]]], "until": month + p.campaign_months,
-                "chosen_at_month": month - 1}
+                "chosen_at_month": month - 1, "hours_used": 0.0, "sources_removed": 0.0}
                for c in picks]
         self.campaigns += new
         self.history += new
         return new
 
-    def campaign_day(self, sources, rules) -> np.ndarray:
-        """Remove campaign sources today; returns the staff hours it costs each unit."""
-        p = rules.proactive
+    def campaign_day(self, sources, cfg, staff_hours: np.ndarray) -> np.ndarray:
+        """Art. 24: today's campaign work, paid from the hours the lead line's departments set
+        aside (``campaign_staff_share`` of ``staff_hours`` today, Units.staff_hours); returns the
+        hours it cost each unit (taken before their other work, Units.daily_budgets)."""
+        p = cfg.rules.proactive
         hours = self.campaign_hours = np.zeros(self.city.n_units)
         if not self.campaigns:
             return hours
+        budget = p.campaign_staff_share * np.asarray(staff_hours, float)
         share = np.zeros(sources.stock.shape)
-        for c in self.campaigns:
-            share[:, c["category"]] = p.campaign_removal
+        for c in self.campaigns:          # a handful of campaigns, each vectorised over districts
+            share[:, c["category"]] = self._campaign_share(c, sources.stock[:, c["category"]], budget, hours, p)
         removed = sources.remove_share(share, "campaign").sum(0)
-        cats = self.city.categories
         for c in self.campaigns:
-            line = cats.line[c["category"]]
-            cost = removed[c["category"]] * p.campaign_cost_hours
-            depts = np.concatenate([[self.city.muni_unit[line]], self.city.distdept_unit[:, line]])
-            hours[depts] += cost / len(depts)
+            c["sources_removed"] = c.get("sources_removed", 0.0) + float(removed[c["category"]])
         return hours
+
+    def _campaign_share(self, c: dict, stock: np.ndarray, budget: np.ndarray, hours: np.ndarray, p) -> np.ndarray:
+        """Share of each township's targeted stock campaign ``c`` removes today; spends the
+        departments' set-aside ``budget`` (in place) and books it in ``hours``."""
+        city = self.city
+        line = city.categories.line[c["category"]]
+        dist = city.township_district
+        D = city.distdept_unit.shape[0]
+        reach = p.campaign_removal * np.bincount(dist, weights=stock, minlength=D)   # sources reachable today
+        cost = max(p.campaign_cost_hours, 1e-12)
+        dd, lead = city.distdept_unit[:, line], city.muni_unit[line]
+        by_dept = np.minimum(budget[dd] / cost, reach)                 # district departments in their district
+        left = reach - by_dept
+        by_lead = left * min(1.0, budget[lead] / cost / max(left.sum(), 1e-12))   # the lead where they fall short
+        spent_dd, spent_lead = by_dept * cost, by_lead.sum() * cost
+        budget[dd] -= spent_dd
+        budget[lead] -= spent_lead
+        hours[dd] += spent_dd
+        hours[lead] += spent_lead
+        c["hours_used"] = c.get("hours_used", 0.0) + float(spent_dd.sum() + spent_lead)
+        total = np.bincount(dist, weights=stock, minlength=D)
+        return ((by_dept + by_lead) / np.maximum(total, 1e-12))[dist]

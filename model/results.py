@@ -62,6 +62,7 @@ def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, receiv
         "whistles": int(wo.whistled[closing].sum()),
         **order_life_record(m, closing),
     })
+    rec.update(coordination_record(m, sent, received))
     return rec
 
 
@@ -115,6 +116,17 @@ def order_life_summary(m) -> dict:
         "labels_rejected_gamed": int((wo.label_rejected & (kind == LABEL_GAMED)).sum()),
     })
     return out
+def coordination_record(m, sent: dict, received: dict) -> dict:
+    """The day's district and city coordination, catalogue learning and campaign work (H3)."""
+    t = m.districts.today
+    return {"district_hours_available": t["district_hours_available"],
+            **{f"district_hours_{k}": t[f"district_hours_{k}"] for k in ("fallback", "supervision", "escalation")},
+            "fallback_routed": received["fallback_routed"], "fallback_right": received["fallback_right"],
+            "fallback_waiting": received["fallback_waiting"],
+            "supervised": t["supervised"], "escalations_district": t["escalated_district"],
+            "escalations_city": t["escalated_city"], "city_cases_taken": t["taken_city"], "city_queue": t["city_queue"],
+            "catalogue_accuracy": sent["catalogue_accuracy"], "catalogue_corrections": received["catalogue_corrections"],
+            "campaign_hours": float(m.proactive.campaign_hours.sum())}
 
 
 @dataclass
@@ -219,9 +231,25 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
         "effort_share_satisfy": hours.get("satisfy", 0.0) / total_h,
         "topics_of_the_month": int(len(m.proactive.history)),
         **order_life_summary(m),
+        **coordination_summary(m, daily, col),
     }
     assert list(s) == list(SUMMARY), "summary figures and the outcome registry (outcomes.SUMMARY) must agree"
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in s.items()}
+
+
+def coordination_summary(m, daily: pd.DataFrame, col) -> dict:
+    """Escalations by level, the city queue, district hours by kind, catalogue and campaigns (H3)."""
+    used = sum(col(f"district_hours_{k}") for k in ("fallback", "supervision", "escalation"))
+    last = daily["catalogue_accuracy"].iloc[-30:] if "catalogue_accuracy" in daily else pd.Series(dtype=float)
+    return {"escalations_district": int(col("escalations_district")), "escalations_city": int(col("escalations_city")),
+            "city_cases_taken": int(col("city_cases_taken")),
+            "city_queue_end": int(daily["city_queue"].iloc[-1]) if len(daily) else 0,
+            **{f"district_hours_{k}": col(f"district_hours_{k}") for k in ("fallback", "supervision", "escalation")},
+            "district_hours_used_share": used / max(col("district_hours_available"), 1e-9),
+            "fallback_routing_accuracy": col("fallback_right") / col("fallback_routed")
+            if col("fallback_routed") else float("nan"),
+            "catalogue_accuracy_end": float(last.mean()) if last.notna().any() else float("nan"),
+            "catalogue_corrections": int(col("catalogue_corrections")), "campaign_hours": col("campaign_hours")}
 
 
 def by_type_and_channel(m) -> pd.DataFrame:

@@ -224,17 +224,21 @@ def test_daily_budgets_split_capacity_by_effort_shares():
     U = m.units
     b = U.daily_budgets(np.zeros(m.city.n_units))
     assert np.allclose(b.sum(1), U.capacity)
-    assert np.allclose(b / U.capacity[:, None], U.effort)
+    # units that handle orders split by their effort shares; district governments and the
+    # hotline spend all their time in role (coordination; changed with issue 9 item 4)
+    a = U.acting
+    assert np.allclose(b[a] / U.capacity[a, None], U.effort[a])
+    assert np.allclose(b[~a, 0], U.capacity[~a]) and (~a).sum() == 17
 
 
 def test_full_exhaustion_cuts_capacity_by_the_exhaustion_loss_and_discretionary_work_most():
     m = model({"world.behaviour.exhaustion_capacity_loss": 0.4}, scale=0.001)
     U = m.units
     U.exhaustion[:] = 1.0
-    b = U.daily_budgets(np.zeros(m.city.n_units))
-    e = U.effort
-    assert np.allclose(b.sum(1), U.capacity * (1 - 0.4))
-    hours = U.capacity * 0.6
+    b = U.daily_budgets(np.zeros(m.city.n_units))[U.acting]   # others: all in role (test above)
+    e = U.effort[U.acting]
+    assert np.allclose(b.sum(1), U.capacity[U.acting] * (1 - 0.4))
+    hours = U.capacity[U.acting] * 0.6
     assert np.allclose(b[:, 1], hours * e[:, 1] * 0.5)          # satisfaction management halved
     assert np.allclose(b[:, 3], 0.0)                            # no proactive work at all
     assert np.allclose(b[:, 0], hours * (e[:, 0] + 0.5 * e[:, 1] + e[:, 3]))   # freed time goes to in-role work
