@@ -37,7 +37,7 @@ class Proactive:
             if kind[u] == KIND_TOWNSHIP:
                 m = cell_t == u
             elif kind[u] == KIND_DISTDEPT:
-                m = (city.township_district[cell_t] == dist[u]) & (cats.line[cell_c] == line[u])
+                m = city.distdept_unit[city.township_district[cell_t], cats.line[cell_c]] == u   # its district(s)
             elif kind[u] == KIND_MUNI:
                 m = cats.line[cell_c] == line[u]
             elif kind[u] == KIND_ENTERPRISE:
@@ -114,6 +114,6 @@ class Proactive:
         for c in self.campaigns:
             line = cats.line[c["category"]]
             cost = removed[c["category"]] * p.campaign_cost_hours
-            depts = np.concatenate([[self.city.muni_unit[line]], self.city.distdept_unit[:, line]])
+            depts = np.unique(np.concatenate([[self.city.muni_unit[line]], self.city.distdept_unit[:, line]]))
             hours[depts] += cost / len(depts)
         return hours
