@@ -29,15 +29,16 @@ class Proactive:
         cats = city.categories
         T, C, U = city.n_townships, cats.n, city.n_units
         # jurisdiction[u, t, c] as a sparse "which cells can unit u act on" via index arrays
-        kind, dist, line = city.unit_kind, city.unit_district, city.unit_line
+        kind, line = city.unit_kind, city.unit_line
         cell_t = np.repeat(np.arange(T), C)
         cell_c = np.tile(np.arange(C), T)
+        cell_dept = city.distdept_unit[city.township_district[cell_t], cats.line[cell_c]]   # its district(s)' line
         rows, cols = [], []
         for u in range(U):
             if kind[u] == KIND_TOWNSHIP:
                 m = cell_t == u
             elif kind[u] == KIND_DISTDEPT:
-                m = city.distdept_unit[city.township_district[cell_t], cats.line[cell_c]] == u   # its district(s)
+                m = cell_dept == u
             elif kind[u] == KIND_MUNI:
                 m = cats.line[cell_c] == line[u]
             elif kind[u] == KIND_ENTERPRISE:
