@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import FINAL
 
 from model import Model, load_scenario
 from model.sample import district_pools, sample_townships
 from model.streams import Streams
 from model.world import KIND_DISTDEPT, KIND_TOWNSHIP, build_city
-
-from conftest import FINAL
 
 T, D, L = 343, 16, 12
 
