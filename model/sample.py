@@ -19,7 +19,12 @@ Instead, at ``city.scale`` < 1 (``city.sampling = "townships"``):
   (staffing.expected_hours), so each pool is staffed for the sampled area it serves;
 * municipal departments and enterprises keep their city-wide jurisdiction and see the
   sampled area's work (``scale`` of the city's), with staff to match;
-* ranking (分级分类考评) is within the sampled members of each class.
+* ranking (分级分类考评) is within the sampled members of each class, and a township's
+  dispatch peers (where a misrouted order lands) are the sampled townships of its pool of
+  districts (dispatch.Catalogue), so a district with one sampled township still misroutes.
+
+Measured (benchmarks/scale_table.py, docs/odd.md section 2): from 0.03 up the headline rates
+agree with scale 1.0 within a point; at 0.01 (16 thinned townships) within about 1.5.
 
 Scale 1.0 is the whole city and never goes through this module.
 """
