@@ -78,6 +78,7 @@ def test_a_sampled_model_runs_and_ranks_within_the_sampled_classes():
         pct = res["percentile"][members]
         assert np.isfinite(pct).all() and pct.max() - pct.min() > 0.5
     assert res["remedial"][tw].sum() >= 1 and res["commended"][tw].sum() >= 1
+    assert m.results().summary["townships"] == m.city.n_townships < T     # the sample shows in the summary
 
 
 RATES = ("resolution_rate", "satisfaction_rate", "true_resolution_rate", "measured_true_gap", "response_rate")
