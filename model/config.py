@@ -32,7 +32,12 @@ class Strict(BaseModel):
 # ---------------------------------------------------------------------------- city
 class City(Strict):
     scale: float = P(0.05, gt=0.0, hi=1.0, unit="share of Beijing",
-                     doc="Scales population and volume, never structure (16 districts, 343 townships).")
+                     doc="Share of Beijing simulated: at 1.0 all of it; below, a sample (see city.sampling).")
+    sampling: Literal["townships", "thin"] = P(
+        "townships", doc="How a scale below 1 reduces the city (DESIGN.md 'Scale', model/sample.py): 'townships' "
+                         "keeps whole townships at full volume, sampled by district and urban/rural class, with "
+                         "district departments pooled across districts (a faithful sample); 'thin' keeps all 343 "
+                         "townships at thinned volume (small queues: rates drift with scale; unit-test worlds).")
     days: int = P(365, lo=1, hi=3650, unit="days", doc="Default run length; one step is one day.")
     start_month: int = P(1, lo=1, hi=12, unit="month", doc="Calendar month of day 0 (seasonality).")
     start_year: int = P(2021, lo=2018, hi=2030, unit="year", doc="Calendar year of day 0 (labels only).")

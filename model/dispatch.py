@@ -49,7 +49,9 @@ class Catalogue:
         self.city = city
         kind, dist = city.unit_kind, city.unit_district
         # peer group of each unit: misroutes land on another unit of the same group
-        group = np.where(kind == KIND_TOWNSHIP, dist, -1)
+        # townships: of the same district (of the same pool of districts in a sampled city, model/sample.py,
+        # so that a district with one sampled township still has peers to misroute to)
+        group = np.where(kind == KIND_TOWNSHIP, city.district_pool[np.maximum(dist, 0)], -1)
         group = np.where(kind == KIND_DISTDEPT, 100 + dist, group)
         group = np.where(kind == KIND_MUNI, 200, group)
         group = np.where(kind == KIND_ENTERPRISE, 300, group)

@@ -64,15 +64,15 @@ class Model(mesa.Model):
         self.cfg = config
         self.streams = Streams(self.seed)
         self.day = 0
-        self.city = build_city(self.streams, config.world.demand)
-        scale = config.city.scale
+        self.city = build_city(self.streams, config.world.demand, config.city)
+        scale = self.city.township_scale           # share of each township's residents simulated
         self.demand = Demand(self.city, scale, config)
         self.citizens = Citizens(self.city.township_pop, scale, config, self.streams)
         self.sources = ProblemSources(self.demand.need_weight, self.demand.reasonable_per_day,
                                       self.city.township_report, config, self.city.categories.removable)
         self.demand.calibrate_to(self.sources)
         self.catalogue = dispatch.Catalogue(self.city, config)
-        self.unit_population_scaled = self.city.unit_population() * scale
+        self.unit_population_scaled = self.city.served_population()
         self.units = Units(self.city, config, escalation.with_district_staff(
             self.city, expected_hours(self.city, self.demand, config), config), self.streams)
         self.districts = escalation.Coordination(self.city, config)

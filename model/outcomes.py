@@ -49,6 +49,9 @@ SUMMARY: dict[str, Outcome] = {o.name: o for o in [
     _o("days", "days simulated", "模拟天数", "days", "last", "id", "Length of the run.", "int"),
     _o("scale", "scale", "规模", "share of Beijing", "last", "id", "Share of Beijing's population simulated."),
     _o("population", "residents", "常住人口", "people", "last", "state", "Residents simulated (scaled).", "int"),
+    # scale as a sample (H4, issue 9 item 11, model/sample.py)
+    _o("townships", "townships simulated", "模拟街乡镇数", "townships", "last", "id",
+       "Townships simulated: all 343 at scale 1 (or sampling 'thin'), else the sample (by district x class).", "int"),
     _o("contacts", "contacts", "来电来件", "contacts", "sum", "count",
        "Calls and online contacts to 12345 (Art. 8).", "int"),
     _o("consultations_answered", "consultations answered at once", "直接答复咨询", "contacts", "sum", "count",

@@ -33,15 +33,16 @@ class Proactive:
         cats = city.categories
         T, C, U = city.n_townships, cats.n, city.n_units
         # jurisdiction[u, t, c] as a sparse "which cells can unit u act on" via index arrays
-        kind, dist, line = city.unit_kind, city.unit_district, city.unit_line
+        kind, line = city.unit_kind, city.unit_line
         cell_t = np.repeat(np.arange(T), C)
         cell_c = np.tile(np.arange(C), T)
+        cell_dept = city.distdept_unit[city.township_district[cell_t], cats.line[cell_c]]   # its district(s)' line
         rows, cols = [], []
         for u in range(U):
             if kind[u] == KIND_TOWNSHIP:
                 m = cell_t == u
             elif kind[u] == KIND_DISTDEPT:
-                m = (city.township_district[cell_t] == dist[u]) & (cats.line[cell_c] == line[u])
+                m = cell_dept == u
             elif kind[u] == KIND_MUNI:
                 m = cats.line[cell_c] == line[u]
             elif kind[u] == KIND_ENTERPRISE:
@@ -133,13 +134,18 @@ class Proactive:
         reach = p.campaign_removal * np.bincount(dist, weights=stock, minlength=D)   # sources reachable today
         cost = max(p.campaign_cost_hours, 1e-12)
         dd, lead = city.distdept_unit[:, line], city.muni_unit[line]
-        by_dept = np.minimum(budget[dd] / cost, reach)                 # district departments in their district
+        # district departments in their district; in a sampled city one pooled department serves
+        # several districts (world.district_pool), so its hours are shared by the reach of each
+        depts, of = np.unique(dd, return_inverse=True)
+        reach_dept = np.bincount(of, weights=reach, minlength=depts.size)
+        took = np.minimum(budget[depts] / cost, reach_dept)
+        by_dept = reach * (took / np.maximum(reach_dept, 1e-12))[of]
         left = reach - by_dept
         by_lead = left * min(1.0, budget[lead] / cost / max(left.sum(), 1e-12))   # the lead where they fall short
-        spent_dd, spent_lead = by_dept * cost, by_lead.sum() * cost
-        budget[dd] -= spent_dd
+        spent_dd, spent_lead = took * cost, by_lead.sum() * cost
+        budget[depts] -= spent_dd
         budget[lead] -= spent_lead
-        hours[dd] += spent_dd
+        hours[depts] += spent_dd
         hours[lead] += spent_lead
         c["hours_used"] = c.get("hours_used", 0.0) + float(spent_dd.sum() + spent_lead)
         total = np.bincount(dist, weights=stock, minlength=D)

@@ -201,6 +201,7 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
     s = {
         "scenario": m.base_cfg.name, "seed": m.seed, "days": m.day, "scale": m.cfg.city.scale,
         "population": int(pop),
+        "townships": int(m.city.n_townships),   # the sampled city's (model/sample.py)
         "contacts": int(col("contacts")), "consultations_answered": int(col("consultations_answered")),
         "diverted": int(sum(col(c) for c in daily.columns if c.startswith("diverted_"))),
         "work_orders": int(wo.n), "closed_orders": int(closed.sum()),

@@ -1,11 +1,14 @@
 """The city: 16 districts, 343 township offices, departments, enterprises, one hotline.
 
-Structure never scales (DESIGN.md "Scale"); only population and volume do. Units are
-numbered in one id space so every per-unit quantity is a plain array:
+At scale 1.0 this is all of Beijing. A reduced scale is a sample of it (DESIGN.md "Scale",
+model/sample.py): whole townships drawn by district and class, district departments pooled
+across districts; ``city.sampling = "thin"`` keeps all 343 townships at thinned volume instead
+(the small worlds of the unit tests). Units are numbered in one id space so every per-unit
+quantity is a plain array:
 
-    townships (街道办事处/乡镇人民政府)        0 .. 342
+    townships (街道办事处/乡镇人民政府)        0 .. 342 (or the sampled ones)
     municipal departments (市政府部门), one per line
-    district departments (区政府部门), one per line per district
+    district departments (区政府部门), one per line per district (or per pool of districts)
     public-service enterprises (水电气热, Art. 19)
     district governments (区人民政府), 16
     the hotline centre (市民热线服务工作机构), 1
@@ -19,6 +22,7 @@ from importlib import resources
 
 import numpy as np
 
+from .sample import district_pools, sample_townships
 from .streams import Streams
 
 KIND_TOWNSHIP, KIND_MUNI, KIND_DISTDEPT, KIND_ENTERPRISE, KIND_DISTGOV, KIND_HOTLINE = range(6)
@@ -121,6 +125,13 @@ class City:
     enterprise_unit: np.ndarray = field(default=None)  # (E,)
     distgov_unit: np.ndarray = field(default=None)    # (D,)
     hotline_unit: int = -1
+    # what is simulated (DESIGN.md "Scale"): share of each township's residents, and where
+    # the townships come from in the full city (model/sample.py)
+    scale: float = 1.0
+    sampled: bool = False
+    township_scale: np.ndarray = field(default=None)  # (T,) share of residents simulated
+    township_id: np.ndarray = field(default=None)     # (T,) index in the full city (0..342)
+    district_pool: np.ndarray = field(default=None)   # (D,) pool of the district's departments
 
     @property
     def n_townships(self) -> int:
@@ -144,6 +155,20 @@ class City:
         pop[~local] = self.district_pop.sum()
         return pop
 
+    def served_population(self) -> np.ndarray:
+        """Residents each unit serves as simulated (scaled): for per-capita measures (万人诉求比)."""
+        if not self.sampled:
+            return self.unit_population() * self.scale
+        sim = self.township_pop * self.township_scale
+        by_d = np.bincount(self.township_district, weights=sim, minlength=self.n_districts)
+        pop = np.full(self.n_units, sim.sum())
+        pop[: self.n_townships] = sim
+        pop[self.distgov_unit] = by_d
+        pop[np.unique(self.distdept_unit)] = 0.0
+        for d in range(self.n_districts):     # a pooled department serves all its districts
+            pop[self.distdept_unit[d]] += by_d[d]
+        return pop
+
 
 def _lognormal_weights(streams: Streams, name: str, n: int, sigma: float, key: int) -> np.ndarray:
     z = streams.normal(name, key, np.arange(n))
@@ -151,8 +176,9 @@ def _lognormal_weights(streams: Streams, name: str, n: int, sigma: float, key: i
     return w / w.sum()
 
 
-def build_city(streams: Streams, demand_cfg) -> City:
-    """Build the fixed structure of Beijing; township splits are seeded, keyed draws."""
+def build_city(streams: Streams, demand_cfg, city_cfg=None) -> City:
+    """Build Beijing (township splits are seeded, keyed draws); at ``city_cfg.scale`` < 1 with
+    ``city_cfg.sampling = "townships"``, a sample of it (model/sample.py)."""
     drows = read_table("districts.csv")
     lrows = read_table("lines.csv")
     erows = read_table("enterprises.csv")
@@ -185,12 +211,34 @@ def build_city(streams: Streams, demand_cfg) -> City:
         lines_zh=[r["name_zh"] for r in lrows], enterprises=[r["enterprise"] for r in erows],
         enterprise_share=np.array([float(r["utility_share"]) for r in erows]),
         categories=load_categories(lines))
+    scale = 1.0 if city_cfg is None else city_cfg.scale
+    city.scale, city.township_id = scale, np.arange(T)
+    city.township_scale = np.full(T, scale)
+    if scale < 1.0 and city_cfg.sampling == "townships":
+        _keep_sample(city, streams)
     _number_units(city, drows, lrows, erows)
     return city
 
 
+def _keep_sample(city: City, streams: Streams) -> None:
+    """Keep only the sampled townships, each with its share of residents simulated, and pool
+    the district departments (model/sample.py)."""
+    keep, share = sample_townships(city, city.scale, streams)
+    for name in ("township_district", "township_urban", "township_pop", "township_need", "township_report",
+                 "township_id"):
+        setattr(city, name, getattr(city, name)[keep])
+    city.township_scale = share
+    city.district_pool = district_pools(city.district_pop, city.scale)
+    city.sampled = True
+
+
+def _pool_name(drows, ds, p: int) -> str:
+    return drows[ds[0]]["district"] if len(ds) == 1 else f"district-pool-{p}({len(ds)} districts)"
+
+
 def _number_units(city: City, drows, lrows, erows) -> None:
-    """Give every unit an id, kind, assessment class, district and line."""
+    """Give every unit an id, kind, assessment class, district and line; a pool of districts
+    (sampled city) shares one department per line, named after its districts."""
     kind, cls, dist, line, names = [], [], [], [], []
 
     def add(k, c, d, ln, name):
@@ -200,11 +248,17 @@ def _number_units(city: City, drows, lrows, erows) -> None:
     for t in range(city.n_townships):
         d = int(city.township_district[t])
         urban = bool(city.township_urban[t])
-        add(KIND_TOWNSHIP, 0 if urban else 1, d, -1, f"{drows[d]['district']}/{'street' if urban else 'town'}-{t:03d}")
+        tid = int(city.township_id[t])
+        add(KIND_TOWNSHIP, 0 if urban else 1, d, -1, f"{drows[d]['district']}/{'street' if urban else 'town'}-{tid:03d}")
     L, D = len(lrows), len(drows)
     city.muni_unit = np.array([add(KIND_MUNI, 2, -1, i, f"municipal/{lrows[i]['line']}") for i in range(L)])
-    city.distdept_unit = np.array([[add(KIND_DISTDEPT, 3, d, i, f"{drows[d]['district']}/{lrows[i]['line']}")
-                                    for i in range(L)] for d in range(D)])
+    if city.district_pool is None:
+        city.district_pool = np.arange(D)
+    pools = [np.flatnonzero(city.district_pool == p) for p in range(int(city.district_pool.max()) + 1)]
+    # a pool's department is filed under its first district (peer group for misroutes, dispatch.Catalogue)
+    dept = [[add(KIND_DISTDEPT, 3, int(ds[0]), i, _pool_name(drows, ds, p) + f"/{lrows[i]['line']}")
+             for i in range(L)] for p, ds in enumerate(pools)]
+    city.distdept_unit = np.array([dept[p] for p in city.district_pool])
     city.enterprise_unit = np.array([add(KIND_ENTERPRISE, 4, -1, -1, f"enterprise/{r['enterprise']}") for r in erows])
     city.distgov_unit = np.array([add(KIND_DISTGOV, 5, d, -1, f"{drows[d]['district']}/government") for d in range(D)])
     city.hotline_unit = add(KIND_HOTLINE, 6, -1, -1, "hotline-12345")

@@ -1,7 +1,9 @@
 """Shared helpers and fixtures for the core-model tests.
 
-Small worlds only (scale 0.001-0.003, days <= 45): structure never scales, so a small
-run exercises every mechanism. Runs shared by several tests are cached per process and
+Small worlds only (scale 0.001-0.003, days <= 45), thinned (``city.sampling = "thin"``):
+all 343 townships at reduced volume, so a small run exercises every mechanism on the
+whole structure. (A reduced scale is otherwise a sample of whole townships, model/sample.py;
+tests/test_scale.py checks that one.) Runs shared by several tests are cached per process and
 must be treated as read-only (never step a cached model further).
 
 Statistical tolerances are derived from the sampling distribution (binomial or Poisson
@@ -26,7 +28,8 @@ K_SD = 4.0          # tolerance in standard deviations: false-alarm rate ~6e-5 p
 
 def config_from(overrides: dict | None = None, scale: float = 0.002, days: int = 35):
     """final_2021 at a small scale, with dotted-key overrides."""
-    return load_scenario(FINAL, overrides={"city.scale": scale, "city.days": days, **(overrides or {})})
+    return load_scenario(FINAL, overrides={"city.scale": scale, "city.days": days, "city.sampling": "thin",
+                                           **(overrides or {})})
 
 
 def model(overrides: dict | None = None, seed: int = 1, scale: float = 0.002, days: int = 35) -> Model:

@@ -13,6 +13,8 @@ from conftest import FINAL, JIESU, ROOT
 
 from experiments.cli import main
 from model import Model, config_hash, load_scenario
+from model.streams import Streams
+from model.world import build_city
 
 RUN_ARGS = ["--scale", "0.003", "--days", "40", "--seed", "3"]
 SUMMARY_KEYS = ["contacts", "work_orders", "response_rate", "resolution_rate", "satisfaction_rate",
@@ -40,11 +42,19 @@ def test_run_writes_every_output_file(cli_run):
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".tmp-")], "temporary directory left behind"
 
 
+def sampled_units() -> int:
+    """Units of the city the run simulates: at scale 0.003 a sample of townships (model/sample.py),
+    one per district, and one pooled department per line, not the 560 units of all Beijing."""
+    cfg = load_scenario(FINAL, overrides={"city.scale": 0.003})
+    return build_city(Streams(3), cfg.world.demand, cfg.city).n_units
+
+
 def test_daily_has_one_row_a_day_and_units_monthly_one_row_per_unit_per_month(cli_run):
     daily = pd.read_parquet(cli_run["out"] / "daily.parquet")
     um = pd.read_parquet(cli_run["out"] / "units_monthly.parquet")
     assert list(daily["day"]) == list(range(40))
-    n_units = 343 + 12 + 16 * 12 + 4 + 16 + 1
+    n_units = sampled_units()            # was 343 + 12 + 16 * 12 + 4 + 16 + 1 before scale became a sample
+    assert n_units == 16 + 12 + 12 + 4 + 16 + 1
     assert len(um) == n_units * 1 and set(um["month"]) == {0}     # 40 days: one completed month
     assert um["unit"].is_unique
 
@@ -93,7 +103,7 @@ def test_network_export_is_readable_graphml(cli_run):
     import networkx as nx
 
     g = nx.read_graphml(cli_run["out"] / "network.graphml")
-    assert g.number_of_nodes() == 343 + 12 + 16 * 12 + 4 + 16 + 1
+    assert g.number_of_nodes() == sampled_units()    # the sampled city (was all 560 units)
 
 
 def test_set_overrides_a_scenario_key(tmp_path, capsys):

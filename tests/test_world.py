@@ -1,4 +1,5 @@
-"""The city (model/world.py): 16 districts, 343 townships, the unit id space; structure never scales."""
+"""The city (model/world.py): 16 districts, 343 townships, the unit id space; in the thinned worlds
+of the unit tests (city.sampling = "thin") structure never scales (the sampled city: test_scale.py)."""
 
 
 from __future__ import annotations
