@@ -354,8 +354,9 @@ def _figure(width: float, height: float, cols: int, sharey=False, left=0.05, rig
     return fig, list(axes)
 
 
-def _pad_limits(ax, values, min_span: float, centre_zero=False):
-    """y-limits that show the differences: fitted to the data, at least ``min_span`` wide."""
+def _pad_limits(ax, values, min_span: float, centre_zero=False, ceiling: float | None = None):
+    """y-limits that show the differences: fitted to the data, at least ``min_span`` wide, and
+    below ``ceiling`` (a rate never exceeds 100%: the window moves down instead)."""
     v = np.concatenate([np.asarray(x, float).ravel() for x in values])
     v = v[np.isfinite(v)]
     if not len(v):
@@ -367,6 +368,8 @@ def _pad_limits(ax, values, min_span: float, centre_zero=False):
         lo, hi = v.min(), v.max()
         pad = max((hi - lo) * 0.1, (min_span - (hi - lo)) / 2, 0)
         lo, hi = lo - pad, hi + pad
+        if ceiling is not None and hi > ceiling:
+            lo, hi = lo - (hi - ceiling), ceiling
     ax.set_ylim(lo, hi)
 
 
@@ -400,7 +403,7 @@ def fig_measured_true(s: Snapshot) -> Figure:
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
             _day_axis(ax, s.day)
         for ax in (ax_a, ax_b):
-            _pad_limits(ax, ys, 0.1)
+            _pad_limits(ax, ys, 0.1, ceiling=1.0)
         handles = [matplotlib.lines.Line2D([], [], color="grey", lw=1.8, label=label("resolution_rate")),
                    matplotlib.lines.Line2D([], [], color="black", lw=1.8, label=label("true_resolution_rate")),
                    matplotlib.lines.Line2D([], [], color="grey", lw=1, ls="--", label=label("satisfaction_rate")),
