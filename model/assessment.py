@@ -29,7 +29,8 @@ CLOSURE_FIELDS = ["closed", "in_scope", "responded", "measured_resolved", "satis
                   "whistled_orders", "whistled_resolved", "days_to_close"]
 EVENT_FIELDS = ["objections", "objections_rejected_bucketpass", "whistles_sent", "whistles_answered_lead",
                 "whistles_received", "whistles_answered", "coop_requests", "coop_answered", "escalations",
-                "dispatched", "copies_to_district", "sources_removed", "surge_days"]
+                "dispatched", "copies_to_district", "sources_removed", "surge_days",
+                "pressure_reports", "pressure_confirmed"]   # requesters' side: Art. 8(3), 35(5)
 HOUR_FIELDS = ["hours_resolve", "hours_satisfy", "hours_game", "hours_proactive", "hours_contact",
                "hours_coop", "hours_available", "hours_demanded", "hours_overtime"]
 
@@ -183,7 +184,8 @@ def assess(v: dict, cfg, city, population: np.ndarray) -> dict[str, np.ndarray]:
                 + sn.buck_passing * v["objections_rejected_bucketpass"] / closed
                 + sn.perfunctory * (1 - sn.error_tolerance * rate_or0(v["hard"], v["closed"])) * v["perfunctory"] / closed
                 + sn.falsification * v["detected"] / np.maximum(v["audited"], 1.0)
-                + sn.falsification * v["label_rejected"] / closed)
+                + sn.falsification * v["label_rejected"] / closed
+                + sn.pressure * v["pressure_confirmed"] / closed)         # Art. 35(5): pressure on requesters
     sanction = np.where(assessable, sanction, 0.0)
     b = cfg.world.behaviour
     standing_value = prospect_value(pct - a.remedial_share, b.value_exponent, b.loss_aversion)

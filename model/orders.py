@@ -40,6 +40,7 @@ COLUMNS: dict[str, tuple[type, int | float]] = {
     "measured_resolved": (np.bool_, False), "audited": (np.bool_, False), "detected": (np.bool_, False),
     "labelled": (np.bool_, False), "label_rejected": (np.bool_, False), "excluded": (np.bool_, False),
     "overdue": (np.bool_, False), "gamed": (np.bool_, False),
+    "unreached": (np.bool_, False),   # requester not reached at callback, left out of the rates (Art. 23, 32)
 }
 
 
