@@ -56,7 +56,8 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
              + c.pressure_effect * pressure + c.rating_noise * s.normal("callback.noise", key))
     sat = np.select([score > c.satisfied_cut, score > c.basic_cut], [SAT_YES, SAT_BASIC], SAT_NO)
     unreached = reachability(closing, model)                  # Art. 23: no answer, no rating
-    wo.said_resolved[closing] = said & ~unreached
+    said = said & ~unreached
+    wo.said_resolved[closing] = said
     wo.satisfaction[closing] = np.where(unreached, SAT_NONE, sat)
     # who decides "resolved" (Art. 23, 32)
     measured = wo.claimed_resolved[closing] if rules.assessment.resolved_by == "unit_report" else said.copy()
