@@ -263,3 +263,6 @@ class Model(mesa.Model):
         for d in self.daily:
             parts = d["consultations_answered"] + sum(d[f"diverted_{n}"] for n in DIVERT_NAMES) + d["dispatched"]
             assert parts == d["contacts"], "every contact is answered, diverted or dispatched"
+            outcomes = d["divert_answered"] + d["divert_told"] + d["divert_refused"]
+            assert outcomes == parts - d["consultations_answered"] - d["dispatched"], \
+                "every diverted requester is answered, told where to go or refused (Art. 11(2))"

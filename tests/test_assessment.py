@@ -117,7 +117,8 @@ def test_error_tolerance_forgives_overdue_hard_orders(tolerance):
     # included), every overdue order is penalised except the forgiven share of the hard ones.
     # Only the overdue sanction is on; the counts come from the work orders, not the ledger.
     only_overdue = {"rules.sanctions.buck_passing": 0.0, "rules.sanctions.perfunctory": 0.0,
-                    "rules.sanctions.falsification": 0.0, "rules.sanctions.error_tolerance": tolerance}
+                    "rules.sanctions.falsification": 0.0, "rules.sanctions.error_tolerance": tolerance,
+                    "rules.sanctions.pressure": 0.0}   # issue 9 item 8 added the pressure sanction (Art. 35(5))
     m = ran({**only_overdue, "world.capacity.ratio": 0.5, "rules.deadlines.extensions": False},
             seed=5, scale=0.002, days=31)                       # one month: every closure is in month 0
     wo = m.orders
