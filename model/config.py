@@ -135,7 +135,7 @@ class Triage(Strict):
     detect_unreasonable: float = P(0.5, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)5",
                                    doc="Chance the operator diverts a request that is truly out of scope (unreasonable); "
                                        "the rest are dispatched (triage error: dispatched though it should be diverted).")
-    detect_by_matter: float = P(0.95, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)1-4,6",
+    detect_by_matter: float = P(0.95, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)",
                                 doc="Chance the operator recognises a request whose class follows from the matter "
                                     "(emergency, legal channel, repeat with no new facts, secret/privacy, unlawful); "
                                     "missed ones are dispatched.")
@@ -256,9 +256,9 @@ class Citizens(Strict):
     divert_recall: float = P(0.3, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)",
                              doc="A diverted requester whose problem remains (wrongly diverted, or told the progress of "
                                  "an unresolved order) calls again.")
-    divert_complaint_wrong: float = P(0.15, lo=0.0, hi=1.0, unit="probability", article="Art. 8(2), 34",
+    divert_complaint_wrong: float = P(0.15, lo=0.0, hi=1.0, unit="probability", article="Art. 8(2)",
                                       doc="A wrongly diverted requester complains about the diversion (a new contact).")
-    divert_complaint_right: float = P(0.02, lo=0.0, hi=1.0, unit="probability", article="Art. 8(2), 34",
+    divert_complaint_right: float = P(0.02, lo=0.0, hi=1.0, unit="probability", article="Art. 8(2)",
                                       doc="A rightly diverted requester complains about the diversion.")
     unanswered_trust: float = P(0.2, lo=0.0, hi=1.0, unit="0-1", article="Art. 10",
                                 doc="Trust target of a caller who gives up after an unanswered call.")
@@ -510,7 +510,7 @@ class HotlineRules(Strict):
             "(劝阻、批评、教育, diverted as Art. 11(2)6); restrict: as warn, and a caller warned restrict_after times "
             "has every further call diverted at once.")
     restrict_after: int = P(3, lo=1, hi=100, unit="warnings", article="Art. 37")
-    complaint_review: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2), 34",
+    complaint_review: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)",
                                 doc="Share of complaints about a diversion the hotline reviews (re-triaged without error).")
     pressure_check: float = P(1.0, lo=0.0, hi=1.0, unit="share of reports", article="Art. 35(5)",
                               doc="Share of reports of pressure or retaliation the hotline checks.")
