@@ -3,9 +3,9 @@
 Beijing's 12345 had 1,400+ staff on 600+ seats in 2021, each answering 80-100 calls a shift
 (facts.md). The daily answering capacity is operators x shifts a week / 7 x calls a shift,
 scaled with ``city.scale``. Calls bunch in busy hours (``peak_factor``), so the load that
-meets capacity is the day's phone calls x peak_factor. Above capacity the answer rate is
-capacity / load; waiting grows as load / (1 - load) toward capacity, divided among the seats
-(a fluid approximation of a many-server queue, in seconds), and impatient callers hang up.
+meets capacity is the day's phone calls x peak_factor. Waiting grows as load / (1 - load)
+toward capacity, divided among the seats (a fluid approximation of a many-server queue, in
+seconds); impatient callers hang up, and above capacity at most capacity / load are answered.
 Online contacts are read from a queue (Art. 8(2)).
 
 An unanswered caller tries again the next day (``retry_prob``) or gives up, which lowers
@@ -39,15 +39,16 @@ class Hotline:
 
         Load rho = calls x peak_factor / capacity (scale-free). Waiting: handling time per call
         / seats x rho / (1 - rho) (many servers share one queue; capped at rho = 0.98). Callers
-        hang up after their patience (abandonment 1 - exp(-wait / patience)); above capacity only
-        capacity / load can be answered at all."""
+        hang up after their patience (abandonment 1 - exp(-wait / patience)); the operators never
+        answer more than their capacity, so the answer rate is min(exp(-wait / patience), 1 / rho)
+        (continuous in the load; above capacity the excess is lost)."""
         h = self.cfg.world.hotline
         if phone_calls <= 0:
             return 1.0, 0.0
         rho = phone_calls * h.peak_factor / max(self.capacity, 1e-9)
         r = min(rho, 0.98)
         wait = 8 * 3600.0 / h.calls_per_shift / h.seats * r / (1.0 - r)
-        return min(1.0, 1.0 / rho) * float(np.exp(-wait / h.patience_seconds)), wait
+        return min(float(np.exp(-wait / h.patience_seconds)), 1.0 / rho), wait
 
     # ------------------------------------------------------------------ contacts coming back
     def schedule(self, req: dict, days: np.ndarray) -> None:

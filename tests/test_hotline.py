@@ -21,7 +21,11 @@ def test_answer_rate_and_wait_follow_the_load_known_answer():
     a, w = m.hotline.load_figures(2 * cap / h.peak_factor)
     wait = 8 * 3600 / h.calls_per_shift / h.seats * 0.98 / 0.02
     assert np.isclose(w, wait)
-    assert np.isclose(a, 0.5 * np.exp(-wait / h.patience_seconds))
+    assert np.exp(-wait / h.patience_seconds) > 0.5 and np.isclose(a, 0.5), "capacity binds, not patience"
+    # just above capacity impatience binds: the answer rate is continuous across the capacity line
+    below, _ = m.hotline.load_figures(0.999 * cap / h.peak_factor)
+    above, _ = m.hotline.load_figures(1.001 * cap / h.peak_factor)
+    assert np.isclose(below, above, atol=0.01) and np.isclose(above, np.exp(-wait / h.patience_seconds))
     # half load: waiting is one handling time per seat, nobody is turned away for capacity
     a2, w2 = m.hotline.load_figures(0.5 * cap / h.peak_factor)
     assert np.isclose(w2, 8 * 3600 / h.calls_per_shift / h.seats)
