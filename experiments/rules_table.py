@@ -50,6 +50,7 @@ ARTICLES = {
     7: "commendation and rewards (表彰、奖励)",
     8: "requesters' rights: channels, follow-up, rating",
     9: "requesters' duties: truthful requests, objective rating, no malicious calls",
+    10: "recording every request (记录, 形成诉求工单); the hotline centre's operators answer the calls",
     11: "intake and triage: consultations answered at once, dispatch catalogue (派单目录), diversion",
     12: "dispatch: direct and double dispatch (直派、双派), district fallback, pre-dispatch consultation (会商), "
         "objection review (派单异议审核)",
@@ -67,8 +68,10 @@ ARTICLES = {
     32: "assessment (考评): three rates 三率, graded and classified 分级分类考评, third party, "
         "dynamic adjustment 动态调整, incentives for proactive and hard work (考评激励)",
     33: "dual assessment of whistling townships and reporting departments (双考核)",
-    35: "sanctions (责令改正、处分): overdue, buck-passing 推诿, perfunctory 敷衍, falsification 弄虚作假",
+    35: "sanctions (责令改正、处分): overdue, buck-passing 推诿, perfunctory 敷衍, falsification 弄虚作假, "
+        "pressure on or retaliation against requesters (压制和打击报复)",
     36: "error tolerance (容错纠错)",
+    37: "requesters who break the rules (e.g. malicious calls) are dissuaded, criticised, educated (劝阻、批评、教育)",
 }
 
 # Short names of the main levers, English with the Chinese term (MECHANISMS.md, terms table).
@@ -126,6 +129,13 @@ LEVERS = {
     "world.demand.unreasonable_share": "unreasonable requests 不合理诉求",
     "world.triage.detect_unreasonable": "operator diverts unreasonable requests (分类处理)",
     "world.triage.repeat_divert": "repeat with no new facts told progress (重复诉求)",
+    "world.triage.detect_by_matter": "operator recognises emergency/legal/secret/unlawful matters (分类处理)",
+    "world.hotline.operators": "hotline operators 话务员 (answering capacity)",
+    "rules.hotline.malicious_handling": "malicious callers warned or restricted (恶意反复拨打, 劝阻、批评、教育)",
+    "rules.hotline.complaint_review": "complaints about a diversion reviewed",
+    "rules.hotline.pressure_check": "reports of pressure on requesters checked (压制和打击报复)",
+    "rules.hotline.unreached_callback": "unreached callback: excluded or counted unresolved (回访未联系上)",
+    "rules.sanctions.pressure": "sanction for pressure on requesters (打击报复)",
     "world.behaviour.p_whistle": "townships whistle 吹哨",
     "world.behaviour.p_answer_whistle": "departments report 报到 (before weighing the assessment)",
     "world.behaviour.p_object_misrouted": "objection to misrouted order 派单异议",

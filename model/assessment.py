@@ -33,7 +33,8 @@ CLOSURE_FIELDS = ["closed", "in_scope", "responded", "measured_resolved", "satis
 EVENT_FIELDS = ["objections", "objections_rejected_bucketpass", "whistles_sent", "whistles_answered_lead",
                 "whistles_received", "whistles_answered", "coop_requests", "coop_answered", "coop_asks",
                 "objections_bucketpass", "escalations",
-                "dispatched", "copies_to_district", "sources_removed", "surge_days"]
+                "dispatched", "copies_to_district", "sources_removed", "surge_days",
+                "pressure_reports", "pressure_confirmed"]   # requesters' side: Art. 8(3), 35(5)
 HOUR_FIELDS = ["hours_resolve", "hours_satisfy", "hours_game", "hours_proactive", "hours_contact",
                "hours_coop", "hours_available", "hours_demanded", "hours_overtime"]
 
@@ -211,7 +212,8 @@ def sanction_points(v: dict, cfg) -> np.ndarray:
             + sn.buck_passing * v["objections_rejected_bucketpass"] / closed
             + sn.perfunctory * (1 - sn.error_tolerance * rate_or0(v["hard"], v["closed"])) * v["perfunctory"] / closed
             + sn.falsification * v["detected"] / closed        # per case found (Art. 35(3)): more audit, more found
-            + sn.false_label * v["label_rejected"] / closed)
+            + sn.false_label * v["label_rejected"] / closed
+            + sn.pressure * v["pressure_confirmed"] / closed)         # Art. 35(5): pressure on requesters
 
 
 def payoff(pct, commended, remedial, sanction, cfg) -> np.ndarray:

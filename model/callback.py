@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .orders import SAT_BASIC, SAT_NO, SAT_YES
+from .assessment import Tally
+from .orders import SAT_BASIC, SAT_NO, SAT_NONE, SAT_YES
 
 
 def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) -> dict:
@@ -55,8 +56,10 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
              + c.contact_effect * (c.contact_share * contacted + (1 - c.contact_share) * explained)
              + c.pressure_effect * pressure + c.rating_noise * s.normal("callback.noise", key))
     sat = np.select([score > c.satisfied_cut, score > c.basic_cut], [SAT_YES, SAT_BASIC], SAT_NO)
+    unreached = reachability(closing, model)                  # Art. 23: no answer, no rating
+    said = said & ~unreached
     wo.said_resolved[closing] = said
-    wo.satisfaction[closing] = sat
+    wo.satisfaction[closing] = np.where(unreached, SAT_NONE, sat)
     # who decides "resolved" (Art. 23, 32)
     measured = wo.claimed_resolved[closing] if rules.assessment.resolved_by == "unit_report" else said.copy()
     audited = s.bernoulli(rules.audit.sample_share, "audit.sample", key)
@@ -64,7 +67,7 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
         measured = np.where(audited, true, measured)
     false_claim = wo.claimed_resolved[closing] & ~true
     detected = audited & false_claim & s.bernoulli(rules.audit.detection, "audit.detect", key)
-    measured = measured & ~detected
+    measured = measured & ~detected & ~(unreached & (rules.hotline.unreached_callback == "counted_unresolved"))
     wo.measured_resolved[closing] = measured
     wo.audited[closing], wo.detected[closing] = audited, detected
     # Art. 32(3): unreasonable labels, checked on a sample; the check rejects a label on a
@@ -83,10 +86,45 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
     # sources: a real fix of a source-driven request removes its problem
     from_source = ~wo.unreasonable[closing] & (wo.rtype[closing] > 0)
     fixed = true & from_source & s.bernoulli(cfg.world.sources.fix_on_resolution, "source.fix", key)
-    return {"closed": int(closing.size), "measured_resolved": int(measured.sum()),
+    reports = pressure_reports(closing, pressure, unit, ~unreached, model)
+    return {**reports, "unreached": int(unreached.sum()),
+            "closed": int(closing.size), "measured_resolved": int(measured.sum()),
             "satisfied": int((sat >= SAT_BASIC).sum()), "true_resolved": int(true.sum()),
             "refiled": int(refile.sum()), "detected": int(detected.sum()),
             "requester": requester, "satisfaction": sat, "performance": perf + c.contact_performance * contacted,
             "resolved": true, "refile_rows": closing[refile], "refile_days": day + delay[refile],
             "township": wo.township[closing], "category": wo.category[closing], "fixed": fixed}
 
+
+
+def reachability(closing: np.ndarray, model) -> np.ndarray:
+    """Requesters the hotline cannot reach at callback (by phone, SMS or online, Art. 23).
+
+    How an unreached callback enters the rates is a rule (rules.hotline.unreached_callback):
+    'excluded' (default) leaves the order out of all three rates, since Art. 32 rates what the
+    requester answered and none was given (the order stays in the true-resolution figures);
+    'counted_unresolved' counts it as not resolved and not satisfied. Unreached requesters still
+    live the outcome: their trust and re-filing follow what happened."""
+    wo = model.orders
+    unreached = model.streams.bernoulli(model.cfg.world.citizens.callback_unreachable, "callback.unreached",
+                                        wo.key[closing])
+    wo.unreached[closing] = unreached & (model.cfg.rules.hotline.unreached_callback == "excluded")
+    return unreached
+
+
+def pressure_reports(closing: np.ndarray, pressure: np.ndarray, unit: np.ndarray, reached: np.ndarray,
+                     model) -> dict:
+    """Reports of pressure or retaliation at callback (Art. 8(3), 35(5)). A pressed requester
+    reports it with a chance rising with the pressure applied (``pressure``: 0-1, the effect
+    of the unit's pressure hours); the hotline checks a share of reports and its check
+    substantiates a real one with ``world.hotline.pressure_evidence``. Confirmed reports go
+    to the unit's ledger (``pressure_confirmed``), which the assessment sanctions."""
+    cfg, s, key = model.cfg, model.streams, model.orders.key[closing]
+    report = reached & s.bernoulli(cfg.world.citizens.pressure_report * pressure, "pressure.report", key)
+    checked = report & s.bernoulli(cfg.rules.hotline.pressure_check, "pressure.check", key)
+    confirmed = checked & s.bernoulli(cfg.world.hotline.pressure_evidence, "pressure.evidence", key)
+    t = Tally(model.city.n_units)
+    t.add("pressure_reports", unit[report])
+    t.add("pressure_confirmed", unit[confirmed])
+    return {"pressure_reports": int(report.sum()), "pressure_confirmed": int(confirmed.sum()),
+            "pressed": int((pressure > 0).sum()), "tally": t}

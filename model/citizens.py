@@ -69,6 +69,58 @@ class Citizens:
         self.trust_sum = (w * ini.initial_trust).sum(1)      # propensity-weighted trust level
         # word of mouth: what neighbours and the media say about the township's service (Art. 6)
         self.reputation = np.full(self.count.shape[0], ini.initial_trust)
+        self._init_malicious(p_cls, ini.malicious_share, streams)
+
+    def _init_malicious(self, p_cls: np.ndarray, share: float, streams: Streams) -> None:
+        """Malicious callers (Art. 9(3)): a share of residents whose chance rises with their calling
+        propensity (the heavy tail). Kept sparse: sorted indices, still active?, warnings received."""
+        p = np.zeros(N_CLASSES)
+        if share > 0:
+            c = share / float((p_cls * self.level).sum())
+            for _ in range(30):                          # scale so the capped chances average to `share`
+                p = np.minimum(1.0, c * self.level)
+                c *= share / max(float((p_cls * p).sum()), 1e-300)
+        gen = streams.generator("citizens.malicious")
+        m = gen.binomial(self.count, p[None, :])         # malicious residents per (township, class) cell
+        starts = self.start.ravel()
+        self.malicious_idx = np.concatenate([np.arange(a, a + k) for a, k in zip(starts, m.ravel()) if k]
+                                            or [np.empty(0, np.int64)]).astype(np.int64)
+        self.malicious_active = np.ones(self.malicious_idx.size, bool)
+        self.warnings = np.zeros(self.malicious_idx.size, np.int16)
+
+    def _malicious_pos(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Position in the malicious list of each citizen, and whether they are on it."""
+        if self.malicious_idx.size == 0:
+            return np.zeros(idx.shape, np.int64), np.zeros(idx.shape, bool)
+        pos = np.searchsorted(self.malicious_idx, idx).clip(0, self.malicious_idx.size - 1)
+        return pos, self.malicious_idx[pos] == idx
+
+    def is_malicious(self, idx: np.ndarray) -> np.ndarray:
+        """Citizens who call maliciously now (Art. 9(3))."""
+        pos, on = self._malicious_pos(idx)
+        return on & self.malicious_active[pos] if self.malicious_idx.size else on
+
+    def warnings_of(self, idx: np.ndarray) -> np.ndarray:
+        """Warnings the hotline has given each citizen for malicious calling (Art. 37)."""
+        pos, on = self._malicious_pos(idx)
+        return np.where(on, self.warnings[pos], 0) if self.malicious_idx.size else np.zeros(idx.shape, np.int16)
+
+    def warn(self, idx: np.ndarray, streams: Streams, keys: np.ndarray) -> np.ndarray:
+        """The hotline warns these malicious callers (劝阻、批评、教育, Art. 37); some stop
+        (world.citizens.warning_deterrence, the caller's choice). Returns, per warning, whether
+        the caller stopped because of it."""
+        pos, on = self._malicious_pos(idx)
+        stopped = np.zeros(idx.shape, bool)
+        if not on.any():
+            return stopped
+        np.add.at(self.warnings, pos[on], 1)
+        stop = on & streams.bernoulli(self.cfg.world.citizens.warning_deterrence, "citizen.deterred", keys)
+        rows = np.flatnonzero(stop)
+        rows = rows[np.unique(pos[rows], return_index=True)[1]]      # one stop per caller and day
+        rows = rows[self.malicious_active[pos[rows]]]
+        stopped[rows] = True
+        self.malicious_active[pos[rows]] = False
+        return stopped
 
     def reconfigure(self, cfg) -> None:
         """The config now in force. A new trust elasticity re-weighs everyone's filing factor
@@ -145,20 +197,33 @@ class Citizens:
         pos = len(idx) - 1 - rev_pos
         who = rev_unique
         outcome = np.choose(np.clip(satisfaction[pos], 0, 2), [0.0, c.basic_trust_outcome, 1.0])
+        self._move_trust(who, outcome)
+        new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
+        self.expectation[who] = np.clip(new_e, 0.0, c.expectation_cap)
+        unresolved = idx[~resolved]
+        add_counts(self.n_unresolved, unresolved)
+        good = idx[resolved]
+        self.n_unresolved[good] = 0
+
+    def update_after_contact(self, idx: np.ndarray, target: np.ndarray) -> None:
+        """Trust moves toward ``target`` after a contact that ended at the hotline (a diversion,
+        Art. 11(2), or a call nobody answered); the last of the day wins."""
+        if idx.size == 0:
+            return
+        rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
+        self._move_trust(rev_unique, np.asarray(target, dtype=np.float64)[len(idx) - 1 - rev_pos])
+
+    def _move_trust(self, who: np.ndarray, outcome: np.ndarray) -> None:
+        """Trust of distinct citizens ``who`` moves toward ``outcome``; township sums follow."""
+        c = self.cfg.world.citizens
         old_tf = self.trust_factor(self.trust[who])
         old_trust = self.trust[who].copy()
         self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
-        new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
-        self.expectation[who] = np.clip(new_e, 0.0, c.expectation_cap)
         cell = self.class_of(who)                       # (township, propensity class) of each citizen
         level, t_of = self.level[cell % N_CLASSES], self.township_of_class[cell]
         delta = (self.trust_factor(self.trust[who]) - old_tf) * level
         self.trust_num += np.bincount(t_of, weights=delta, minlength=self.n_townships)
         self.trust_sum += np.bincount(t_of, weights=(self.trust[who] - old_trust) * level, minlength=self.n_townships)
-        unresolved = idx[~resolved]
-        add_counts(self.n_unresolved, unresolved)
-        good = idx[resolved]
-        self.n_unresolved[good] = 0
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.trust, self.expectation, self.n_unresolved))

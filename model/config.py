@@ -145,16 +145,62 @@ class Handling(Strict):
 
 
 class Triage(Strict):
+    """Art. 11(2): what a request truly is (its diversion class) and the operator's errors.
+
+    The class follows from the request: its category and type (model/data/triage.csv,
+    triage_types.csv), the requester's history (repeats) and trait (malicious callers).
+    The four shares below are the city-wide mean shares of the classes set by the matter;
+    the tables only redistribute them between categories and types."""
+
     emergency_share: float = P(0.01, lo=0.0, hi=0.2, unit="share", article="Art. 11(2)1", doc="To 110/119/120/122.")
     legal_channel_share: float = P(0.02, lo=0.0, hi=0.2, unit="share", article="Art. 11(2)2")
     secret_privacy_share: float = P(0.002, lo=0.0, hi=0.1, unit="share", article="Art. 11(2)4")
     unlawful_share: float = P(0.003, lo=0.0, hi=0.1, unit="share", article="Art. 11(2)6")
-    detect_unreasonable: float = P(0.5, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)3,5",
-                                   doc="Chance the operator diverts an unreasonable request (repeat or out of scope).")
+    detect_unreasonable: float = P(0.5, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)5",
+                                   doc="Chance the operator diverts a request that is truly out of scope (unreasonable); "
+                                       "the rest are dispatched (triage error: dispatched though it should be diverted).")
+    detect_by_matter: float = P(0.95, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)",
+                                doc="Chance the operator recognises a request whose class follows from the matter "
+                                    "(emergency, legal channel, repeat with no new facts, secret/privacy, unlawful); "
+                                    "missed ones are dispatched.")
     false_divert: float = P(0.01, lo=0.0, hi=0.5, unit="probability",
-                            doc="Chance a reasonable request is wrongly diverted (triage error).")
+                            doc="Chance a request that should be dispatched is wrongly diverted (out of scope, or "
+                                "'repeat' if the requester called before): triage error the other way.")
     repeat_divert: float = P(0.6, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)3",
-                             doc="A repeat with no new facts is told the progress instead of re-dispatched.")
+                             doc="A repeat contact about an order brings no new facts (its class is 'repeat': told the "
+                                 "progress instead of re-dispatched).")
+    detect_malicious: float = P(0.7, lo=0.0, hi=1.0, unit="probability", article="Art. 9(3), 37",
+                                doc="Chance the operator recognises a call of a malicious caller (恶意反复拨打) when the "
+                                    "hotline handles malicious calling.")
+
+
+class Hotline(Strict):
+    """The hotline centre's own capacity (话务): operators answer phone calls (Art. 8(2), 10)."""
+
+    operators: float = P(1400.0, lo=0.0, hi=20000.0, unit="staff at scale 1", article="Art. 10",
+                         source="facts.md: 1,400+ staff, 600+ seats (2021)",
+                         doc="Hotline operators at full scale; the daily answering capacity scales with city.scale.")
+    shifts_per_week: float = P(5.0, lo=0.0, hi=7.0, unit="shifts per operator per week",
+                               doc="Shifts each operator works a week (assumption: a five-day week).")
+    calls_per_shift: float = P(90.0, gt=0.0, hi=500.0, unit="calls per operator per shift",
+                               source="facts.md: 80-100 calls per operator per 8-hour shift",
+                               doc="Calls one operator answers in a shift.")
+    peak_factor: float = P(1.25, lo=1.0, hi=5.0, unit="peak / mean load",
+                           doc="Calls bunch in busy hours: the load that meets capacity is this many times the "
+                               "day's mean (a daily model of an hourly queue).")
+    seats: float = P(600.0, gt=0.0, hi=10000.0, unit="seats at scale 1", article="Art. 10",
+                     source="facts.md: 600+ seats (2021)",
+                     doc="Operator seats staffed at once; with the handling time per call (8 h / calls_per_shift) "
+                         "they set the waiting time: wait = handling time / seats x load / (1 - load).")
+    patience_seconds: float = P(120.0, gt=0.0, hi=3600.0, unit="seconds (mean)",
+                                doc="Callers hang up after waiting this long on average (abandonment 1 - exp(-wait / "
+                                    "patience)); facts.md: target answer within 15 s, connection rate >= 95%.")
+    retry_prob: float = P(0.6, lo=0.0, hi=1.0, unit="probability",
+                          doc="An unanswered caller tries again the next day; the rest give up.")
+    online_queued: bool = P(True, article="Art. 8(2)",
+                            doc="Online contacts (web, app) are read from a queue and never lost to busy lines.")
+    pressure_evidence: float = P(0.5, lo=0.0, hi=1.0, unit="probability", article="Art. 35(5)",
+                                 doc="Chance the hotline's check of a report of pressure or retaliation substantiates it.")
 
 
 class Capacity(Strict):
@@ -236,6 +282,30 @@ class Citizens(Strict):
     basic_trust_outcome: float = P(0.6, lo=0.0, hi=1.0, unit="0-1",
                                    doc="Trust target of a 'basically satisfied' answer (dissatisfied 0, satisfied 1).")
     expectation_cap: float = P(1.5, lo=0.5, hi=5.0, unit="0-1 scale", doc="Highest expectation a requester can form.")
+    # requesters' side (issue 9 items 3, 8): diversion outcomes, malicious callers, pressure reports
+    divert_trust: list[float] = P([0.6, 0.4, 0.2], unit="trust target of answered / told where to go / refused",
+                                  article="Art. 11(2)",
+                                  doc="Trust target of a rightly diverted requester by outcome; a wrongly diverted one "
+                                      "(the matter was the hotline's to dispatch) moves toward 0, like a dissatisfied answer.")
+    divert_recall: float = P(0.3, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)",
+                             doc="A diverted requester whose problem remains (wrongly diverted, or told the progress of "
+                                 "an unresolved order) calls again.")
+    divert_complaint_wrong: float = P(0.15, lo=0.0, hi=1.0, unit="probability", article="Art. 8(2)",
+                                      doc="A wrongly diverted requester complains about the diversion (a new contact).")
+    divert_complaint_right: float = P(0.02, lo=0.0, hi=1.0, unit="probability", article="Art. 8(2)",
+                                      doc="A rightly diverted requester complains about the diversion.")
+    unanswered_trust: float = P(0.2, lo=0.0, hi=1.0, unit="0-1", article="Art. 10",
+                                doc="Trust target of a caller who gives up after an unanswered call.")
+    malicious_share: float = P(0.0005, lo=0.0, hi=0.05, unit="share of residents", article="Art. 9(3), 37",
+                               doc="Residents who call maliciously and repeatedly (恶意反复拨打); the chance rises with "
+                                   "calling propensity, so they sit in the heavy tail.")
+    warning_deterrence: float = P(0.3, lo=0.0, hi=1.0, unit="probability", article="Art. 37",
+                                  doc="A malicious caller warned by the hotline (劝阻、批评、教育) stops calling maliciously.")
+    pressure_report: float = P(0.3, lo=0.0, hi=1.0, unit="probability at full pressure", article="Art. 8(3), 35(5)",
+                               doc="Chance a pressed requester reports the pressure at callback; it rises with the "
+                                   "pressure applied (x 1 - exp(-hours / pressure_hours)).")
+    callback_unreachable: float = P(0.08, lo=0.0, hi=1.0, unit="probability", article="Art. 23",
+                                    doc="A requester cannot be reached at callback by phone, SMS or online (Art. 23).")
 
 
 class Linkage(Strict):
@@ -406,6 +476,7 @@ class World(Strict):
     demand: Demand = Demand()
     sources: Sources = Sources()
     triage: Triage = Triage()
+    hotline: Hotline = Hotline()
     handling: Handling = Handling()
     capacity: Capacity = Capacity()
     citizens: Citizens = Citizens()
@@ -502,6 +573,8 @@ class Sanctions(Strict):
                                  "detected share of the audited orders) at the 2% audit of 2021.")
     false_label: float = P(2.0, lo=0.0, hi=20.0, unit="points per rejected label share", article="Art. 32(3), 35(3)",
                            doc="A label 'unreasonable' the hotline's check rejects is sanctioned like falsification.")
+    pressure: float = P(2.0, lo=0.0, hi=20.0, unit="points per confirmed pressure report share", article="Art. 35(5)",
+                        doc="Sanction for confirmed pressure on or retaliation against requesters (压制和打击报复).")
     remedial_support: float = P(0.2, lo=0.0, hi=2.0, unit="share of capacity added", article="Art. 5, 24",
                                 doc="Staff the district or city adds to a township designated remedial (治理类), for the next month.")
     error_tolerance: float = P(0.5, lo=0.0, hi=1.0, unit="share of penalty forgiven", article="Art. 36",
@@ -539,7 +612,27 @@ class Whistle(Strict):
                                   doc="A hard request still unfinished this long after receipt goes up to the district.")
 
 
+class HotlineRules(Strict):
+    """What the hotline centre does about malicious callers, diversion complaints and pressure reports."""
+
+    malicious_handling: Literal["none", "warn", "restrict"] = P(
+        "warn", article="Art. 9(3), 37",
+        doc="none: malicious calls go through ordinary triage; warn: recognised ones are dissuaded and warned "
+            "(劝阻、批评、教育, diverted as Art. 11(2)6); restrict: as warn, and a caller warned restrict_after times "
+            "has every further call diverted at once.")
+    restrict_after: int = P(3, lo=1, hi=100, unit="warnings", article="Art. 37")
+    complaint_review: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 11(2)",
+                                doc="Share of complaints about a diversion the hotline reviews (re-triaged without error).")
+    pressure_check: float = P(1.0, lo=0.0, hi=1.0, unit="share of reports", article="Art. 35(5)",
+                              doc="Share of reports of pressure or retaliation the hotline checks.")
+    unreached_callback: Literal["excluded", "counted_unresolved"] = P(
+        "excluded", article="Art. 23, 32",
+        doc="An order whose requester could not be reached at callback: excluded from the three rates (no rating "
+            "was given), or counted as unresolved and not satisfied.")
+
+
 class Rules(Strict):
+    hotline: HotlineRules = HotlineRules()
     dispatch: Dispatch = Dispatch()
     deadlines: Deadlines = Deadlines()
     assessment: Assessment = Assessment()
@@ -584,4 +677,7 @@ class Config(Strict):
         m = self.world.demand.request_type_mix
         if len(m) != 4 or any(x < 0 for x in m) or abs(sum(m) - 1) > 1e-6:
             raise ValueError("world.demand.request_type_mix must be 4 non-negative shares summing to 1")
+        t = self.world.citizens.divert_trust
+        if len(t) != 3 or any(not 0 <= x <= 1 for x in t):
+            raise ValueError("world.citizens.divert_trust must be 3 values in 0-1 (answered, told, refused)")
         return self

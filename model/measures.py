@@ -39,8 +39,9 @@ def routing_days(orders, rows: np.ndarray) -> np.ndarray:
 
 
 def in_scope(orders, rows: np.ndarray) -> np.ndarray:
-    """Orders that count in the score (not excluded as unreasonable, Art. 32(3))."""
-    return ~orders.excluded[rows]
+    """Orders that count in the score (not excluded as unreasonable, Art. 32(3); not left out
+    because the requester could not be reached at callback, Art. 23 and rules.hotline)."""
+    return ~orders.excluded[rows] & ~orders.unreached[rows]
 
 
 def satisfied(orders, rows: np.ndarray) -> np.ndarray:

@@ -5,7 +5,9 @@ module that owns that mechanism, which reads the one current config and returns 
 
 1. demand (demand.py, Art. 2, 8-9): problem sources and residents produce contacts;
    unresolved requesters call again;
-2. intake and triage (intake.py, Art. 10-11): recorded, answered at once, diverted or passed on;
+2. the hotline's operators answer calls or not (hotline.py, Art. 8(2), 10); intake and triage
+   (intake.py, Art. 10-11): recorded, answered at once, diverted (the requester told, answered
+   or refused, who may call again or complain) or passed on;
 3. dispatch (dispatch.py, Art. 11-14, 21-22): work orders by the catalogue, the copy to the
    district, routing by the district government (its staff hours), objections, re-dispatch
    and the catalogue's correction from them;
@@ -42,6 +44,7 @@ from .citizens import Citizens
 from .config import Config
 from .demand import Demand
 from .handling import U_PROACTIVE, USED_COLUMNS
+from .hotline import Hotline
 from .network import CoordinationNetwork
 from .orders import CLOSED, END_FORMAL, END_NONE, END_WORKED, LABEL_NONE, OBJECTED, OPEN, WorkOrders
 from .outcomes import DIVERT_NAMES
@@ -81,8 +84,9 @@ class Model(mesa.Model):
         self.proactive = Proactive(self.city)
         self.coordination = CoordinationNetwork(self.city)
         self.timeline = Timeline(config)
+        self.hotline = Hotline(config)
         # mechanisms that keep parameters of their own: each takes the new config from reconfigure
-        self.mechanisms = [self.demand, self.sources, self.citizens, self.catalogue, self.units]
+        self.mechanisms = [self.demand, self.sources, self.citizens, self.catalogue, self.units, self.hotline]
         self.unit_agents = [AGENT_CLASS[k](self, u) for u, k in enumerate(self.city.unit_kind)]
         self.daily: list[dict] = []
         self.unit_months: list[dict] = []
@@ -147,8 +151,11 @@ class Model(mesa.Model):
         drawn = self.demand.draw(day, season, self.citizens.township_trust(), self.sources, s,
                                  self.citizens.township_trust_level(), self.citizens.trust0)
         new = intake.record(drawn, self.demand.due_refiles(day), self)
-        # 2. intake and triage (Art. 10-11)
+        # 2. the hotline answers (Art. 8(2), 10), intake and triage (Art. 10-11), diverted requesters
+        new, answered_at_once, calls = self.hotline.answer(new, drawn["consult_answered"], day, self)
+        drawn = {**drawn, "consult_answered": answered_at_once}
         divert = intake.triage(new, self)
+        diverted = intake.divert_outcomes(new, divert, day, self)
         self.districts.open_day(self.units.staff_hours(), cfg)   # district and city coordination time (Art. 20)
         # 3. dispatch, copy to the district, objections (Art. 11-14, 21-22)
         sent = dispatch.dispatch_new({k: v[divert == intake.NOT_DIVERTED] for k, v in new.items()}, day, self)
@@ -178,9 +185,11 @@ class Model(mesa.Model):
         # 6. booking
         self.ledger.book(sent["tally"], received["tally"], push, worked["tally"], ended["tally"],
                          closure_tally(self.orders, closing, cfg.rules, self.city.n_units),
-                         self._hours_tally(worked["used"], budgets, removed))
+                         self._hours_tally(worked["used"], budgets, removed),
+                         rated["tally"] if rated else Tally(self.city.n_units))
         self.coordination.log(worked["whistles"], worked["cohandling"])
-        self.daily.append(day_record(self, drawn, new, divert, sent, received, rated, closing, worked["used"]))
+        self.daily.append(day_record(self, drawn, new, divert, sent, received, rated, closing, worked["used"],
+                                     {**calls, **diverted}))
         self.datacollector.collect(self)
         self.day += 1
         if self.month != month_of(day):
@@ -271,3 +280,6 @@ class Model(mesa.Model):
         for d in self.daily:
             parts = d["consultations_answered"] + sum(d[f"diverted_{n}"] for n in DIVERT_NAMES) + d["dispatched"]
             assert parts == d["contacts"], "every contact is answered, diverted or dispatched"
+            outcomes = d["divert_answered"] + d["divert_told"] + d["divert_refused"]
+            assert outcomes == parts - d["consultations_answered"] - d["dispatched"], \
+                "every diverted requester is answered, told where to go or refused (Art. 11(2))"

@@ -54,6 +54,7 @@ COLUMNS: dict[str, tuple[type, int | float]] = {
     # district supervision and three-level escalation (escalation.py, Art. 12(1)1, 20, 24)
     "supervised": (np.bool_, False), "esc_level": (np.int8, 0),
     "ti_escalated": (np.int16, -1), "ti_city": (np.int16, -1),
+    "unreached": (np.bool_, False),   # requester not reached at callback, left out of the rates (Art. 23, 32)
 }
 
 

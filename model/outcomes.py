@@ -42,6 +42,14 @@ def _o(name, en, zh, unit, agg, nature, description, dtype="float"):
     return Outcome(name, en, zh, unit, agg, nature, description, dtype)
 
 
+DIVERT_NAMES = ["emergency", "legal_channel", "repeat_no_new_facts", "secret_privacy", "out_of_scope", "unlawful"]
+DIVERT_ZH = ["转紧急热线", "告知法定途径", "告知办理进展", "做好解释", "告知市场社会渠道", "劝导教育"]
+# what a diverted requester gets (Art. 11(2)); and township reporting classes for equity
+DIVERT_OUTCOMES = ["answered", "told", "refused"]
+DIVERT_OUTCOMES_EN = ["answered", "told where to go", "refused"]
+DIVERT_OUTCOMES_ZH = ["分流并答复", "分流并告知渠道", "分流并拒绝"]
+REPORT_CLASSES = ["low", "mid", "high"]
+
 # ---------------------------------------------------------------- summary.json (one run)
 SUMMARY: dict[str, Outcome] = {o.name: o for o in [
     _o("scenario", "scenario", "情景", "", "last", "id", "Name of the scenario that was run.", "str"),
@@ -180,11 +188,55 @@ SUMMARY: dict[str, Outcome] = {o.name: o for o in [
        "Category x township cells of the catalogue corrected after accepted objections (动态调整, Art. 11(2)).", "int"),
     _o("campaign_hours", "campaign staff hours", "每月一题工时", "staff hours", "sum", "count",
        "Staff hours the lead and cooperating departments spent on topic-of-the-month campaigns (Art. 24)."),
+    # -- requesters' side (issue 9 items 3, 8, 9: hotline operators, triage with consequences,
+    #    malicious callers, pressure reports, callback non-response, equity by reporting class)
+    *[_o(f"{k}", en, zh, unit, agg, nat, desc, dt) for k, en, zh, unit, agg, nat, desc, dt in [
+        ("calls_offered", "calls offered", "呼入", "calls", "sum", "count",
+         "Calls and online contacts offered to the hotline, incl. retries (Art. 8(2)).", "int"),
+        ("calls_unanswered", "calls unanswered", "未接通", "calls", "sum", "count",
+         "Phone calls the operators could not answer (load above capacity, Art. 10).", "int"),
+        ("calls_given_up", "callers who gave up", "放弃来电", "calls", "sum", "count",
+         "Unanswered callers who did not try again (their trust falls).", "int"),
+        ("hotline_answer_rate", "hotline answer rate", "接通率", "share", "mean", "measured",
+         "Share of phone calls the operators answered, daily mean over the run (facts.md target: >= 95%).",
+         "float"),
+        ("mean_wait_seconds", "mean waiting time", "平均等待时长", "seconds", "mean", "measured",
+         "Mean waiting time of a caller, daily mean over the run (fluid queue approximation).", "float"),
+        *[(f"divert_{o}", f"diverted and {en}", zh, "requests", "sum", "count",
+           f"Diverted requesters who were {en} (Art. 11(2)).", "int")
+          for o, en, zh in zip(DIVERT_OUTCOMES, DIVERT_OUTCOMES_EN, DIVERT_OUTCOMES_ZH)],
+        ("wrongly_diverted", "wrongly diverted", "误分流", "requests", "sum", "true",
+         "Requests the hotline should have dispatched but diverted (triage error; trust falls).", "int"),
+        ("missed_diversions", "dispatched though to be diverted", "应分流未分流", "requests", "sum", "true",
+         "Requests that should have been diverted (Art. 11(2)) but were dispatched.", "int"),
+        ("divert_complaints", "complaints about diversion", "对分流的投诉", "requests", "sum", "count",
+         "Diverted requesters who complain about the diversion (they come back as new contacts).", "int"),
+        ("divert_recalls", "calls again after diversion", "分流后再次来电", "requests", "sum", "count",
+         "Diverted requesters whose problem remains and who call again.", "int"),
+        ("malicious_calls", "calls by malicious callers", "恶意来电", "requests", "sum", "true",
+         "Requests recorded from malicious repeated callers (Art. 9(3)).", "int"),
+        ("malicious_warned", "malicious callers warned", "劝阻教育恶意来电", "requests", "sum", "count",
+         "Malicious calls recognised, dissuaded and warned (Art. 37).", "int"),
+        ("malicious_restricted", "calls of restricted callers", "限制来电", "requests", "sum", "count",
+         "Calls of callers restricted after repeated warnings, diverted at once (Art. 37).", "int"),
+        ("malicious_deterred", "malicious callers deterred", "停止恶意来电", "residents", "sum", "count",
+         "Warned malicious callers who stopped calling maliciously.", "int"),
+        ("pressure_reports", "pressure reports", "反映被施压", "orders", "sum", "count",
+         "Requesters who reported pressure or retaliation at callback (Art. 8(3), 35(5)).", "int"),
+        ("pressure_confirmed", "pressure reports confirmed", "查实施压", "orders", "sum", "measured",
+         "Reports of pressure the hotline's check substantiated (sanctioned, Art. 35(5)).", "int"),
+        ("unreached_callbacks", "unreached callbacks", "回访未联系上", "orders", "sum", "count",
+         "Closed orders whose requester could not be reached at callback (Art. 23).", "int"),
+        *[(f"equity_{m}_{c}", f"{m.replace('_', ' ')} per need, {c} reporting", f"{zh}/需求({czh})", "x city",
+           "last", nat, f"{m.replace('_', ' ').capitalize()} per unit of need in townships of {c} reporting "
+           "propensity (terciles), relative to the city (1 = proportional to need).", "float")
+          for m, zh, nat in (("contacts", "诉求", "count"), ("orders", "工单", "count"),
+                             ("true_resolved", "真实解决", "true"))
+          for c, czh in zip(REPORT_CLASSES, ("低", "中", "高"))],
+    ]],
 ]}
 
 # ---------------------------------------------------------------- daily.parquet (one row a day)
-DIVERT_NAMES = ["emergency", "legal_channel", "repeat_no_new_facts", "secret_privacy", "out_of_scope", "unlawful"]
-DIVERT_ZH = ["转紧急热线", "告知法定途径", "告知办理进展", "做好解释", "告知市场社会渠道", "劝导教育"]
 
 DAILY: dict[str, Outcome] = {o.name: o for o in [
     _o("day", "day", "日", "day index", "last", "id", "Day of the run (0 = first).", "int"),
@@ -290,6 +342,21 @@ DAILY: dict[str, Outcome] = {o.name: o for o in [
        SUMMARY["catalogue_corrections"].description, "int"),
     _o("campaign_hours", "campaign staff hours", "每月一题工时", "staff hours", "sum", "count",
        SUMMARY["campaign_hours"].description),
+    # -- requesters' side (issue 9 items 3, 8): the hotline's operators, diversion outcomes,
+    #    malicious callers, pressure reports, callback non-response
+    *[_o(k, SUMMARY[k].en, SUMMARY[k].zh, SUMMARY[k].unit, SUMMARY[k].agg, SUMMARY[k].nature,
+         SUMMARY[k].description.replace(", daily mean over the run", " today"), SUMMARY[k].dtype) for k in
+      ["calls_offered", "calls_unanswered", "calls_given_up", "mean_wait_seconds",
+       *[f"divert_{o}" for o in DIVERT_OUTCOMES], "wrongly_diverted", "missed_diversions", "divert_complaints",
+       "divert_recalls", "malicious_calls", "malicious_warned", "malicious_restricted", "malicious_deterred",
+       "pressure_reports", "pressure_confirmed", "unreached_callbacks"]],
+    _o("answer_rate", "hotline answer rate", "接通率", "share", "mean", "measured",
+       "Share of today's phone calls the operators answered."),
+    *[_o(f"wrongly_diverted_{n}", f"wrongly diverted: {n.replace('_', ' ')}", f"误分流: {z}", "requests", "sum", "true",
+         f"Requests wrongly diverted today as Art. 11(2) item {i + 1}.", "int")
+      for i, (n, z) in enumerate(zip(DIVERT_NAMES, DIVERT_ZH))],
+    _o("complaints_about_diversion", "complaints about diversion received", "收到分流投诉", "requests", "sum", "count",
+       "Complaints about an earlier diversion recorded today (reviewed by the hotline).", "int"),
 ]}
 
 

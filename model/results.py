@@ -23,7 +23,7 @@ from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
 from .measures import city_rates, routing_days
 from .orders import CLOSED, COOP_ENGAGED, END_EXPLAINED, END_WORKED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE, RTYPE_NAMES
-from .outcomes import DIVERT_NAMES, SUMMARY
+from .outcomes import DIVERT_NAMES, DIVERT_OUTCOMES, REPORT_CLASSES, SUMMARY
 from .outdir import OUTPUT_FILES, OutputError, check_out_dir  # noqa: F401 (re-exported)
 from .world import CLASS_NAMES, KIND_NAMES
 
@@ -35,7 +35,7 @@ SUMMARY_LABELS = {k: SUMMARY[k].label() for k in PRINTED}
 
 
 def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, received: dict, rated: dict,
-               closing: np.ndarray, used: np.ndarray) -> dict:
+               closing: np.ndarray, used: np.ndarray, req_side: dict | None = None) -> dict:
     """The day's city-level figures (one row of daily.parquet; columns in outcomes.DAILY)."""
     wo, cfg = m.orders, m.cfg
     start = cfg.city.start_month
@@ -63,6 +63,7 @@ def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, receiv
         **order_life_record(m, closing),
     })
     rec.update(coordination_record(m, sent, received))
+    rec.update(requesters_record(req_side or {}, rated))
     return rec
 
 
@@ -127,6 +128,28 @@ def coordination_record(m, sent: dict, received: dict) -> dict:
             "escalations_city": t["escalated_city"], "city_cases_taken": t["taken_city"], "city_queue": t["city_queue"],
             "catalogue_accuracy": sent["catalogue_accuracy"], "catalogue_corrections": received["catalogue_corrections"],
             "campaign_hours": float(m.proactive.campaign_hours.sum())}
+
+
+
+
+def requesters_record(r: dict, rated: dict) -> dict:
+    """The day's figures of the requesters' side: the hotline's answering, diversion outcomes,
+    malicious callers, pressure reports and unreached callbacks (outcomes.DAILY)."""
+    by_outcome = r.get("divert_by_outcome", np.zeros(len(DIVERT_OUTCOMES), int))
+    wrong = r.get("wrongly_diverted_by_class", np.zeros(len(DIVERT_NAMES), int))
+    return {
+        **{k: r.get(k, 0) for k in ("calls_offered", "calls_unanswered", "calls_given_up")},
+        "mean_wait_seconds": float(r.get("mean_wait_seconds", 0.0)),
+        **{f"divert_{o}": int(c) for o, c in zip(DIVERT_OUTCOMES, by_outcome)},
+        **{k: int(r.get(k, 0)) for k in ("wrongly_diverted", "missed_diversions", "divert_complaints", "divert_recalls",
+                                         "malicious_calls", "malicious_warned", "malicious_restricted",
+                                         "malicious_deterred")},
+        "pressure_reports": rated.get("pressure_reports", 0), "pressure_confirmed": rated.get("pressure_confirmed", 0),
+        "unreached_callbacks": rated.get("unreached", 0),
+        "answer_rate": float(r.get("answer_rate", 1.0)),
+        **{f"wrongly_diverted_{n}": int(c) for n, c in zip(DIVERT_NAMES, wrong)},
+        "complaints_about_diversion": int(r.get("complaints_about_diversion", 0)),
+    }
 
 
 @dataclass
@@ -233,6 +256,7 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
         "topics_of_the_month": int(len(m.proactive.history)),
         **order_life_summary(m),
         **coordination_summary(m, daily, col),
+        **requesters_summary(m, daily, col),
     }
     assert list(s) == list(SUMMARY), "summary figures and the outcome registry (outcomes.SUMMARY) must agree"
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in s.items()}
@@ -251,6 +275,50 @@ def coordination_summary(m, daily: pd.DataFrame, col) -> dict:
             if col("fallback_routed") else float("nan"),
             "catalogue_accuracy_end": float(last.mean()) if last.notna().any() else float("nan"),
             "catalogue_corrections": int(col("catalogue_corrections")), "campaign_hours": col("campaign_hours")}
+def requesters_summary(m, daily: pd.DataFrame, col) -> dict:
+    """Run totals of the requesters' side and equity by township reporting class."""
+    s = {k: int(col(k)) for k in ("calls_offered", "calls_unanswered", "calls_given_up")}
+    s["hotline_answer_rate"] = float(daily["answer_rate"].mean()) if len(daily) else float("nan")
+    s["mean_wait_seconds"] = float(daily["mean_wait_seconds"].mean()) if len(daily) else float("nan")
+    for k in [*[f"divert_{o}" for o in DIVERT_OUTCOMES], "wrongly_diverted", "missed_diversions", "divert_complaints",
+              "divert_recalls", "malicious_calls", "malicious_warned", "malicious_restricted", "malicious_deterred",
+              "pressure_reports", "pressure_confirmed", "unreached_callbacks"]:
+        s[k] = int(col(k))
+    s.update(equity(m))
+    return s
+
+
+def reporting_class(city) -> np.ndarray:
+    """Township reporting class (0 low, 1 mid, 2 high): population-weighted terciles of the
+    township's reporting propensity (world data, township_report)."""
+    order = np.argsort(city.township_report, kind="stable")
+    cum = np.cumsum(city.township_pop[order]) / city.township_pop.sum()
+    cls = np.empty(order.size, np.int64)
+    cls[order] = np.minimum((cum * 3 - 1e-12).astype(np.int64).clip(0), 2)
+    return cls
+
+
+def equity(m) -> dict:
+    """Item 9: contacts, orders and true resolutions per unit of need by township reporting
+    class, relative to the city (1 = served in proportion to need). Need is population x the
+    township's problem arrival rate (township_need)."""
+    city, wo = m.city, m.orders
+    cls = reporting_class(city)
+    need = np.bincount(cls, weights=city.township_pop * city.township_need, minlength=3)
+    T = city.n_townships
+    contacts = m.hotline.requests_by_township if m.hotline.requests_by_township is not None else np.zeros(T)
+    town = wo.township.astype(np.int64)
+    ok = (town >= 0) & (town < T)
+    fixed = ok & (wo.state == CLOSED) & wo.true_resolved
+    out = {}
+    for name, per_town in (("contacts", contacts),
+                           ("orders", np.bincount(town[ok], minlength=T)),
+                           ("true_resolved", np.bincount(town[fixed], minlength=T))):
+        by_cls = np.bincount(cls, weights=per_town[:T], minlength=3)
+        city_rate = by_cls.sum() / need.sum()
+        for c, label in enumerate(REPORT_CLASSES):
+            out[f"equity_{name}_{label}"] = float(by_cls[c] / need[c] / city_rate) if city_rate > 0 else float("nan")
+    return out
 
 
 def by_type_and_channel(m) -> pd.DataFrame:

@@ -121,7 +121,8 @@ def test_error_tolerance_forgives_overdue_hard_orders(tolerance):
     # Issue 9 item 1: an order is overdue in the month it falls due (it may end later).
     only_overdue = {"rules.sanctions.buck_passing": 0.0, "rules.sanctions.perfunctory": 0.0,
                     "rules.sanctions.falsification": 0.0, "rules.sanctions.false_label": 0.0,
-                    "rules.sanctions.error_tolerance": tolerance}
+                    "rules.sanctions.error_tolerance": tolerance,
+                    "rules.sanctions.pressure": 0.0}   # issue 9 item 8 added the pressure sanction (Art. 35(5))
     m = ran({**only_overdue, "world.capacity.ratio": 0.5, "rules.deadlines.extensions": False},
             seed=5, scale=0.002, days=31)                       # one month: every closure is in month 0
     wo = m.orders

@@ -123,7 +123,9 @@ def test_every_closed_order_is_rated_once_and_open_ones_not_at_all():
     m = ran(seed=3, scale=0.002, days=35)
     wo = m.orders
     closed = wo.state == CLOSED
-    assert np.isin(wo.satisfaction[closed], [0, 1, 2]).all()
+    # issue 9 item 8: a requester not reached at callback (Art. 23) gives no rating
+    assert np.isin(wo.satisfaction[closed & ~wo.unreached], [0, 1, 2]).all()
+    assert (wo.satisfaction[closed & wo.unreached] == -1).all()
     assert (wo.satisfaction[~closed] == -1).all()
 
 
@@ -155,3 +157,76 @@ def test_explanation_persuades_requesters_to_call_unresolved_requests_resolved()
     assert said[0.0].sum() == 0                                # fully honest, no pressure: never
     n = said[0.8].size
     assert n > 30 and said[0.8].mean() > 0.1 + binomial_tolerance(n, 0.1)
+
+
+# ------------------------------------------------------------ requesters' side (Art. 8(3), 23, 35(5))
+def test_a_unit_that_presses_more_gets_more_pressure_reports_known_share():
+    from model.callback import pressure_reports
+
+    m = ran(seed=4, scale=0.002, days=DAYS)
+    closing = np.flatnonzero(m.orders.state == CLOSED)
+    n = closing.size
+    unit = np.where(np.arange(n) % 2 == 0, 0, 1)          # unit 0 presses hard, unit 1 lightly
+    pressure = np.where(unit == 0, 0.9, 0.1)
+    out = pressure_reports(closing, pressure, unit, np.ones(n, bool), m)
+    by_unit = dict(out["tally"].items)["pressure_reports"]
+    p = m.cfg.world.citizens.pressure_report
+    for u, pr in ((0, 0.9), (1, 0.1)):
+        share = by_unit[u] / (unit == u).sum()
+        assert abs(share - p * pr) < binomial_tolerance(int((unit == u).sum()), p * pr)
+    assert by_unit[0] > by_unit[1]
+    none = pressure_reports(closing, np.zeros(n), unit, np.ones(n, bool), m)
+    assert none["pressure_reports"] == 0, "nobody reports pressure that was not applied"
+    unreached = pressure_reports(closing, pressure, unit, np.zeros(n, bool), m)
+    assert unreached["pressure_reports"] == 0, "an unreached requester reports nothing"
+
+
+def test_confirmed_pressure_reports_are_booked_and_sanctioned():
+    from model.assessment import assess
+
+    m = ran(seed=4, scale=0.002, days=40)
+    assert sum(d["pressure_reports"] for d in m.daily) >= sum(d["pressure_confirmed"] for d in m.daily) > 0
+    booked = m.results().units_monthly["pressure_confirmed"].sum() + m.ledger.v["pressure_confirmed"].sum()
+    assert booked == sum(d["pressure_confirmed"] for d in m.daily), "every confirmed report reaches the ledger"
+    v = {k: x.copy() for k, x in m.ledger.v.items()}
+    base = assess(v, m.cfg, m.city, m.unit_population_scaled)["sanction_points"]
+    u = int(np.nanargmax(np.where(np.isfinite(base) & (v["closed"] > 0), v["closed"], -1)))
+    v["pressure_confirmed"][u] += 2
+    more = assess(v, m.cfg, m.city, m.unit_population_scaled)["sanction_points"]
+    expected = m.cfg.rules.sanctions.pressure * 2 / max(v["closed"][u], 1.0)
+    assert np.isclose(more[u] - base[u], expected)
+
+
+def test_without_checks_no_pressure_report_is_confirmed():
+    m = ran({"rules.hotline.pressure_check": 0.0}, seed=4, scale=0.002, days=DAYS)
+    assert sum(d["pressure_reports"] for d in m.daily) > 0
+    assert sum(d["pressure_confirmed"] for d in m.daily) == 0
+
+
+def test_unreached_callbacks_give_no_rating_and_leave_the_rates():
+    m = ran({"world.citizens.callback_unreachable": 0.3}, seed=4, scale=0.002, days=DAYS)
+    wo = m.orders
+    closed = np.flatnonzero(wo.state == CLOSED)
+    unreached = wo.unreached[closed]
+    assert abs(unreached.mean() - 0.3) < binomial_tolerance(closed.size, 0.3)
+    assert (wo.satisfaction[closed][unreached] == -1).all() and not wo.said_resolved[closed][unreached].any()
+    assert unreached.sum() == sum(d["unreached_callbacks"] for d in m.daily)
+    from model.measures import in_scope
+    assert not in_scope(wo, closed[unreached]).any()
+
+
+def test_unreached_callbacks_counted_unresolved_lower_the_measured_rates():
+    over = {"world.citizens.callback_unreachable": 0.3}
+    ex = ran(over, seed=4, scale=0.002, days=DAYS)
+    cu = ran({**over, "rules.hotline.unreached_callback": "counted_unresolved"}, seed=4, scale=0.002, days=DAYS)
+    assert not cu.orders.unreached.any()
+    assert np.array_equal(ex.orders.true_resolved, cu.orders.true_resolved)
+    r_ex, r_cu = ex.results().summary, cu.results().summary
+    assert r_cu["resolution_rate"] < r_ex["resolution_rate"] - 0.1
+    assert r_cu["satisfaction_rate"] < r_ex["satisfaction_rate"] - 0.1
+
+
+def test_every_requester_is_reached_when_nobody_is_unreachable():
+    m = ran({"world.citizens.callback_unreachable": 0.0}, seed=4, scale=0.002, days=DAYS)
+    closed = m.orders.state == CLOSED
+    assert (m.orders.satisfaction[closed] >= 0).all()

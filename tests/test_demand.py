@@ -70,7 +70,10 @@ def test_request_types_follow_the_type_mix():
 
 
 def test_no_refiling_means_no_repeat_requests():
-    m = ran({"world.citizens.refile_prob": 0.0}, seed=1, scale=0.002, days=35)
+    # issue 9 item 3: diverted requesters can also call again or complain; switch that route off too
+    m = ran({"world.citizens.refile_prob": 0.0, "world.citizens.divert_recall": 0.0,
+             "world.citizens.divert_complaint_wrong": 0.0, "world.citizens.divert_complaint_right": 0.0},
+            seed=1, scale=0.002, days=35)
     assert not (m.orders.n_prior > 0).any()
     assert all(d["repeat_contacts"] == 0 for d in m.daily)
 

@@ -87,7 +87,9 @@ def test_unreasonable_requests_are_never_truly_resolved():
 def test_perfect_solving_by_right_units_resolves_every_finished_order():
     m = ran({"world.handling.solve_prob": 1.0, "world.handling.hard_solve_prob": 1.0,
              "world.linkage.central_success": 1.0, "world.demand.unreasonable_share": 0.0,
-             "rules.dispatch.catalogue_accuracy": 1.0, "rules.dispatch.preconsult_accuracy": 1.0},
+             "rules.dispatch.catalogue_accuracy": 1.0, "rules.dispatch.preconsult_accuracy": 1.0,
+             # issue 9 item 3: missed diversions and malicious calls are dispatched as unreasonable
+             "world.triage.detect_by_matter": 1.0, "world.citizens.malicious_share": 0.0},
             seed=2, scale=0.002, days=20)
     wo = m.orders
     # worked to the end, not labelled unreasonable in good faith (issue 9: an order explained as

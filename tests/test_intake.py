@@ -11,7 +11,8 @@ NO_SEASON = {"world.demand.seasonality": False}
 
 
 def test_emergency_share_diverts_that_share_of_non_consultation_requests():
-    m = model({"world.triage.emergency_share": 0.2, "world.demand.contacts_per_capita_year": 4.0}, scale=0.003)
+    m = model({"world.triage.emergency_share": 0.2, "world.demand.contacts_per_capita_year": 4.0,
+               "world.triage.detect_by_matter": 1.0}, scale=0.003)   # issue 9: recognised with certainty
     req = drawn_requests(m)
     non_consult = req["rtype"] != 0
     share = (req["divert"][non_consult] == 0).mean()
@@ -21,7 +22,9 @@ def test_emergency_share_diverts_that_share_of_non_consultation_requests():
 
 
 def test_perfect_triage_diverts_every_unreasonable_request_and_no_reasonable_one():
+    # issue 9 item 3: the matter classes are recognised with detect_by_matter, malicious callers apart
     m = model({"world.triage.detect_unreasonable": 1.0, "world.triage.false_divert": 0.0,
+               "world.triage.detect_by_matter": 1.0, "world.citizens.malicious_share": 0.0,
                "world.demand.unreasonable_share": 0.3}, scale=0.003)
     req = drawn_requests(m)
     fixed = np.isin(req["divert"], [0, 1, 3, 5])          # Art. 11(2) 1, 2, 4, 6: by the matter itself

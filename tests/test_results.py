@@ -20,3 +20,24 @@ def test_results_write_every_table(tmp_path):
     out = ran(days=5).results().write(tmp_path / "run", plot=False)
     assert {p.name for p in out.iterdir()} >= {"daily.parquet", "units_monthly.parquet", "requests_by_type.parquet",
                                                "summary.json", "config.toml", "provenance.json"}
+
+
+# ------------------------------------------------------------ equity by reporting class (issue 9 item 9)
+def test_equity_by_reporting_class_is_need_weighted_to_one_and_follows_reporting():
+    import numpy as np
+    from conftest import ran as _ran
+
+    from model.results import equity, reporting_class
+
+    m = _ran(seed=2, scale=0.002, days=20)
+    cls = reporting_class(m.city)
+    pop = m.city.township_pop
+    for c in range(3):                                     # terciles of population
+        assert abs(pop[cls == c].sum() / pop.sum() - 1 / 3) < 0.05
+    assert m.city.township_report[cls == 0].max() <= m.city.township_report[cls == 2].min()
+    e = equity(m)
+    need = np.bincount(cls, weights=pop * m.city.township_need, minlength=3)
+    for name in ("contacts", "orders", "true_resolved"):
+        ratios = np.array([e[f"equity_{name}_{c}"] for c in ("low", "mid", "high")])
+        assert np.isclose((ratios * need).sum() / need.sum(), 1.0), "need-weighted mean is the city (1)"
+    assert e["equity_contacts_low"] < 1 < e["equity_contacts_high"], "low-reporting townships file less per need"
