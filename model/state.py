@@ -8,7 +8,7 @@ force and the scenario's config hash, the layout of the saved arrays) and ``arra
 in a state file is ever executed or unpickled, so opening one from someone else is safe.
 
 What is saved is each mechanism's own state, found by walking the attributes of the
-mechanisms (:data:`HOLDERS`): arrays, numbers, strings, and lists, tuples and dicts of
+mechanisms (:func:`holders`): arrays, numbers, strings, and lists, tuples and dicts of
 them; the work-order store; the coordination network; the city's daily record and the
 monthly unit table (so a continued run's tables equal those of the run that never
 stopped). Structure that the scenario builds (the city, the categories, the config, the
@@ -39,8 +39,8 @@ from .errors import InputError
 
 FORMAT = "jiesu-state"
 FORMAT_VERSION = 1
-# the model's attributes that hold mechanism state, walked attribute by attribute
-HOLDERS = ("demand", "citizens", "sources", "catalogue", "units", "ledger", "proactive", "coordination", "timeline")
+# model attributes that are not mechanisms whose state is walked (saved apart or rebuilt)
+NOT_HOLDERS = {"orders", "city", "streams", "cfg", "base_cfg"}
 # attributes rebuilt from the scenario (structure, config, random streams), never saved
 REBUILT = {"city", "cfg", "base", "_streams", "streams", "graph"}
 MAX_META_BYTES = 50_000_000
@@ -111,13 +111,22 @@ def _is_structure(value) -> bool:
     return isinstance(value, (Config, City, Categories)) or type(value).__name__ == "Streams"
 
 
+def holders(model) -> list[str]:
+    """The model's mechanisms (every attribute that is an object of this package), walked
+    attribute by attribute, so a mechanism added later is saved without being listed here."""
+    return sorted(k for k, v in vars(model).items()
+                  if k not in NOT_HOLDERS and type(v).__module__.startswith("model.") and hasattr(v, "__dict__"))
+
+
 def layout(model) -> dict[str, str]:
-    """Name, dtype and shape of each mechanism's top-level arrays: what must match to restore."""
+    """Name, dtype and dimensions of each mechanism's top-level arrays: what must match to restore."""
     out = {}
-    for h in HOLDERS:
+    for h in holders(model):
         for k, v in _mechanism_state(getattr(model, h)).items():
             if isinstance(v, np.ndarray):
-                out[f"{h}.{k}"] = f"{v.dtype.str}{list(v.shape)}"
+                out[f"{h}.{k}"] = f"{v.dtype.str}x{v.ndim}"     # shapes follow the structure, checked apart
+            elif v is None:
+                out[f"{h}.{k}"] = "none"                       # an array not made yet
     return out
 
 
@@ -175,7 +184,7 @@ def save_state(model, path: str | Path) -> Path:
     path = Path(path)
     enc = _Encoder()
     wo = model.orders
-    state = {h: enc.encode(_mechanism_state(getattr(model, h)), h) for h in HOLDERS}
+    state = {h: enc.encode(_mechanism_state(getattr(model, h)), h) for h in holders(model)}
     state["orders"] = enc.encode({"n": wo.n, "open_idx": wo.open_idx,
                                   "columns": {k: getattr(wo, k) for k in wo._cols}}, "orders")
     state["daily"] = enc.encode(model.daily, "daily")
@@ -306,9 +315,11 @@ def load_state(path: str | Path, cfg, seed: int | None = None):
         cfg = validate({**cfg.model_dump(mode="json"), "city": {**cfg.city.model_dump(mode="json"), **cal}}, cfg.name)
     # the city and everything seeded at set-up come from the state's seed; later draws from ``seed``
     m = Model(cfg, seed=meta["seed"])
-    if layout(m) != meta["layout"]:
-        bad = sorted(set(layout(m).items()) ^ set(meta["layout"].items()))[0][0]
-        raise StateError(f"{where}: the saved state's {bad} does not fit this model; remake the state")
+    fresh, saved = layout(m), meta["layout"]
+    bad = sorted(k for k in set(fresh) | set(saved)
+                 if k not in fresh or k not in saved or ("none" not in (fresh[k], saved[k]) and fresh[k] != saved[k]))
+    if bad:
+        raise StateError(f"{where}: the saved state's {bad[0]} does not fit this model; remake the state")
     saved_in_force = validate(meta["config_in_force"], meta["scenario"])
     same = config_hash(cfg) == meta["config_hash"]
     _restore(m, meta, arrays, saved_in_force)
@@ -340,7 +351,7 @@ def _restore(m, meta: dict, arrays: dict, in_force) -> None:
 
     arrays = {k: np.array(v) for k, v in arrays.items()}
     st = meta["state"]
-    for h in HOLDERS:
+    for h in holders(m):
         obj = getattr(m, h)
         for k, node in st[h]["d"]:
             name = _decode(k, arrays)
