@@ -62,7 +62,7 @@ def run_task(task: Task) -> dict:
 
     t0 = time.perf_counter()
     row = {"run_id": task.run_id, "arm": task.arm, "row": task.set, "replicate": task.replicate,
-           "seed": task.seed}
+           "seed": task.seed, **{f"param.{k}": v for k, v in task.params.items()}}
     try:
         if task.state:
             from model.state import load_state
@@ -164,10 +164,12 @@ def window_details(m, day0: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------- storage
-def schema() -> pa.Schema:
-    """The stored row of one run (ids, outcomes, series, error); ``row`` is the parameter set."""
+def schema(params=()) -> pa.Schema:
+    """The stored row of one run (ids, parameter values, outcomes, series, error); ``row`` is the
+    parameter set."""
     f = [pa.field("run_id", pa.string()), pa.field("arm", pa.string()), pa.field("row", pa.int64()),
          pa.field("replicate", pa.int64()), pa.field("seed", pa.int64()), pa.field("day0", pa.int64())]
+    f += [pa.field(f"param.{k}", pa.float64()) for k in params]
     f += [pa.field(k, pa.float64()) for k in OUTCOMES]
     f += [pa.field(f"time.{k}", pa.float64()) for k in TIME]
     f += [pa.field(f"monthly.{c}", pa.list_(pa.float64())) for c in SERIES]
@@ -178,10 +180,10 @@ def schema() -> pa.Schema:
     return pa.schema(f)
 
 
-def _clean(row: dict) -> dict:
+def _clean(row: dict, sch: pa.Schema) -> dict:
     """NaN floats as None (Parquet nulls), and every schema column present."""
     out = {}
-    for name in schema().names:
+    for name in sch.names:
         v = row.get(name)
         out[name] = None if isinstance(v, float) and not math.isfinite(v) else v
     return out
@@ -195,6 +197,7 @@ def execute(tasks: list[Task], out, manifest: dict, executor: dict, progress: bo
     from ..executors import open_executor
     from ..storage import RunStore, environment
 
+    sch = schema(list(tasks[0].params) if tasks else [])
     store = RunStore(out)
     store.open(manifest)
     done = store.done_ids()
@@ -215,7 +218,7 @@ def execute(tasks: list[Task], out, manifest: dict, executor: dict, progress: bo
                 on_disk = store.done_ids()
                 rows = [r for r in rows if r["run_id"] not in on_disk]
             if rows:
-                store.write_batch([_clean(r) for r in rows], schema(), {**meta, "environment": environment()})
+                store.write_batch([_clean(r, sch) for r in rows], sch, {**meta, "environment": environment()})
             buffer, last = [], time.monotonic()
 
         try:
