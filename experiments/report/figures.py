@@ -110,10 +110,14 @@ def scores_figure(df: pd.DataFrame, arms: list[str]) -> str:
                 line = float(np.nanmax(s[rem]))
                 ax.axvline(line, color="tab:red", ls="--", lw=1.2)
                 ax.text(line, ax.get_ylim()[1] * 0.92, f" {line:.1f}", color="tab:red", fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no assessed month in the window\n计算区间内无完整考评月", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=8, color="0.4")
         ax.set_title(arm, fontsize=9)
         ax.set_xlabel("score 考评得分")
     axes[0][0].set_ylabel("townships 街乡 (all runs)")
-    axes[0][0].legend(fontsize=7)
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(fontsize=7)
     fig.suptitle("Township scores, last month, and the remedial line 街乡考评得分分布与治理类线", fontsize=10)
     return _png(fig)
 
