@@ -234,3 +234,17 @@ def test_the_command_line_refuses_a_bad_language_before_anything_runs(tmp_path):
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0 and "unknown language 'de'" in proc.stderr
     assert not out.exists()
+
+
+def test_parsing_and_refusing_a_report_imports_no_simulation_libraries(tmp_path):
+    import json
+
+    heavy = ("mesa", "scipy.stats", "pandas", "matplotlib", "pyarrow", "networkx", "jinja2")
+    code = ("import json, sys\nfrom experiments.cli import main\n"
+            f"rc = [main({['report', *ARMS[:2], '--lang', 'xx']!r}),\n"
+            f"      main({['report', *ARMS[:2], '--ensemble', '99', '--out', str(tmp_path / 'o')]!r})]\n"
+            "print(json.dumps([rc, sorted(sys.modules)]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    rc, mods = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert rc == [2, 2] and "experiments.report" in mods
+    assert not [m for m in heavy if m in mods], [m for m in heavy if m in mods]

@@ -161,32 +161,44 @@ def influence(df: pd.DataFrame, base: str, arm: str, outcome: str, params: list[
 
 
 # ---------------------------------------------------------------------------------- words
-def fmt_value(key: str, v: float, sign: bool = False) -> str:
-    """A level or difference as a drafter reads it: rates in percentage points, counts whole."""
+def fmt_value(key: str, v: float, sign: bool = False, like: float | None = None) -> str:
+    """A level or difference as a drafter reads it: rates in percentage points, counts whole.
+    ``like``: format with the decimals that suit this magnitude instead (a CI beside its difference)."""
     if v is None or not np.isfinite(v):
         return "n/a"
     s = "+" if sign else ""
-    if key in POINTS:
-        x = 100 * v
-        digits = 1 if abs(x) >= 1 or x == 0 else (2 if abs(x) >= 0.1 else 3)
-        return format(x, f"{s}.{digits}f")
-    if abs(v) >= 100:
-        return format(v, f"{s},.0f")
-    return format(v, f"{s}.3g" if not sign else "+.3g")
+    x, ref = (100 * v, 100 * like if like is not None else None) if key in POINTS else (v, like)
+    m = abs(ref if ref is not None else x)
+    if m >= 100:
+        return format(x, f"{s},.0f")
+    digits = 1 if m >= 1 or m == 0 else (2 if m >= 0.1 else 3)
+    if key not in POINTS and m < 1 and m != 0:
+        digits = 3
+    return format(x, f"{s}.{digits}f")
+
+
+def fmt_diff(key: str, diff: float, lo: float, hi: float) -> tuple[str, str]:
+    """(difference, "[low, high]") with the same decimals, set by the largest of the three."""
+    finite = [abs(x) for x in (diff, lo, hi) if x is not None and np.isfinite(x)]
+    like = max(finite) if finite else None
+    ci = "" if lo is None or not np.isfinite(lo) else \
+        f"[{fmt_value(key, lo, True, like)}, {fmt_value(key, hi, True, like)}]"
+    return fmt_value(key, diff, True, like), ci
 
 
 def _phrase(key: str, r, lang: str) -> str:
     """"raises X by 2.1 points [+1.4, +2.8]" from one row of the difference table."""
     o = SUMMARY[key]
     up = r["diff"] > 0
-    size = fmt_value(key, abs(r["diff"]))
-    lo, hi = fmt_value(key, r["ci_low"], True), fmt_value(key, r["ci_high"], True)
+    _, ci = fmt_diff(key, r["diff"], r["ci_low"], r["ci_high"])
+    like = max(abs(x) for x in (r["diff"], r["ci_low"], r["ci_high"]))
+    size = fmt_value(key, abs(r["diff"]), like=like)
     pts = key in POINTS
     if lang == "zh":
         verb = "提高" if up else "降低"
-        return f"{o.zh}{verb}{size}{'个百分点' if pts else ''}［{lo}，{hi}］"
+        return f"{o.zh}{verb}{size}{'个百分点' if pts else ''}{ci.replace('[', '［').replace(']', '］').replace(', ', '，')}"
     verb = "raises" if up else "lowers"
-    return f"{verb} {o.en} by {size}{' points' if pts else ''} [{lo}, {hi}]"
+    return f"{verb} {o.en} by {size}{' points' if pts else ''} {ci}"
 
 
 def _and(xs: list[int]) -> str:

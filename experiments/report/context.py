@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from model.outcomes import SUMMARY
@@ -45,11 +44,10 @@ def outcome_rows(table: pd.DataFrame, base: str, arm: str) -> list[dict]:
     rows = []
     for k in OUTCOMES:
         r = t.loc[k]
-        ci = "" if not np.isfinite(r["ci_low"]) else \
-            f"[{an.fmt_value(k, r['ci_low'], True)}, {an.fmt_value(k, r['ci_high'], True)}]"
+        diff, ci = an.fmt_diff(k, r["diff"], r["ci_low"], r["ci_high"])
         rows.append({"key": k, "label": _label(k), "unit": "(%)" if k in an.POINTS else f"({SUMMARY[k].unit})",
                      "base": an.fmt_value(k, b.loc[k, "mean"]), "arm": an.fmt_value(k, r["mean"]),
-                     "diff": an.fmt_value(k, r["diff"], True), "ci": ci,
+                     "diff": diff, "ci": ci,
                      "diff_raw": repr(float(r["diff"])), "ci_low_raw": repr(float(r["ci_low"])),
                      "ci_high_raw": repr(float(r["ci_high"])),
                      "holds": f"{int(r['sign_holds'])}/{int(r['sets'])}", "verdict": r["verdict"]})
@@ -67,7 +65,7 @@ def article_sections(plan) -> list[dict]:
     return out
 
 
-def setup_text(plan, where: str, seconds: float, ran: int) -> dict:
+def setup_text(plan, where: str, seconds: float, ran: int, cpu: float) -> dict:
     n_pairs = plan.ensemble * plan.replicates
     arms = ", ".join(a[0] for a in plan.arms[1:])
     base = plan.arms[0][0]
@@ -86,10 +84,10 @@ def setup_text(plan, where: str, seconds: float, ran: int) -> dict:
     en = (f"Arms {arms} against the baseline {base}, each run {start_en} for {plan.days} days at scale {plan.scale}. "
           f"Every arm meets the baseline on common random numbers: {plan.replicates} replicate(s) x {plan.ensemble} "
           f"parameter set(s) from the calibration posterior = {n_pairs} paired runs per arm "
-          f"({len(plan.tasks)} runs, {ran} run now on {where}, {seconds:.0f} s).")
+          f"({len(plan.tasks)} runs taking {cpu:.0f} s in all; {ran} run by this command on {where} in {seconds:.0f} s).")
     zh = (f"方案 {arms} 与基准 {base} 比较，每次运行{start_zh}，模拟{plan.days}天，规模{plan.scale}。"
           f"各方案与基准使用相同随机数（同一种子）：{plan.replicates}次重复 × {plan.ensemble}组校准后验参数 = "
-          f"每个方案{n_pairs}对配对运行（共{len(plan.tasks)}次运行，本次运行{ran}次，{where}，{seconds:.0f}秒）。")
+          f"每个方案{n_pairs}对配对运行（共{len(plan.tasks)}次运行，合计{cpu:.0f}秒；本次命令运行{ran}次，{where}，{seconds:.0f}秒）。")
     return both(zh, en)
 
 
@@ -226,7 +224,8 @@ def context(plan, df: pd.DataFrame, table: pd.DataFrame, args, where: str, secon
                          "Paired difference in true resolution by district (arm − baseline, points, mean of all pairs).")},
     ]
     summ = {lang: an.summary_sentences(table, base, lang) for lang in ("zh", "en")}
-    return {"setup": {"baseline": base, "arms": labels[1:], "text": setup_text(plan, where, seconds, ran)},
+    return {"setup": {"baseline": base, "arms": labels[1:], "text": setup_text(plan, where, seconds, ran,
+                                                                                float(df["elapsed_s"].sum()))},
             "provenance_short": f"{plan.manifest['environment']['created']} · plan {plan.manifest['plan_hash']}",
             "summary": summ, "window_note": window_note(plan), "article_sections": article_sections(plan),
             "outcome_note": both("比率以百分点计（差值为百分点）；数量为模拟规模下的数量。",

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # the 16 districts on a grid that keeps their places roughly (column, row; north at the top)
 TILES = {"yanqing": (1, 0), "huairou": (2, 0), "miyun": (3, 0), "changping": (1, 1), "shunyi": (3, 1),
@@ -65,6 +66,7 @@ def series_figure(df: pd.DataFrame, arms: list[str]) -> str:
         x = np.arange(1, meas.size + 1)
         ax.plot(x, 100 * meas, color=colours(i), lw=2, label=f"{arm}: measured 解决率")
         ax.plot(x, 100 * true, color=colours(i), lw=2, ls="--", label=f"{arm}: true 真实解决率")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("month of the run (after the state's day) 月")
     ax.set_ylabel("% of closed orders")
     ax.set_title("Measured vs true resolution 考核解决率与真实解决率")
@@ -118,7 +120,7 @@ def scores_figure(df: pd.DataFrame, arms: list[str]) -> str:
     axes[0][0].set_ylabel("townships 街乡 (all runs)")
     if axes[0][0].get_legend_handles_labels()[0]:
         axes[0][0].legend(fontsize=7)
-    fig.suptitle("Township scores, last month, and the remedial line 街乡考评得分分布与治理类线", fontsize=10)
+    fig.suptitle("Township scores, last month, and the remedial line 街乡考评得分分布与治理类线", fontsize=10, y=1.06)
     return _png(fig)
 
 
