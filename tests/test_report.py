@@ -248,3 +248,15 @@ def test_parsing_and_refusing_a_report_imports_no_simulation_libraries(tmp_path)
     rc, mods = json.loads(proc.stdout.strip().splitlines()[-1])
     assert rc == [2, 2] and "experiments.report" in mods
     assert not [m for m in heavy if m in mods], [m for m in heavy if m in mods]
+
+
+def test_a_calibration_output_gives_its_accepted_rows_highest_weight_first(tmp_path):
+    rows = pd.DataFrame({"arm": "h", "row": range(4), "world.citizens.honesty": [0.8, 0.9, 0.75, 0.95],
+                         "world.capacity.ratio": [0.6, 0.7, 0.8, 0.9], "distance": [0.5, 0.2, 0.9, 3.0],
+                         "weight": [0.5, 0.9, 0.1, 0.0]})
+    rows.to_csv(tmp_path / "calibration.csv", index=False)
+    post = load_posterior(tmp_path)
+    assert post.accepted_rows == 3 and [p.key for p in post.drawn] == ["world.citizens.honesty"]   # launch: not drawn
+    assert parameter_sets(post, 3, 0) == [{}, {"world.citizens.honesty": 0.9}, {"world.citizens.honesty": 0.8}]
+    with pytest.raises(Exception, match="at most 3 parameter sets"):
+        parameter_sets(post, 4, 0)

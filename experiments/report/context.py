@@ -151,16 +151,23 @@ def assumptions(plan, df: pd.DataFrame) -> dict:
                           f"parameters {listed or 'none above 0.1'}."))
     drawn = ", ".join(f"{p.key} ({'90% interval' if p.constrained(post.threshold) else 'prior range'})"
                       for p in post.drawn)
-    notes.append(both(f"参数组：第0组为校准采用值（后验均值，即模型默认值）；"
-                      f"其余{plan.ensemble - 1}组为对各参数90%后验区间的拉丁超立方抽样，"
-                      f"数据未约束的参数（宽度≥{post.threshold}）取整个先验范围。各参数独立抽样（只存储了边际分布），因此比联合后验更宽。"
-                      f"2019年的初始条件（启动时人员比例、2019年来电量、初始期望）不抽样。来源：{post.source}。",
-                      f"Parameter sets: set 0 is the adopted values (posterior means, the model's defaults); the other "
-                      f"{plan.ensemble - 1} are a Latin hypercube over each parameter's 90% posterior interval, or its "
-                      f"whole prior range where the data do not constrain it (width >= {post.threshold}): {drawn}. The "
-                      f"marginals are drawn independently (only they are stored), a box wider than the joint posterior. "
-                      f"The launch conditions of 2019 (staffing ratio, 2019 volume, initial expectation) are not drawn. "
-                      f"Source: {post.source}."))
+    if post.sample:
+        notes.append(both(f"参数组：第0组为模型默认值；其余{plan.ensemble - 1}组为校准接受的样本行"
+                          f"（按权重从高到低），保留参数间的相关。来源：{post.source}。",
+                          f"Parameter sets: set 0 is the model's defaults; the other {plan.ensemble - 1} are the "
+                          f"calibration's accepted rows, highest weight first (the joint sample, correlations kept). "
+                          f"Source: {post.source}."))
+    else:
+        notes.append(both(f"参数组：第0组为校准采用值（后验均值，即模型默认值）；"
+                          f"其余{plan.ensemble - 1}组为对各参数90%后验区间的拉丁超立方抽样，"
+                          f"数据未约束的参数（宽度≥{post.threshold}）取整个先验范围。各参数独立抽样（只存储了边际分布），因此比联合后验更宽。"
+                          f"2019年的初始条件（启动时人员比例、2019年来电量、初始期望）不抽样。来源：{post.source}。",
+                          f"Parameter sets: set 0 is the adopted values (posterior means, the model's defaults); the other "
+                          f"{plan.ensemble - 1} are a Latin hypercube over each parameter's 90% posterior interval, or its "
+                          f"whole prior range where the data do not constrain it (width >= {post.threshold}): {drawn}. The "
+                          f"marginals are drawn independently (only they are stored), a box wider than the joint posterior. "
+                          f"The launch conditions of 2019 (staffing ratio, 2019 volume, initial expectation) are not drawn. "
+                          f"Source: {post.source}."))
     if plan.state:
         notes.append(both("状态文件是用校准采用值生成的：其他参数组只从状态日起生效，历史并未在该参数组下重演。",
                           "The state was made with the adopted values: another parameter set takes effect from the "

@@ -14,6 +14,10 @@ conditions of January 2019 are not (a later scenario has its own values, and a s
 already carries their consequences). The marginals are drawn independently: correlations
 between parameters in the accepted rows (ridges) are not stored, so the box is wider than the
 joint posterior. ``K`` may not exceed the accepted rows the summary describes.
+
+Given the output of ``jiesu calibrate`` instead (``--posterior results/history_calibration``, the
+folder or its ``calibration.csv``), the parameter sets after set 0 are the accepted rows
+themselves, highest weight first: the joint posterior sample, correlations kept.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from ..argtypes import CliError
 
 POSTERIOR = Path(__file__).resolve().parents[1] / "studies" / "history_calibration" / "posterior.toml"
+LAUNCH = {"world.capacity.ratio", "world.demand.contacts_per_capita_year", "world.citizens.initial_expectation"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Posterior:
     accepted_rows: int
     threshold: float
     params: tuple[Param, ...]
+    sample: tuple[dict, ...] = ()        # accepted rows (from calibration.csv), highest weight first
 
     @property
     def drawn(self) -> list[Param]:
@@ -61,6 +67,8 @@ class Posterior:
 def load_posterior(path: str | Path = POSTERIOR) -> Posterior:
     """The stored posterior summary; a missing or malformed file is one line (CliError)."""
     path = Path(path)
+    if path.is_dir() or path.name == "calibration.csv":
+        return _from_calibration(path / "calibration.csv" if path.is_dir() else path)
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -73,6 +81,32 @@ def load_posterior(path: str | Path = POSTERIOR) -> Posterior:
         raise CliError(f"--posterior {path}: cannot be read ({err.strerror or err})") from None
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as err:
         raise CliError(f"--posterior {path}: not a posterior summary ({type(err).__name__}: {err})") from None
+
+
+def _from_calibration(path: Path) -> Posterior:
+    """The accepted rows of a ``jiesu calibrate`` output (calibration.csv: factors, distance, weight)."""
+    import numpy as np
+    import pandas as pd
+
+    from ..calibrate import weighted_quantile
+
+    try:
+        df = pd.read_csv(path)
+        keys = [c for c in df.columns if c.startswith(("world.", "rules."))]
+        kept = df[df["weight"] > 0].sort_values("weight", ascending=False, kind="stable")
+    except (OSError, ValueError, KeyError) as err:
+        raise CliError(f"--posterior {path}: not a calibration table ({type(err).__name__}: {err})") from None
+    if kept.empty or not keys:
+        raise CliError(f"--posterior {path}: no accepted rows (weight > 0) or no parameter columns")
+    w = kept["weight"].to_numpy(float)
+    params = []
+    for k in keys:
+        x, lo, hi = kept[k].to_numpy(float), float(df[k].min()), float(df[k].max())
+        q05, q95 = weighted_quantile(x, w, 0.05), weighted_quantile(x, w, 0.95)
+        params.append(Param(k, (lo, hi), float(np.average(x, weights=w)), q05, q95,
+                            (q95 - q05) / (hi - lo) if hi > lo else 0.0, "launch" if k in LAUNCH else "behaviour"))
+    sample = tuple({k: float(r[k]) for k in keys} for r in kept.to_dict("records"))
+    return Posterior(path, f"{path} (accepted rows of jiesu calibrate)", len(sample), 0.9, tuple(params), sample)
 
 
 def check_ensemble(post: Posterior, k: int) -> None:
@@ -90,6 +124,9 @@ def parameter_sets(post: Posterior, k: int, root_seed: int) -> list[dict[str, fl
     n = k - 1
     if n <= 0:
         return sets
+    if post.sample:                                         # the accepted rows themselves
+        drawn = [p.key for p in post.drawn]
+        return sets + [{key: round(row[key], 4) for key in drawn} for row in post.sample[:n]]
     rng = design_rng(root_seed)
     cols = {}
     for p in post.drawn:
@@ -108,6 +145,8 @@ def describe(post: Posterior) -> list[dict]:
         lo, hi = p.box(post.threshold)
         if p.role != "behaviour":
             how = "not drawn (launch condition)"
+        elif post.sample:
+            how = "the accepted rows (joint posterior sample)"
         elif p.constrained(post.threshold):
             how = "90% posterior interval"
         else:
