@@ -201,7 +201,18 @@ def _phrase(key: str, r, lang: str) -> str:
     return f"{verb} {o.en} by {size}{' points' if pts else ''} {ci}"
 
 
-def _and(xs: list[int]) -> str:
+def _verdict_words(t: pd.DataFrame, named: list[str], lang: str) -> str:
+    """", robust" / ", so X depends on the assumptions" for the outcomes a sentence names."""
+    depends = [k for k in named if t.loc[k, "verdict"] == "depends"]
+    if not depends:
+        return "（稳健）" if lang == "zh" else " (robust)"
+    names = [SUMMARY[k].zh if lang == "zh" else SUMMARY[k].en for k in depends]
+    if lang == "zh":
+        return f"，{'、'.join(names)}的结论取决于假设"
+    return f", so {_and(names)} {'depends' if len(names) == 1 else 'depend'} on the assumptions"
+
+
+def _and(xs: list) -> str:
     return ", ".join(map(str, xs[:-1])) + " and " + str(xs[-1]) if len(xs) > 1 else str(xs[0])
 
 
@@ -224,14 +235,15 @@ def summary_sentences(table: pd.DataFrame, base: str, lang: str) -> list[str]:
         if lang == "zh":
             s = f"与 {base} 相比，{arm} 使" + "，".join(parts)
             s += (f"；只有{sets}组参数，未跨参数检验" if sets < MIN_SETS else
-                  f"；在{sets}组参数中，方向一致的分别有{'、'.join(map(str, holds))}组")
+                  f"；在{sets}组参数中，方向一致的分别有{'、'.join(map(str, holds))}组"
+                  + _verdict_words(t, named, "zh"))
             extra = len(sig) + len(others) - len(named)
             s += f"；另有{extra}项结果有明显差异（见下表）。" if extra > 0 else "。"
         else:
             s = f"Compared with {base}, {arm} " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1
                                                    else parts[0])
             s += (f"; with {sets} parameter set(s) this is not tested across assumptions" if sets < MIN_SETS else
-                  f"; the sign holds in {_and(holds)} of {sets} parameter sets")
+                  f"; the sign holds in {_and(holds)} of {sets} parameter sets" + _verdict_words(t, named, "en"))
             extra = len(sig) + len(others) - len(named)
             s += f"; {extra} more outcomes differ clearly (table below)." if extra > 0 else "."
         out.append(s)
