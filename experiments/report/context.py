@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -182,7 +183,8 @@ def assumptions(plan, df: pd.DataFrame) -> dict:
     levers = []
     for label, _, cfg in plan.arms[1:]:
         for row in an.config_diff(plan.arms[0][2], cfg):
-            if str(row["source"]).startswith("assumption"):
+            numeric = isinstance(row["arm"], (int, float)) and not isinstance(row["arm"], bool)
+            if numeric and str(row["source"]).startswith("assumption"):
                 levers.append({**row, "arm_name": label})
     return {"notes": notes, "posterior": describe(post), "influence": infl, "levers": levers,
             "levers_title": both("方案改变的、数值为假设（无公开来源）的杠杆",
@@ -193,10 +195,15 @@ def provenance(plan, args, where: str) -> list[tuple[str, str]]:
     from model import config_hash
 
     env = plan.manifest["environment"]
-    rows = [("jiesu", str(env["packages"].get("jiesu"))), ("git commit", f"{env['git_commit']}"
-            + (" (model/ has uncommitted changes)" if env.get("model_dirty") else "")),
-            ("packages", ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v and k != "jiesu")),
-            ("created", env["created"])]
+    stored = plan.out / "runs" / "manifest.json"           # the environment the runs were made in
+    first = json.loads(stored.read_text())["environment"] if stored.exists() else env
+
+    def commit(e):
+        return f"{e['git_commit']}" + (" (model/ had uncommitted changes)" if e.get("model_dirty") else "")
+
+    rows = [("jiesu", str(env["packages"].get("jiesu"))), ("git commit (runs)", f"{commit(first)}, {first['created']}"),
+            ("git commit (this report)", f"{commit(env)}, {env['created']}"),
+            ("packages", ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v and k != "jiesu"))]
     rows += [(f"config {label}", f"{path} · hash {config_hash(cfg)}") for label, path, cfg in plan.arms]
     rows += [("root seed", str(plan.seed)),
              ("seeds (set, replicate)", ", ".join(f"({t.set},{t.replicate}) {t.seed}" for t in plan.tasks
