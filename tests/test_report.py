@@ -55,7 +55,7 @@ def report(state, tmp_path_factory):
 
 
 def _runs(out: Path) -> pd.DataFrame:
-    return pd.concat([pd.read_parquet(f) for f in sorted((out / "runs" / "runs").glob("batch-*.parquet"))])
+    return pd.concat([pd.read_parquet(f) for f in sorted((out / "runs").glob("batch-*.parquet"))])
 
 
 # ---------------------------------------------------------------------------------- data
@@ -260,3 +260,15 @@ def test_a_calibration_output_gives_its_accepted_rows_highest_weight_first(tmp_p
     assert parameter_sets(post, 3, 0) == [{}, {"world.citizens.honesty": 0.9}, {"world.citizens.honesty": 0.8}]
     with pytest.raises(Exception, match="at most 3 parameter sets"):
         parameter_sets(post, 4, 0)
+
+
+def test_one_language_renders_only_that_language_from_the_same_runs(report, state, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(report, out)
+    assert main(["report", *ARMS, "--from-state", str(state), *SMALL, "--lang", "en", "--out", str(out)]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'class="l-zh' not in html and 'class="switch"' not in html and 'class="l-en' in html
+    assert "第三十五条" not in html                      # the Chinese article text comes only with zh
+    assert (out / "differences.csv").read_text() == (report / "differences.csv").read_text()

@@ -3,7 +3,7 @@
 Everything the user can get wrong is checked before anything runs or is written (one line,
 exit 2): the scenario files, a state file (unreadable, foreign, another model version, or
 arms of another structure), the ensemble against the stored posterior, the language, the
-output folder. Runs are stored resumably under ``OUT/runs``; ``OUT/report.html`` and
+output folder. Runs are stored resumably in ``OUT/runs/`` (manifest ``OUT/manifest.json``); ``OUT/report.html`` and
 ``OUT/differences.csv`` are written atomically at the end.
 """
 
@@ -181,7 +181,7 @@ def cmd_report(args) -> int:
     from .runs import execute
 
     t0 = time.perf_counter()
-    df, where, ran = execute(plan.tasks, plan.out / "runs", plan.manifest, executor_kwargs(args, len(plan.tasks)),
+    df, where, ran = execute(plan.tasks, plan.out, plan.manifest, executor_kwargs(args, len(plan.tasks)),
                              progress=not args.quiet)
     seconds = time.perf_counter() - t0
     failed = df[df["error"].notna()] if "error" in df else df.iloc[0:0]

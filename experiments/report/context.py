@@ -195,7 +195,7 @@ def provenance(plan, args, where: str) -> list[tuple[str, str]]:
     from model import config_hash
 
     env = plan.manifest["environment"]
-    stored = plan.out / "runs" / "manifest.json"           # the environment the runs were made in
+    stored = plan.out / "manifest.json"           # the environment the runs were made in
     first = json.loads(stored.read_text())["environment"] if stored.exists() else env
 
     def commit(e):

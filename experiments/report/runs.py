@@ -14,7 +14,7 @@ monthly unit rows of the months after the state's month, exhaustion over the win
 From the start the window is the whole run and the figures equal the run's summary.
 
 Runs go through ``experiments.executors.open_executor`` (process pool, Dask, serial) and are
-stored as Parquet batches by ``experiments.storage.RunStore`` under ``OUT/runs``: a report
+stored as Parquet batches by ``experiments.storage.RunStore`` in ``OUT/runs/``: a report
 interrupted and started again with the same command and ``--out`` resumes.
 """
 
