@@ -272,3 +272,11 @@ def test_one_language_renders_only_that_language_from_the_same_runs(report, stat
     assert 'class="l-zh' not in html and 'class="switch"' not in html and 'class="l-en' in html
     assert "第三十五条" not in html                      # the Chinese article text comes only with zh
     assert (out / "differences.csv").read_text() == (report / "differences.csv").read_text()
+
+
+def test_another_report_into_a_folder_of_runs_is_refused_and_changes_nothing(report, state, capsys):
+    before = {p.name: p.read_bytes() for p in [report / "report.html", report / "manifest.json"]}
+    assert main(["report", *ARMS, "--from-state", str(state), *SMALL, "--seed", "6", "--out", str(report)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and "different" in err
+    assert {p.name: p.read_bytes() for p in [report / "report.html", report / "manifest.json"]} == before
