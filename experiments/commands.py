@@ -46,6 +46,9 @@ def register(subparsers) -> None:
     _add_common(c)
     c.add_argument("--accept", type=float, help="share of design rows kept (default: the spec's calibration.accept)")
     c.set_defaults(func=cmd_calibrate)
+    from . import report  # jiesu report (issue 11): its module is as light as this one
+
+    report.register(subparsers)
 
 
 def _executor_args(args, spec) -> dict:

@@ -122,7 +122,7 @@ class Browser:
 
 
 class Page:
-    """One tab: navigate, evaluate JavaScript, wait for a condition, screenshot; it records
+    """One tab: navigate, evaluate JavaScript, wait for a condition, screenshot, print to PDF; it records
     console errors, uncaught exceptions, failed requests and every requested URL."""
 
     def __init__(self, browser: Browser, session: str):
@@ -205,6 +205,15 @@ class Page:
 
     def text(self) -> str:
         return self.evaluate("document.body ? document.body.innerText : ''")
+
+    def print_pdf(self, path: str | Path | None = None, timeout: float = 60, **params) -> bytes:
+        """The page printed to PDF (DevTools ``Page.printToPDF``, print CSS applied); written to
+        ``path`` if given. ``params`` go to the call (e.g. ``landscape=True``)."""
+        data = base64.b64decode(self.send("Page.printToPDF", {"printBackground": True, **params},
+                                          timeout=timeout)["data"])
+        if path is not None:
+            Path(path).write_bytes(data)
+        return data
 
     def screenshot(self, path: str | Path, full_page: bool = True):
         params = {"format": "png", "captureBeyondViewport": full_page}
