@@ -128,7 +128,8 @@ def test_beliefs_move_toward_experience_own_and_peers():
 def run_decisions(args):
     overrides, seed, days = args
     m = Model(load_scenario(FINAL, {"city.scale": 0.02, **overrides}), seed=seed).run(days)
-    um = {k: np.concatenate([r[k] for r in m.unit_months]) for k in DECISION_COLUMNS + ["unit", "hours_overtime"]}
+    um = {k: np.concatenate([r[k] for r in m.unit_months])
+          for k in DECISION_COLUMNS + ["unit", "hours_overtime", "coop_requests", "whistles_received", "closed"]}
     daily = np.array([d["true_resolution_rate"] for d in m.daily], float)
     return um, daily
 
@@ -167,8 +168,14 @@ def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way
         out = list(ex.map(run_decisions, jobs))
     res = {name: out[i * len(seeds):(i + 1) * len(seeds)] for i, name in enumerate(arms)}
 
-    def stat(name, col, where=lambda um: um["p_cooperate"] >= 0):
-        return np.array([um[col][where(um)].mean() for um, _ in res[name]])
+    weight = {"p_cooperate": "coop_requests", "coop_priority": "coop_requests", "p_answer_whistle": "whistles_received",
+              "p_claim_resolved": "closed"}
+
+    def stat(name, col):
+        """Each seed's mean over units and months, weighted by the opportunities the decision had."""
+        if col not in weight:
+            return np.array([um[col].mean() for um, _ in res[name]])
+        return np.array([np.average(um[col], weights=um[weight[col]] + 1e-9) for um, _ in res[name]])
 
     def holds(diff):          # paired over seeds: mean beyond three standard errors
         return diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(len(diff)) + 1e-12
