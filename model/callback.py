@@ -87,7 +87,8 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
     from_source = ~wo.unreasonable[closing] & (wo.rtype[closing] > 0)
     fixed = true & from_source & s.bernoulli(cfg.world.sources.fix_on_resolution, "source.fix", key)
     reports = pressure_reports(closing, pressure, unit, ~unreached, model)
-    return {**reports, "unreached": int(unreached.sum()),
+    survey = independent_survey(key, true, contacted, explained, requester, model)
+    return {**reports, **survey, "unreached": int(unreached.sum()),
             "closed": int(closing.size), "measured_resolved": int(measured.sum()),
             "satisfied": int((sat >= SAT_BASIC).sum()), "true_resolved": int(true.sum()),
             "refiled": int(refile.sum()), "detected": int(detected.sum()),
@@ -128,3 +129,19 @@ def pressure_reports(closing: np.ndarray, pressure: np.ndarray, unit: np.ndarray
     t.add("pressure_confirmed", unit[confirmed])
     return {"pressure_reports": int(report.sum()), "pressure_confirmed": int(confirmed.sum()),
             "pressed": int((pressure > 0).sum()), "tally": t}
+
+
+def independent_survey(key, true, contacted, explained, requester, model) -> dict:
+    """A third party asks a sample of today's requesters how satisfied they are (第三方调查), later
+    and with nobody from the unit on the line: the same expectancy-disconfirmation as the
+    callback, without the unit's pressure and with only part of its explanation still at work.
+    Returns the sample size and the satisfied (or basically satisfied) among it."""
+    c, v, s = model.cfg.world.citizens, model.cfg.world.survey, model.streams
+    asked = s.bernoulli(v.sample_share, "survey.sample", key)
+    if not asked.any():
+        return {"survey_sampled": 0, "survey_satisfied": 0}
+    perf = np.where(true, c.performance_resolved, c.performance_unresolved)
+    score = (perf - model.citizens.expectation[requester]
+             + c.contact_effect * (c.contact_share * contacted + (1 - c.contact_share) * v.explain_persistence * explained)
+             + c.rating_noise * s.normal("survey.noise", key))
+    return {"survey_sampled": int(asked.sum()), "survey_satisfied": int((asked & (score > c.basic_cut)).sum())}

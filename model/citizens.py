@@ -122,6 +122,26 @@ class Citizens:
         self.malicious_active[pos[rows]] = False
         return stopped
 
+    def count_callers(self, who: np.ndarray) -> None:
+        """Residents who got through to the hotline today, one entry per contact: the calendar
+        year's distinct callers and contacts (literature.md pattern 13; facts.md: 2.82 M, 4.35 M,
+        5.62 M distinct callers in 2019-2021)."""
+        if who.size == 0:
+            return
+        if not hasattr(self, "calls_this_year"):
+            self.calls_this_year = np.zeros(self.n, dtype=np.int32)
+            self.distinct_ytd, self.contacts_ytd = 0, 0
+        seen = np.unique(who)
+        self.distinct_ytd += int((self.calls_this_year[seen] == 0).sum())
+        self.contacts_ytd += int(who.size)
+        add_counts(self.calls_this_year, who)
+
+    def new_calendar_year(self) -> None:
+        """Start counting the year's distinct callers afresh."""
+        if hasattr(self, "calls_this_year"):
+            self.calls_this_year[:] = 0
+            self.distinct_ytd, self.contacts_ytd = 0, 0
+
     def reconfigure(self, cfg) -> None:
         """The config now in force. A new trust elasticity re-weighs everyone's filing factor
         (one pass over the residents, only when it changes)."""

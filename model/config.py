@@ -472,6 +472,17 @@ class Behaviour(Strict):
         return self
 
 
+class Survey(Strict):
+    """An independent survey (第三方调查): a third party asks a sample of past requesters, later
+    and without the unit present, how satisfied they are (literature.md pattern 12)."""
+
+    sample_share: float = P(0.05, lo=0.0, hi=1.0, unit="share of closed orders",
+                            doc="Requesters the third party reaches (the sample, not a rule of the assessment).")
+    explain_persistence: float = P(0.5, lo=0.0, hi=1.0, unit="share of the explanation's effect",
+                                   doc="How much of the unit's explanation still colours the answer weeks later, "
+                                       "with nobody from the unit on the line (pressure none of it).")
+
+
 class World(Strict):
     demand: Demand = Demand()
     sources: Sources = Sources()
@@ -483,6 +494,7 @@ class World(Strict):
     linkage: Linkage = Linkage()
     district: District = District()
     behaviour: Behaviour = Behaviour()
+    survey: Survey = Survey()
 
 
 # ---------------------------------------------------------------------------- rules

@@ -93,7 +93,8 @@ class Demand:
         req = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
         # consultations answered at once by operators never become orders (Art. 11(1));
         # we still pick the caller so the contact counts against the right township.
-        return {"requests": req, "consult_answered": int(n_qa.sum())}
+        by_township = n_qa.reshape(self.consult_base.shape).sum(1)      # where they called from (distinct callers)
+        return {"requests": req, "consult_answered": int(n_qa.sum()), "consult_answered_by_township": by_township}
 
     def _expand(self, counts: np.ndarray, tag: int, day: int, streams) -> dict:
         """One row per request in each cell, each with its own stable key."""

@@ -154,6 +154,7 @@ class Model(mesa.Model):
         # 2. the hotline answers (Art. 8(2), 10), intake and triage (Art. 10-11), diverted requesters
         new, answered_at_once, calls = self.hotline.answer(new, drawn["consult_answered"], day, self)
         drawn = {**drawn, "consult_answered": answered_at_once}
+        self.citizens.count_callers(np.concatenate([new["requester"], self._consultation_callers(drawn, day)]))
         divert = intake.triage(new, self)
         diverted = intake.divert_outcomes(new, divert, day, self)
         self.districts.open_day(self.units.staff_hours(), cfg)   # district and city coordination time (Art. 20)
@@ -194,7 +195,21 @@ class Model(mesa.Model):
         self.day += 1
         if self.month != month_of(day):
             self.month_end(self.month - 1)
+            if self.calendar_month() == 1:
+                self.citizens.new_calendar_year()
             self._apply_timeline(self.month)
+
+    def _consultation_callers(self, drawn: dict, day: int) -> np.ndarray:
+        """Who made the consultations answered at once (they never become orders, but they are
+        callers): picked like requesters, township by township, thinned to those answered today."""
+        per_t = drawn["consult_answered_by_township"]
+        total = int(per_t.sum())
+        if total == 0 or drawn["consult_answered"] == 0:
+            return np.zeros(0, dtype=np.int64)
+        township = np.repeat(np.arange(per_t.size), per_t)
+        key = self.streams.key("consult.caller", day, np.arange(total))
+        keep = self.streams.uniform("consult.caller.answered", key) < min(drawn["consult_answered"] / total, 1.0)
+        return self.citizens.pick_requesters(township[keep], key[keep], self.streams)
 
     def _hours_tally(self, used: np.ndarray, budgets: np.ndarray, removed: np.ndarray) -> Tally:
         """Per-unit hours of the day by use, hours available for in-role work, sources removed."""

@@ -234,6 +234,18 @@ SUMMARY: dict[str, Outcome] = {o.name: o for o in [
                              ("true_resolved", "真实解决", "true"))
           for c, czh in zip(REPORT_CLASSES, ("低", "中", "高"))],
     ]],
+    # -- measurement from outside (issue 10 item 5; literature.md patterns 12, 13)
+    _o("survey_satisfaction_rate", "independent survey satisfaction", "第三方调查满意率", "share", "mean", "true",
+       "Satisfied or basically satisfied among past requesters a third party asked, later and with nobody from the "
+       "unit on the line (no pressure; part of the explanation's effect faded); beside the hotline's callback."),
+    _o("survey_sampled", "independent survey sample", "第三方调查样本", "requesters", "sum", "count",
+       "Requesters the independent survey asked.", "int"),
+    _o("distinct_caller_share", "distinct callers a year (share of residents)", "年度来电人数占常住人口比",
+       "share of residents", "mean", "count",
+       "Residents who got through to the hotline at least once in a calendar year, over the residents simulated "
+       "(mean over the run's complete calendar years; facts.md: 2.82 M, 4.35 M, 5.62 M in 2019-2021)."),
+    _o("contacts_per_distinct_caller", "contacts per distinct caller", "人均来电次数", "contacts/caller", "mean", "count",
+       "Contacts over distinct callers, complete calendar years (facts.md: about 2.5, 2.5, 2.4 in 2019-2021)."),
 ]}
 
 # ---------------------------------------------------------------- daily.parquet (one row a day)
@@ -357,6 +369,15 @@ DAILY: dict[str, Outcome] = {o.name: o for o in [
       for i, (n, z) in enumerate(zip(DIVERT_NAMES, DIVERT_ZH))],
     _o("complaints_about_diversion", "complaints about diversion received", "收到分流投诉", "requests", "sum", "count",
        "Complaints about an earlier diversion recorded today (reviewed by the hotline).", "int"),
+    # -- measurement from outside (issue 10 item 5; literature.md patterns 12, 13)
+    _o("survey_sampled", "independent survey sample", "第三方调查样本", "requesters", "sum", "count",
+       "Requesters whose order closed today that the independent survey asked.", "int"),
+    _o("survey_satisfied", "satisfied in the independent survey", "第三方调查满意", "requesters", "sum", "true",
+       "Of those, satisfied or basically satisfied.", "int"),
+    _o("distinct_callers_ytd", "distinct callers this year", "本年来电人数", "residents", "last", "count",
+       "Residents who got through at least once since 1 January (simulated residents).", "int"),
+    _o("contacts_ytd", "contacts this year", "本年来电次数", "contacts", "last", "count",
+       "Contacts answered since 1 January, with their callers known.", "int"),
 ]}
 
 

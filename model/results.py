@@ -64,6 +64,9 @@ def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, receiv
     })
     rec.update(coordination_record(m, sent, received))
     rec.update(requesters_record(req_side or {}, rated))
+    rec.update({"survey_sampled": rated.get("survey_sampled", 0), "survey_satisfied": rated.get("survey_satisfied", 0),
+                "distinct_callers_ytd": int(getattr(m.citizens, "distinct_ytd", 0)),
+                "contacts_ytd": int(getattr(m.citizens, "contacts_ytd", 0))})
     return rec
 
 
@@ -257,6 +260,7 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
         **order_life_summary(m),
         **coordination_summary(m, daily, col),
         **requesters_summary(m, daily, col),
+        **outside_summary(m, daily),
     }
     assert list(s) == list(SUMMARY), "summary figures and the outcome registry (outcomes.SUMMARY) must agree"
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in s.items()}
@@ -275,6 +279,24 @@ def coordination_summary(m, daily: pd.DataFrame, col) -> dict:
             if col("fallback_routed") else float("nan"),
             "catalogue_accuracy_end": float(last.mean()) if last.notna().any() else float("nan"),
             "catalogue_corrections": int(col("catalogue_corrections")), "campaign_hours": col("campaign_hours")}
+def outside_summary(m, daily: pd.DataFrame) -> dict:
+    """Measurement from outside (issue 10 item 5): the independent survey beside the callback,
+    and distinct callers per complete calendar year (January to December inside the run)."""
+    n = daily["survey_sampled"].sum() if len(daily) else 0
+    out = {"survey_satisfaction_rate": float(daily["survey_satisfied"].sum() / n) if n else float("nan"),
+           "survey_sampled": int(n)}
+    share, per = [], []
+    if len(daily):
+        for _, year in daily.groupby("year", sort=True):
+            if year["month"].iloc[0] == 1 and year["month"].iloc[-1] == 12 and len(year) >= 360:
+                last = year.iloc[-1]
+                share.append(last["distinct_callers_ytd"] / m.citizens.n)
+                per.append(last["contacts_ytd"] / max(last["distinct_callers_ytd"], 1))
+    out["distinct_caller_share"] = float(np.mean(share)) if share else float("nan")
+    out["contacts_per_distinct_caller"] = float(np.mean(per)) if per else float("nan")
+    return out
+
+
 def requesters_summary(m, daily: pd.DataFrame, col) -> dict:
     """Run totals of the requesters' side and equity by township reporting class."""
     s = {k: int(col(k)) for k in ("calls_offered", "calls_unanswered", "calls_given_up")}

@@ -230,3 +230,34 @@ def test_every_requester_is_reached_when_nobody_is_unreachable():
     m = ran({"world.citizens.callback_unreachable": 0.0}, seed=4, scale=0.002, days=DAYS)
     closed = m.orders.state == CLOSED
     assert (m.orders.satisfaction[closed] >= 0).all()
+
+
+# ------------------------------------------------------------ independent survey (issue 10 item 5)
+def _survey(m, n=4000, **arrays):
+    from model.callback import independent_survey
+
+    key = m.streams.key("test.survey", np.arange(n))
+    a = {"true": np.zeros(n, bool), "contacted": np.ones(n, bool), "explained": np.ones(n), **arrays}
+    return independent_survey(key, a["true"], a["contacted"], a["explained"], np.zeros(n, np.int64), m)
+
+
+def test_the_independent_survey_asks_its_sample_and_sees_the_real_outcome():
+    m = ran(scale=0.002, days=1)
+    n = 4000
+    got = _survey(m, n)
+    tol = binomial_tolerance(n, m.cfg.world.survey.sample_share)
+    assert abs(got["survey_sampled"] / n - m.cfg.world.survey.sample_share) < tol
+    solved = _survey(m, n, true=np.ones(n, bool))
+    assert solved["survey_satisfied"] > got["survey_satisfied"]            # a real fix satisfies more
+    m.cfg.world.survey.sample_share = 0.0
+    assert _survey(m, n) == {"survey_sampled": 0, "survey_satisfied": 0}
+
+
+def test_an_explanation_counts_in_the_survey_only_as_far_as_it_lasts():
+    m = ran(scale=0.002, days=1)
+    m.cfg.world.survey.sample_share = 1.0
+    m.cfg.world.survey.explain_persistence = 0.0
+    faded = _survey(m)["survey_satisfied"]
+    m.cfg.world.survey.explain_persistence = 1.0
+    lasting = _survey(m)["survey_satisfied"]
+    assert lasting > faded

@@ -78,3 +78,22 @@ def test_trust_changes_who_files_only_through_acceptance(trust):
     p = mass / mass.sum()
     top = int(np.argmax(p))
     assert abs((cls == top).mean() - p[top]) < binomial_tolerance(n, p[top])
+
+
+def test_distinct_callers_count_each_resident_once_a_calendar_year():
+    c = model(scale=0.002).citizens
+    c.count_callers(np.array([3, 3, 5, 7, 7, 7]))
+    c.count_callers(np.array([5, 9]))
+    assert (c.distinct_ytd, c.contacts_ytd) == (4, 8)
+    c.new_calendar_year()
+    assert (c.distinct_ytd, c.contacts_ytd) == (0, 0)
+    c.count_callers(np.array([3]))
+    assert (c.distinct_ytd, c.contacts_ytd) == (1, 1)
+
+
+def test_a_year_long_run_reports_distinct_callers_and_contacts_per_caller():
+    from conftest import ran
+
+    s = ran(scale=0.002, days=365).results().summary
+    assert 0 < s["distinct_caller_share"] < 1
+    assert s["contacts_per_distinct_caller"] >= 1.0

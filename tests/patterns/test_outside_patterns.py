@@ -1,0 +1,97 @@
+"""Patterns 11-13 (literature.md): rank persistence and recovery; an independent survey beside the
+callback; volume grown through more callers.
+
+Pattern 11 runs on the sampled city (model/sample.py) at 0.05, where townships carry their full
+volume, so their monthly scores are not dominated by the noise of tiny queues (the thinned
+343-township world at 0.01 ranks mostly noise: top-decile persistence 0.15 against 0.10 by chance).
+Patterns 12 and 13 are strict xfails with their measured reason: the model reproduces their
+direction, not their size, until it is recalibrated with these targets (issue 10 item 5).
+"""
+
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+from model import Model, load_scenario
+
+from .conftest import K_SE, SCENARIOS
+
+pytestmark = pytest.mark.slow
+SEEDS = (101, 102, 103)
+
+
+def _ranks(seed: int):
+    cfg = load_scenario(SCENARIOS / "final_2021.toml", overrides={"city.scale": 0.05, "city.sampling": "townships"})
+    um = Model(cfg, seed=seed).run(365).results().units_monthly
+    t = um[(um["kind"] == "township") & um["assessable"]]
+    return (t.pivot(index="unit", columns="month", values="percentile"),
+            t.pivot(index="unit", columns="month", values="remedial").fillna(False).astype(bool))
+
+
+def test_the_top_persists_and_the_bottom_recovers():
+    """Pattern 11: units in the top tenth one month are there again the next far more often than
+    chance (E-Town streets first in 9 of 12 months), and remedial townships climb out within a year
+    (Guangwai street from 40% to above 90%)."""
+    with ProcessPoolExecutor(2) as ex:
+        runs = list(ex.map(_ranks, SEEDS))
+    persist, climbed, top_months = [], [], []
+    for pct, remedial in runs:
+        top = pct >= 0.9
+        months = list(pct.columns)
+        persist.append(np.mean([(top[a] & top[b]).sum() / max(top[a].sum(), 1) for a, b in zip(months, months[1:])]))
+        top_months.append(int(top.sum(axis=1).max()))
+        first = {u: remedial.columns[remedial.loc[u]].min() for u in remedial.index if remedial.loc[u].any()}
+        climbed += [bool((pct.loc[u, pct.columns > m] >= 0.5).any()) for u, m in first.items() if m <= months[-1] - 3]
+    persist = np.array(persist)
+    assert persist.mean() - 0.1 > K_SE * persist.std(ddof=1) / np.sqrt(len(persist)), persist
+    assert max(top_months) >= 8, top_months                   # someone tops the ranking most of the year
+    share = np.mean(climbed)
+    assert len(climbed) >= 6 and share > K_SE * np.sqrt(share * (1 - share) / len(climbed)), (share, len(climbed))
+
+
+@pytest.fixture(scope="module")
+def outside():
+    cfg = load_scenario(SCENARIOS / "final_2021.toml", overrides={"city.scale": 0.02, "city.sampling": "townships"})
+    return [Model(cfg, seed=s).run(365).results().summary for s in SEEDS[:2]]
+
+
+def test_the_independent_survey_sits_below_the_callback(outside):
+    """Pattern 12, direction: with nobody from the unit on the line, satisfaction is lower."""
+    for s in outside:
+        assert s["survey_satisfaction_rate"] < s["satisfaction_rate"]
+
+
+@pytest.mark.xfail(strict=True, reason="measured 2026-12: the survey sits about 10 points below the callback "
+                   "(0.88 vs 0.99 at 0.02-0.05; published 91.31% vs 92%): the callback's inflation is too large "
+                   "until the model is recalibrated with the survey target (issue 10 item 5)")
+def test_the_independent_survey_sits_at_most_a_little_below_the_callback(outside):
+    for s in outside:
+        assert s["satisfaction_rate"] - s["survey_satisfaction_rate"] < 0.03
+
+
+def _callers(volume: float) -> dict:
+    cfg = load_scenario(SCENARIOS / "final_2021.toml", overrides={
+        "city.scale": 0.02, "city.sampling": "townships", "world.demand.contacts_per_capita_year": volume})
+    return Model(cfg, seed=SEEDS[0]).run(365).results().summary
+
+
+@pytest.fixture(scope="module")
+def callers():
+    with ProcessPoolExecutor(2) as ex:
+        return list(ex.map(_callers, [0.32, 0.64]))       # the 2019 volume, and twice it
+
+
+def test_more_volume_comes_with_more_distinct_callers(callers):
+    """Pattern 13, direction: doubling the volume draws in many more residents."""
+    low, high = callers
+    assert high["distinct_caller_share"] > 1.4 * low["distinct_caller_share"]
+
+
+@pytest.mark.xfail(strict=True, reason="measured 2026-12: doubling the volume raises contacts per distinct caller "
+                   "from 1.44 to about 1.7 (published: distinct callers doubled 2019-2021 while contacts per caller "
+                   "stayed near 2.5); the callers' propensity tail is not calibrated to these figures yet")
+def test_volume_grows_through_more_callers_not_more_calls_each(callers):
+    low, high = callers
+    assert abs(high["contacts_per_distinct_caller"] / low["contacts_per_distinct_caller"] - 1) < 0.1
+    assert 2.2 < low["contacts_per_distinct_caller"] < 2.8
