@@ -89,10 +89,6 @@ def test_units_near_the_remedial_line_press_the_measures_late_in_the_month():
     assert len(d) > 30 and d.mean() > 3 * d.std(ddof=1) / np.sqrt(len(d)), (d.mean(), d.std(), len(d))
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN GAP (docs/calibration.md): the month-end push barely moves pressing "
-                   "townships' scores (harsh_sanctions, scale 0.05: +0.6 points before calibration, about 0 with the "
-                   "calibrated citizens) while the 20th-30th percentile window is 3-4 points wide: rating management is "
-                   "near saturation (diminishing returns) and real work done late closes next month")
 def test_scores_bunch_around_the_remedial_cutoff():
     """Pattern 3 (cut-offs), in the score distribution: with units able to see and press
     their standing, scores around the cut-off are packed tighter than without."""

@@ -34,7 +34,9 @@ def test_cooperating_units_free_ride_unless_scored():
     """Pattern 7: without differential scoring and dual assessment, cooperating units
     deliver less and shared orders close later (Li & Schnedler 2025)."""
     scored, unscored = summaries(), summaries(overrides=NO_LEAD_PROTECTION)
-    assert_larger(unscored, scored, "whistles_answered")
+    for s in scored + unscored:      # the share answered: how many whistles townships blow is their own choice
+        s["whistle_answer_share"] = s["whistles_answered"] / max(s["whistles"], 1)
+    assert_larger(unscored, scored, "whistle_answer_share")
     assert_larger(scored, unscored, "mean_days_to_close")
 
 
