@@ -69,6 +69,9 @@ class Citizens:
         self.trust_sum = (w * ini.initial_trust).sum(1)      # propensity-weighted trust level
         # word of mouth: what neighbours and the media say about the township's service (Art. 6)
         self.reputation = np.full(self.count.shape[0], ini.initial_trust)
+        # this calendar year's calls per resident, distinct callers and contacts (count_callers)
+        self.calls_this_year = np.zeros(self.n, dtype=np.int32)
+        self.distinct_ytd, self.contacts_ytd = 0, 0
         self._init_malicious(p_cls, ini.malicious_share, streams)
 
     def _init_malicious(self, p_cls: np.ndarray, share: float, streams: Streams) -> None:
@@ -128,9 +131,6 @@ class Citizens:
         5.62 M distinct callers in 2019-2021)."""
         if who.size == 0:
             return
-        if not hasattr(self, "calls_this_year"):
-            self.calls_this_year = np.zeros(self.n, dtype=np.int32)
-            self.distinct_ytd, self.contacts_ytd = 0, 0
         seen = np.unique(who)
         self.distinct_ytd += int((self.calls_this_year[seen] == 0).sum())
         self.contacts_ytd += int(who.size)
@@ -138,9 +138,8 @@ class Citizens:
 
     def new_calendar_year(self) -> None:
         """Start counting the year's distinct callers afresh."""
-        if hasattr(self, "calls_this_year"):
-            self.calls_this_year[:] = 0
-            self.distinct_ytd, self.contacts_ytd = 0, 0
+        self.calls_this_year[:] = 0
+        self.distinct_ytd, self.contacts_ytd = 0, 0
 
     def reconfigure(self, cfg) -> None:
         """The config now in force. A new trust elasticity re-weighs everyone's filing factor

@@ -65,8 +65,7 @@ def day_record(m, drawn: dict, new: dict, divert: np.ndarray, sent: dict, receiv
     rec.update(coordination_record(m, sent, received))
     rec.update(requesters_record(req_side or {}, rated))
     rec.update({"survey_sampled": rated.get("survey_sampled", 0), "survey_satisfied": rated.get("survey_satisfied", 0),
-                "distinct_callers_ytd": int(getattr(m.citizens, "distinct_ytd", 0)),
-                "contacts_ytd": int(getattr(m.citizens, "contacts_ytd", 0))})
+                "distinct_callers_ytd": m.citizens.distinct_ytd, "contacts_ytd": m.citizens.contacts_ytd})
     return rec
 
 
