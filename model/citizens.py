@@ -131,10 +131,10 @@ class Citizens:
         5.62 M distinct callers in 2019-2021)."""
         if who.size == 0:
             return
-        seen = np.unique(who)
+        seen, n = np.unique(who, return_counts=True)
         self.distinct_ytd += int((self.calls_this_year[seen] == 0).sum())
         self.contacts_ytd += int(who.size)
-        add_counts(self.calls_this_year, who)
+        self.calls_this_year[seen] += n.astype(np.int32)
 
     def new_calendar_year(self) -> None:
         """Start counting the year's distinct callers afresh."""
