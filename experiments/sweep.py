@@ -253,62 +253,77 @@ def run_sweep(plan: Plan, out: str | Path, kind: str = "process", workers: int |
     file_meta = {k: v for k, v in plan.manifest.items() if k != "design"}
     file_meta["note"] = "design rows are the factor columns of this file; the full design is in manifest.json"
     t0 = time.perf_counter()
-    ran = failed = resubmitted = 0
     ctx = nullcontext((executor, 4, type(executor).__name__)) if executor is not None else \
         open_executor(kind, workers, scheduler, dask_local)
     with ctx as (ex, slots, desc), tqdm(total=len(plan.tasks), initial=len(plan.tasks) - len(todo),
                                         unit="run", desc=plan.spec.name, disable=not progress,
                                         dynamic_ncols=True) as bar:
-        lost = lost_worker_errors()
-        queue, last_flush = iter(todo), time.monotonic()
-        pending: dict = {}                      # future -> its task
-        buffer: list[dict] = []
-        seen: set[str] = set(done)              # run ids stored or buffered: none is stored twice
-        resubmits: dict[str, int] = {}
-
-        def flush(final: bool = False):
-            nonlocal buffer, last_flush
-            rows = buffer
-            if final and rows:
-                # An interrupt can land after a batch file was renamed into place but before the
-                # buffer was emptied; the files on disk say which rows are already stored.
-                on_disk = store.done_ids()
-                rows = [r for r in rows if r["run_id"] not in on_disk]
-            if rows:
-                store.write_batch(rows, plan.schema, {**file_meta, "environment": environment()})
-            buffer, last_flush = [], time.monotonic()
-
-        try:
-            while True:
-                while len(pending) < 2 * slots + 2 and (task := next(queue, None)) is not None:
-                    pending[ex.submit(execute, task, run_fn)] = task
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    task = pending.pop(fut)
-                    try:
-                        row = fut.result()
-                    except lost as err:
-                        n = resubmits.get(task.run_id, 0)
-                        if n < lost_worker_resubmits:
-                            resubmits[task.run_id] = n + 1
-                            resubmitted += 1
-                            pending[ex.submit(execute, task, run_fn)] = task
-                            continue
-                        row = _lost_row(task, err, n)
-                    if row["run_id"] in seen:   # an executor delivered a run twice: keep the first
-                        continue
-                    seen.add(row["run_id"])
-                    buffer.append(row)
-                    ran += 1
-                    failed += row["error"] is not None
-                    bar.update()
-                if len(buffer) >= batch_size or time.monotonic() - last_flush > FLUSH_SECONDS:
-                    flush()
-        finally:
-            for fut in pending:
-                fut.cancel()
-            flush(final=True)       # also after Ctrl-C: finished runs are kept, each file whole
+        ran, failed, resubmitted = store_runs(
+            ex, slots, todo, lambda task: ex.submit(execute, task, run_fn), store, plan.schema, file_meta,
+            batch_size, bar, _lost_row, seen=set(done), lost_worker_resubmits=lost_worker_resubmits)
     return SweepReport(Path(out), len(plan.tasks), len(plan.tasks) - len(todo), ran, failed,
                        time.perf_counter() - t0, desc, resubmitted)
+
+
+def store_runs(ex, slots: int, tasks, submit: Callable, store: RunStore, schema, file_meta: dict, batch_size: int,
+               bar, lost_row: Callable, seen: set | None = None,
+               lost_worker_resubmits: int = LOST_WORKER_RESUBMITS, prepare: Callable = lambda row: row) -> tuple:
+    """Keep ``2 x slots + 2`` runs in flight on ``ex`` (``submit(task)`` gives a future whose result
+    is the run's row) and store the rows in ``store``, ``batch_size`` at a time, each batch file
+    atomically. A run whose worker died (:func:`lost_worker_errors`) is submitted again up to
+    ``lost_worker_resubmits`` times, then stored as ``lost_row(task, err, n)``. An interrupt
+    (Ctrl-C) still writes the finished rows not already on disk and re-raises, so a re-run resumes
+    from whole files and stores each run id once. Returns (runs stored, failed, resubmitted)."""
+    lost = lost_worker_errors()
+    queue, last_flush = iter(tasks), time.monotonic()
+    pending: dict = {}                      # future -> its task
+    buffer: list[dict] = []
+    seen = set() if seen is None else seen  # run ids stored or buffered: none is stored twice
+    resubmits: dict[str, int] = {}
+    ran = failed = resubmitted = 0
+
+    def flush(final: bool = False):
+        nonlocal buffer, last_flush
+        rows = buffer
+        if final and rows:
+            # An interrupt can land after a batch file was renamed into place but before the
+            # buffer was emptied; the files on disk say which rows are already stored.
+            on_disk = store.done_ids()
+            rows = [r for r in rows if r["run_id"] not in on_disk]
+        if rows:
+            store.write_batch([prepare(r) for r in rows], schema, {**file_meta, "environment": environment()})
+        buffer, last_flush = [], time.monotonic()
+
+    try:
+        while True:
+            while len(pending) < 2 * slots + 2 and (task := next(queue, None)) is not None:
+                pending[submit(task)] = task
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                task = pending.pop(fut)
+                try:
+                    row = fut.result()
+                except lost as err:
+                    n = resubmits.get(task.run_id, 0)
+                    if n < lost_worker_resubmits:
+                        resubmits[task.run_id] = n + 1
+                        resubmitted += 1
+                        pending[submit(task)] = task
+                        continue
+                    row = lost_row(task, err, n)
+                if row["run_id"] in seen:   # an executor delivered a run twice: keep the first
+                    continue
+                seen.add(row["run_id"])
+                buffer.append(row)
+                ran += 1
+                failed += row.get("error") is not None
+                bar.update()
+            if len(buffer) >= batch_size or time.monotonic() - last_flush > FLUSH_SECONDS:
+                flush()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        flush(final=True)       # also after Ctrl-C: finished runs are kept, each file whole
+    return ran, failed, resubmitted

@@ -292,6 +292,16 @@ def read_state(path: str | Path) -> tuple[dict, dict]:
     return meta, arrays
 
 
+def check_structure(meta: dict, cfg, where: str, whose: str = "the scenario") -> None:
+    """Refuse a config whose set-up keys (:func:`structure`) differ from the state's."""
+    want, have = meta["structure"], structure(cfg)
+    diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+    if diff:
+        k = diff[0]
+        raise StateError(f"{where}: the state was made with {k} = {want.get(k)!r}, {whose} has "
+                         f"{have.get(k)!r}; a state continues only a scenario with the same set-up")
+
+
 def load_state(path: str | Path, cfg, seed: int | None = None):
     """A model that continues from the state in ``path`` under scenario ``cfg``.
 
@@ -304,12 +314,7 @@ def load_state(path: str | Path, cfg, seed: int | None = None):
 
     meta, arrays = read_state(path)
     where = f"--from-state {path}"
-    want, have = meta["structure"], structure(cfg)
-    diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
-    if diff:
-        k = diff[0]
-        raise StateError(f"{where}: the state was made with {k} = {want.get(k)!r}, the scenario has "
-                         f"{have.get(k)!r}; a state continues only a scenario with the same set-up")
+    check_structure(meta, cfg, where)
     cal = {k: meta["base_config"]["city"][k] for k in ("start_year", "start_month")}
     if any(getattr(cfg.city, k) != v for k, v in cal.items()):   # the calendar is the state's
         cfg = validate({**cfg.model_dump(mode="json"), "city": {**cfg.city.model_dump(mode="json"), **cal}}, cfg.name)

@@ -59,15 +59,10 @@ def read_state_meta(path: str) -> tuple[dict, str]:
 
 
 def check_structure(path: str, meta: dict, label: str, cfg) -> None:
-    """Refuse an arm whose set-up differs from the state's (the same test as model.state.load_state)."""
-    from model.state import StateError, structure
+    """Refuse an arm whose set-up differs from the state's (model.state.check_structure)."""
+    from model.state import check_structure
 
-    want, have = meta["structure"], structure(cfg)
-    diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
-    if diff:
-        k = diff[0]
-        raise StateError(f"--from-state {path}: the state was made with {k} = {want.get(k)!r}, arm {label} has "
-                         f"{have.get(k)!r}; a state continues only a scenario with the same set-up")
+    check_structure(meta, cfg, f"--from-state {path}", f"arm {label}")
 
 
 def settings(args) -> dict:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +36,6 @@ OUTCOMES = [*KEY_OUTCOMES, "response_rate", "true_resolution_hard", "effort_shar
 SERIES = ("resolution_rate", "satisfaction_rate", "true_resolution_rate")     # monthly means, figure 1
 TIME = ("resolve", "satisfy", "game", "proactive", "contact", "coop")         # staff hours (units_monthly)
 DISTRICT = ("resolution_rate", "true_resolution_rate", "satisfaction_rate")  # per district, the tile grid
-FLUSH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -189,54 +187,30 @@ def _clean(row: dict, sch: pa.Schema) -> dict:
     return out
 
 
+def _lost_row(task: Task, err: BaseException, resubmits: int) -> dict:
+    """The row of a run whose worker died every time it was submitted (experiments.sweep.store_runs)."""
+    return {"run_id": task.run_id, "arm": task.arm, "row": task.set, "replicate": task.replicate, "seed": task.seed,
+            "error": f"{type(err).__name__}: {err} (resubmitted {resubmits} times; its worker died every time)"}
+
+
 def execute(tasks: list[Task], out, manifest: dict, executor: dict, progress: bool = True,
             batch_size: int = 8) -> tuple[object, str, int]:
     """Run the tasks not yet stored under ``out`` (a RunStore); (all stored rows, executor, runs done now)."""
     from tqdm import tqdm
 
     from ..executors import open_executor
-    from ..storage import RunStore, environment
+    from ..storage import RunStore
+    from ..sweep import store_runs
 
     sch = schema(list(tasks[0].params) if tasks else [])
     store = RunStore(out)
     store.open(manifest)
     done = store.done_ids()
-    todo = iter([t for t in tasks if t.run_id not in done])
+    todo = [t for t in tasks if t.run_id not in done]
     meta = {k: v for k, v in manifest.items() if k not in ("arms",)}
-    ran = 0
     with open_executor(**executor) as (ex, slots, desc), \
             tqdm(total=len(tasks), initial=len(done & {t.run_id for t in tasks}), unit="run", desc="report",
                  disable=not progress, dynamic_ncols=True) as bar:
-        pending: dict = {}
-        buffer: list[dict] = []
-        last = time.monotonic()
-
-        def flush(final=False):
-            nonlocal buffer, last
-            rows = buffer
-            if final and rows:
-                on_disk = store.done_ids()
-                rows = [r for r in rows if r["run_id"] not in on_disk]
-            if rows:
-                store.write_batch([_clean(r, sch) for r in rows], sch, {**meta, "environment": environment()})
-            buffer, last = [], time.monotonic()
-
-        try:
-            while True:
-                while len(pending) < 2 * slots + 2 and (task := next(todo, None)) is not None:
-                    pending[ex.submit(run_task, task)] = task
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    pending.pop(fut)
-                    buffer.append(fut.result())
-                    ran += 1
-                    bar.update()
-                if len(buffer) >= batch_size or time.monotonic() - last > FLUSH_SECONDS:
-                    flush()
-        finally:
-            for fut in pending:
-                fut.cancel()
-            flush(final=True)
+        ran, _, _ = store_runs(ex, slots, todo, lambda task: ex.submit(run_task, task), store, sch, meta,
+                               batch_size, bar, _lost_row, prepare=lambda row: _clean(row, sch))
     return store.read(), desc, ran
