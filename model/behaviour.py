@@ -13,7 +13,10 @@ recovers slowly (job demands-resources, Demerouti et al. 2001), and, when
 ``world.behaviour.learning`` is on, units adapt their split to their scores (aspiration
 learning with imitation of better-ranked peers and prospect-theory loss aversion around
 the remedial cut-off, after Braganza 2022), pulled back toward real work by intrinsic
-(public-service) motivation.
+(public-service) motivation, and step along the consequences gradient of the split
+(decisions.split_gains: what moving time between uses would do to their assessment and to real
+resolution, from their beliefs about each use's yield). Asking for extensions, explaining
+overdue orders and pressing requesters are chosen the same way (decisions.py).
 """
 
 from __future__ import annotations
@@ -209,7 +212,7 @@ class Units:
         self.overload = np.maximum(v["hours_demanded"] / np.maximum(v["hours_available"], 1e-9) - 1.0, 0.0)
         # the effort split: what moving time between uses would have done, from beliefs about their yields
         self.yields.update(v, self.effort, cfg)
-        self.split_pay, self.split_intrinsic = split_gains(v, cfg, self.city, population, self.yields)
+        self.split_pay, self.split_intrinsic = split_gains(v, cfg, self.city, population, self.yields, self.beliefs)
         self.split_step = split_move(self.split_pay, self.split_intrinsic, cfg)
         self._apply_policy()
 

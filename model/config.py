@@ -473,7 +473,7 @@ class Behaviour(Strict):
                           doc="Assumption (no published source): how much the staff hours an act costs (the "
                               "explanation an extension needs) lower its probability, times (1 + last month's "
                               "overload): the price of the hours at today's load.")
-    consequence_step: float = P(0.1, lo=0.0, hi=1.0, unit="x learning_rate",
+    consequence_step: float = P(0.05, lo=0.0, hi=1.0, unit="x learning_rate",
                                 doc="Assumption (no published source): step of the effort split along the "
                                     "consequences gradient (what moving staff time between uses would do to the "
                                     "assessment payoff and to real resolution, from the units' beliefs about each "

@@ -3,9 +3,12 @@
 MECHANISMS.md section 4; issue 10. A unit decides whether to answer a whistle (报到, Art. 16,
 33), to contribute to an order another unit leads (Art. 14(2)), to whistle rather than ask
 (Art. 16), to object to a hard order that is its duty (buck-passing, Art. 12(3), 14(1)) and
-to report an unsolved order as resolved (弄虚作假, Art. 35(3)). No rule sets any of these: each
-month the unit weighs, for each decision, the month's assessment as it would come out if it
-took that act at every opportunity against never taking it:
+to report an unsolved order as resolved (弄虚作假, Art. 35(3)), to ask for an extension of a
+hard order at its deadline (Art. 15(2); whether the hotline grants one is the rule, the channel),
+to explain an overdue order as temporarily unsolvable rather than work on (暂不能解决, Art.
+15(2)) and to press the requester of an unsolved order at callback (Art. 35(5) forbids it). No
+rule sets any of these: each month the unit weighs, for each decision, the month's assessment
+as it would come out if it took that act at every opportunity against never taking it:
 
     logit p = logit p0 + learned offset + sensitivity x incentive_weight x (payoff(yes) - payoff(no))
               - load_aversion x overload            (for taking on others' work)
@@ -21,6 +24,14 @@ passes or is caught) comes from the unit's *beliefs* about how the system answer
 learned from its own and its class peers' experience (:class:`Beliefs`), never from the rules'
 parameters. So the rules reach decisions only through the consequences units meet; with
 ``incentive_weight = 0`` no rule changes any decision.
+
+The effort split (real work, rating management, gaming, source removal) is weighed the same way
+(:func:`split_gains`): what moving a small share of staff time from real work to each use would
+have done to the month's counts, from the unit's beliefs about each use's yield (:class:`Yields`,
+learned from how its class peers' counts vary with their splits), through the same score and
+payoff, weighed by incentive_weight, plus the intrinsic value of the real resolution the move
+gains or loses. Units.learn moves the split a step along it, beside aspiration, imitation and
+peer-gradient learning.
 """
 
 from __future__ import annotations
@@ -53,6 +64,8 @@ BELIEFS = {
     "unpressed_measured": ("unpressed_measured", "unpressed_scope", 0.5),
     "unpressed_satisfied": ("unpressed_satisfied", "unpressed_scope", 0.5),
     "pressure_confirmed": ("pressure_confirmed", "pressed", 0.05),
+    "label_excluded": ("excluded", "labelled", 1.0),
+    "label_rejected": ("label_rejected", "labelled", 0.1),
 }
 DECISIONS = ["answer_whistle", "cooperate", "whistle", "object_bucketpass", "claim_resolved",
              "extend", "explain", "press"]
@@ -270,21 +283,41 @@ def class_slopes(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return out
 
 
-def split_gains(v: dict, cfg, city, population: np.ndarray, yields: Yields) -> tuple[np.ndarray, np.ndarray]:
+STAFF_HOURS = ["hours_resolve", "hours_contact", "hours_coop", "hours_satisfy", "hours_game", "hours_proactive"]
+
+
+def gaming_sanctions(v: dict, beliefs: Beliefs, hours: np.ndarray) -> dict[str, np.ndarray]:
+    """What ``hours`` more gaming would bring in caught acts, read act by act (the rare events a
+    comparison of peers' months cannot show): the formal closures and false labels the unit's own
+    gaming bought per hour, caught as often as it believes the audit catches a false claim (Art.
+    35(3)) and the hotline rejects a label (Art. 32(3))."""
+    bel = beliefs.value
+    per_hour = lambda num: np.nan_to_num(rate(v[num], v["hours_game"]))   # noqa: E731
+    return {"detected": hours * per_hour("gamed") * bel["claim_detected"],
+            "label_rejected": hours * per_hour("labels_gamed") * bel["label_rejected"]}
+
+
+def split_gains(v: dict, cfg, city, population: np.ndarray, yields: Yields,
+                beliefs: Beliefs) -> tuple[np.ndarray, np.ndarray]:
     """What moving staff time from real work to each use (SPLIT_USES) is worth to each unit, per unit
-    share moved: the assessment payoff of the month its yield beliefs (:class:`Yields`) say it would
-    have had (assessment.score, sanction_points and payoff, through :func:`policy_payoff`) minus the
-    actual month's, and the public-service value of the true resolution it would gain or lose (the
-    intrinsic term of assessment.assess's utility). Returns (payoff gain, intrinsic gain), each U x 3."""
+    share moved: the assessment payoff of the month its beliefs say it would have had
+    (assessment.score, sanction_points and payoff, through :func:`policy_payoff`) minus the actual
+    month's, and the public-service value of the true resolution it would gain or lose (the intrinsic
+    term of assessment.assess's utility). Each use's yield comes from the peers' experience
+    (:class:`Yields`), except what gaming brings in caught acts, read act by act
+    (:func:`gaming_sanctions`).
+    Returns (payoff gain, intrinsic gain), each U x 3."""
     b = cfg.world.behaviour
     cls = unit_classes(city, cfg)
     acting = acting_units(city) & (v["closed"] > 0)
     peers = np.where(acting_units(city), score(v, cfg, city, population), np.nan)
     now = policy_payoff(v, cfg, city, population, peers, cls)
     pay = np.zeros((city.n_units, len(SPLIT_USES)))
-    for j in range(len(SPLIT_USES)):
-        moved = _with(v, {f: SPLIT_DELTA * v["closed"] * yields.slope[:, j, i] for i, f in enumerate(YIELD_FIELDS)})
-        pay[:, j] = (policy_payoff(moved, cfg, city, population, peers, cls) - now) / SPLIT_DELTA
+    for j, use in enumerate(SPLIT_USES):
+        change = {f: SPLIT_DELTA * v["closed"] * yields.slope[:, j, i] for i, f in enumerate(YIELD_FIELDS)}
+        if use == "game":
+            change.update(gaming_sanctions(v, beliefs, SPLIT_DELTA * sum(v[h] for h in STAFF_HOURS)))
+        pay[:, j] = (policy_payoff(_with(v, change), cfg, city, population, peers, cls) - now) / SPLIT_DELTA
     intrinsic = b.intrinsic_motivation * b.intrinsic_scale * yields.slope[:, :, YIELD_FIELDS.index("true_resolved")]
     ok = acting[:, None]
     return np.where(ok & np.isfinite(pay), pay, 0.0), np.where(ok, intrinsic, 0.0)
@@ -292,10 +325,11 @@ def split_gains(v: dict, cfg, city, population: np.ndarray, yields: Yields) -> t
 
 def split_move(pay: np.ndarray, intrinsic: np.ndarray, cfg) -> np.ndarray:
     """The step of each use's share (U x 3, real work takes the opposite of their sum) along the
-    consequences gradient: tanh of the sensitivity-scaled gain, the assessment part weighed by
+    consequences gradient: tanh of the sensitivity-scaled gain of the small move (SPLIT_DELTA of
+    staff time; ``pay`` and ``intrinsic`` are per unit share), the assessment part weighed by
     incentive_weight, times learning_rate x consequence_step."""
     b = cfg.world.behaviour
-    gain = b.decision_sensitivity * (b.incentive_weight * pay + intrinsic)
+    gain = b.decision_sensitivity * SPLIT_DELTA * (b.incentive_weight * pay + intrinsic)
     return b.learning_rate * b.consequence_step * np.tanh(gain / 2.0)
 
 

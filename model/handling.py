@@ -9,10 +9,12 @@ asking (Art. 14(2)); refused or stuck ones escalate to the district (Art. 20).
 At first contact a unit judges in good faith whether a request is unreasonable (with a
 detection error both ways) and labels it when it expects the label to count (Art. 32(3)).
 Gaming hours close orders on paper, label reasonable ones unreasonable, or press requesters.
-At the deadline (Art. 13) an unfinished order is extended once if hard (Art. 15(2));
-otherwise it is flagged overdue and stays open with its remaining work until it ends:
-worked to the end (and perhaps truly solved), explained to the requester as temporarily
-unsolvable (暂不能解决, Art. 15(2)), or closed formally (形式办结, gaming). The callback
+At the deadline (Art. 13) a unit may ask to extend a hard order once (Art. 15(2); its choice,
+granted where the rules let the hotline grant extensions); otherwise the order is flagged overdue
+and stays open with its remaining work until it ends: worked to the end (and perhaps truly
+solved), explained to the requester as temporarily unsolvable (暂不能解决, Art. 15(2), as often
+as the unit chooses to), or closed formally (形式办结, gaming). The units' choices come from
+the consequences they expect (decisions.py), never from the rules' values. The callback
 (Art. 23) follows the end. Everything is vectorised over orders, grouped by unit with one
 sort (no per-order Python loop).
 

@@ -208,29 +208,34 @@ def test_pressing_pays_the_rating_it_buys_less_the_sanction_it_risks(world):
 
 
 def test_the_effort_split_is_weighed_on_its_believed_yields(world):
-    """Gaming time believed to bring only detected false claims costs falsification x that yield per
-    share moved; real resolution lost counts at intrinsic_motivation x intrinsic_scale."""
+    """Gaming time believed to bring only caught false claims costs falsification x those per closed
+    order per share moved; real resolution lost counts at intrinsic_motivation x intrinsic_scale."""
     city, pop = world
     rng = np.random.default_rng(3)
     v = month_counts(city, closed=40, in_scope=40, responded=38, measured_resolved=rng.uniform(25, 35, city.n_units),
-                     satisfied=rng.uniform(25, 35, city.n_units), true_resolved=30)
+                     satisfied=rng.uniform(25, 35, city.n_units), true_resolved=30, gamed=4)
+    v["hours_game"] = np.full(city.n_units, 10.0)                       # 0.4 formal closures per gaming hour
     cfg = load_scenario(FINAL, {"city.scale": 0.01})
+    beliefs = Beliefs(city, cfg)
+    beliefs.value["claim_detected"][:] = 0.1
     y = Yields(city)
     game, satisfy = SPLIT_USES.index("game"), SPLIT_USES.index("satisfy")
-    y.slope[:, game, YIELD_FIELDS.index("detected")] = 0.001
     y.slope[:, satisfy, YIELD_FIELDS.index("true_resolved")] = -0.2
-    pay, intrinsic = split_gains(v, cfg, city, pop, y)
+    pay, intrinsic = split_gains(v, cfg, city, pop, y, beliefs)
     acting = pay[:, game] != 0
     assert acting.sum() > city.n_units // 2
-    np.testing.assert_allclose(pay[acting, game], -cfg.rules.sanctions.falsification * 0.001, rtol=1e-6)
+    staff_hours = sum(v[h] for h in ("hours_resolve", "hours_contact", "hours_coop", "hours_satisfy", "hours_game",
+                                     "hours_proactive"))
+    expected = -cfg.rules.sanctions.falsification * staff_hours * 0.4 * 0.1 / 40
+    np.testing.assert_allclose(pay[acting, game], expected[acting], rtol=1e-6)
     b = cfg.world.behaviour
     np.testing.assert_allclose(intrinsic[acting, satisfy], -0.2 * b.intrinsic_motivation * b.intrinsic_scale)
     assert np.allclose(intrinsic[:, game], 0) and np.allclose(pay[:, SPLIT_USES.index("proactive")], 0)
-    # a use believed to raise the measured resolution pays
+    # a use believed (from peers) to raise the measured resolution pays
     y.slope[:] = 0.0
-    y.slope[:, game, YIELD_FIELDS.index("measured_resolved")] = 0.3
-    pay, _ = split_gains(v, cfg, city, pop, y)
-    assert (pay[:, game] >= -1e-12).all() and pay[:, game].mean() > 0
+    y.slope[:, satisfy, YIELD_FIELDS.index("measured_resolved")] = 0.3
+    pay, _ = split_gains(v, cfg, city, pop, y, beliefs)
+    assert (pay[:, satisfy] >= -1e-12).all() and pay[:, satisfy].mean() > 0
 
 
 def test_class_slopes_recover_a_known_yield_and_ignore_noise():
