@@ -34,10 +34,19 @@ def propensity_classes(shape: float) -> tuple[np.ndarray, np.ndarray]:
     return p / p.sum(), level
 
 
+def class_thresholds(cum: np.ndarray) -> np.ndarray:
+    """Township rows of cumulative class shares as sorted uint64 search keys: township t's
+    thresholds floor(share x 2^53) offset by t x 2^54 (empty if the townships do not fit)."""
+    if cum.shape[0] >= 1024 or not (cum <= 1.5).all():
+        return np.zeros(0, np.uint64)
+    thr = np.floor(cum * 9007199254740992.0).astype(np.uint64)
+    thr += (np.arange(cum.shape[0], dtype=np.uint64) << np.uint64(54))[:, None]
+    return thr.ravel()
+
+
 def add_counts(counter: np.ndarray, idx: np.ndarray) -> None:
-    """counter[i] += (times i occurs in idx); faster than np.add.at on huge arrays."""
-    who, n = np.unique(idx, return_counts=True)
-    counter[who] += n.astype(counter.dtype)
+    """counter[i] += (times i occurs in idx), in O(len(idx)) (no sort of idx)."""
+    np.add.at(counter, idx, np.ones(1, counter.dtype))   # unbuffered: repeats add up (numpy >= 2 makes this fast)
 
 
 class Citizens:
@@ -65,6 +74,7 @@ class Citizens:
         w = self.count * self.level                      # (T, K) propensity mass
         self.weight = w.sum(1)
         self._cum = np.cumsum(w, 1) / self.weight[:, None]
+        self._thresholds = class_thresholds(self._cum)   # search keys of _cum (pick_requesters)
         self.trust_num = (w * self.trust_factor(np.float32(ini.initial_trust))).sum(1)
         self.trust_sum = (w * ini.initial_trust).sum(1)      # propensity-weighted trust level
         # word of mouth: what neighbours and the media say about the township's service (Art. 6)
@@ -131,10 +141,12 @@ class Citizens:
         5.62 M distinct callers in 2019-2021)."""
         if who.size == 0:
             return
-        seen, n = np.unique(who, return_counts=True)
-        self.distinct_ytd += int((self.calls_this_year[seen] == 0).sum())
+        first = self.calls_this_year[who] == 0          # contacts of people not yet counted this year
+        add_counts(self.calls_this_year, who)
+        # each first-time caller appears calls_this_year[x] times among today's first contacts: one
+        # 1/n per appearance sums to 1 per person (the float error is far below 1/2 for any day)
+        self.distinct_ytd += int(np.rint((1.0 / self.calls_this_year[who[first]]).sum()))
         self.contacts_ytd += int(who.size)
-        self.calls_this_year[seen] += n.astype(np.int32)
 
     def new_calendar_year(self) -> None:
         """Start counting the year's distinct callers afresh."""
@@ -191,14 +203,14 @@ class Citizens:
         """Choose who filed each request, in proportion to propensity x trust factor."""
         out = np.empty(len(township), dtype=np.int64)
         todo = np.arange(len(township))
+        township = np.asarray(township, dtype=np.int64)
         for attempt in range(12):
             if todo.size == 0:
                 break
             t, k = township[todo], keys[todo]
-            u1 = streams.uniform("requester.class", k, attempt)
-            cls = (self._cum[t] < u1[:, None]).sum(1).clip(0, N_CLASSES - 1)
+            cell = t * N_CLASSES + self._class_draw(t, streams.key("requester.class", k, attempt))
             u2 = streams.uniform("requester.person", k, attempt)
-            idx = self.start[t, cls] + (u2 * self.count[t, cls]).astype(np.int64)
+            idx = self._flat_start[cell] + (u2 * self.count.ravel()[cell]).astype(np.int64)
             if attempt == 11:
                 out[todo] = idx
                 break
@@ -206,6 +218,19 @@ class Citizens:
             out[todo[accept]] = idx[accept]
             todo = todo[~accept]
         return out
+
+    def _class_draw(self, t: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """Propensity class of each request in its township ``t`` from the keyed hash ``h``: the
+        number of the township's cumulative class shares below the uniform u = (h >> 11) / 2^53.
+        One binary search over integer thresholds floor(share x 2^53) laid out township by
+        township, which gives exactly the classes of comparing u with every share (u x 2^53 is an
+        integer m, and c < m holds exactly when floor(c) < m), at O(log) instead of O(classes)."""
+        m = h >> np.uint64(11)
+        if self._thresholds.size == 0:          # too many townships for the layout: compare directly
+            u = m.astype(np.float64) * (1.0 / 9007199254740992.0)
+            return (self._cum[t] < u[:, None]).sum(1).clip(0, N_CLASSES - 1)
+        pos = np.searchsorted(self._thresholds, (t.astype(np.uint64) << np.uint64(54)) | m, side="left")
+        return (pos - t * N_CLASSES).clip(0, N_CLASSES - 1)
 
     def update_after_callback(self, idx: np.ndarray, satisfaction: np.ndarray,
                               performance: np.ndarray, resolved: np.ndarray) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .hotline import split_by_day
 from .orders import RTYPE_NAMES
 
 STREAM_SOURCE, STREAM_UNREASONABLE, STREAM_CONSULT = 0, 1, 2
@@ -63,8 +64,8 @@ class Demand:
 
     def schedule_refile(self, order_idx: np.ndarray, days: np.ndarray) -> None:
         """Remember which orders' requesters will call again, and when (decided at callback)."""
-        for day in np.unique(days):
-            self.refile_queue.setdefault(int(day), []).append(order_idx[days == day])
+        for day, sel in split_by_day(days):
+            self.refile_queue.setdefault(day, []).append(order_idx[sel])
 
     def due_refiles(self, day: int) -> np.ndarray:
         parts = self.refile_queue.pop(day, [])

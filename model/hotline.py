@@ -19,6 +19,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def split_by_day(days: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(day, positions) for each distinct day in ascending order, positions in their original
+    order (what ``days == day`` selects), from one stable sort instead of one mask per day."""
+    days = np.asarray(days)
+    if days.size == 0:
+        return []
+    order = np.argsort(days, kind="stable")
+    sd = days[order]
+    cut = np.flatnonzero(sd[1:] != sd[:-1]) + 1
+    return [(int(sd[a]), order[a:b]) for a, b in zip(np.r_[0, cut], np.r_[cut, sd.size])]
+
+
 class Hotline:
     """Answering capacity, the day's answer rate and waiting time, and calls due back."""
 
@@ -53,9 +65,8 @@ class Hotline:
     # ------------------------------------------------------------------ contacts coming back
     def schedule(self, req: dict, days: np.ndarray) -> None:
         """Remember requests that call again on ``days`` (retries, re-calls, complaints)."""
-        for day in np.unique(days):
-            sel = days == day
-            self.queue.setdefault(int(day), []).append({k: v[sel] for k, v in req.items()})
+        for day, sel in split_by_day(days):
+            self.queue.setdefault(day, []).append({k: v[sel] for k, v in req.items()})
 
     def due(self, day: int) -> dict | None:
         """Requests calling back today, or None."""

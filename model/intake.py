@@ -60,7 +60,7 @@ def describe_requests(req: dict, model) -> dict:
     key, c, stream = req["key"], req["category"], req["stream"]
     consult = stream == STREAM_CONSULT
     u_tier = s.uniform("attr.tier", key)
-    tier = (u_tier[:, None] > np.cumsum(cats.tier_p[c], 1)[:, :3]).sum(1)
+    tier = (u_tier[:, None] > np.cumsum(cats.tier_p, 1)[c, :3]).sum(1)   # per-category table, then gathered
     tier = np.where(consult, TIER_7D, tier).astype(np.int8)
     hard = tier == TIER_15D
     median = cats.difficulty_hours[c] * np.where(hard, cfg.handling.hard_effort_factor, 1.0)
@@ -125,9 +125,9 @@ def classify(req: dict, model) -> np.ndarray:
     t, s, key = model.cfg.world.triage, model.streams, req["key"]
     consult = req["rtype"] == RTYPE_CONSULTATION
     out = np.full(key.size, NOT_DIVERTED, dtype=np.int8)
-    p = matter_probabilities(model)[req["category"], req["rtype"]]            # (n, 4)
+    cum = np.cumsum(matter_probabilities(model), 2)[req["category"], req["rtype"]]   # (n, 4), same sums per row
     u = s.uniform("triage.class", key)
-    k = (u[:, None] > np.cumsum(p, 1)).sum(1)
+    k = (u[:, None] > cum).sum(1)
     by_matter = k < len(MATTER_CLASSES)
     out[by_matter] = np.array(MATTER_CLASSES)[k[by_matter]]
     # Art. 11(2)3: the same matter again with no new facts (only about an order)

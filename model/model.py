@@ -54,14 +54,17 @@ from .sources import ProblemSources
 from .staffing import expected_hours, staff_for_load
 from .streams import Streams
 from .timeline import Timeline
+from .timers import make_timers
 from .world import build_city
 
 
 class Model(mesa.Model):
     """Agent-based model of Beijing's immediate-response system (北京市接诉即办工作条例, 2021)."""
 
-    def __init__(self, config: Config, seed: int = 0):
+    def __init__(self, config: Config, seed: int = 0, timers: bool | None = None):
+        """``timers``: time each phase of the day (model/timers.py; None: env JIESU_TIMERS)."""
         super().__init__(rng=int(seed))
+        self.timers = make_timers(timers)
         self.seed = int(seed)
         self.base_cfg = config
         self.cfg = config
@@ -146,22 +149,33 @@ class Model(mesa.Model):
     def step(self) -> None:
         """One day: demand, intake, dispatch, handling, callback, booking (module docstring)."""
         cfg, day, s = self.cfg, self.day, self.streams
+        tick = self.timers.lap           # per-phase timers (model/timers.py); a no-op unless asked for
+        self.timers.start()
         season = self.city.categories.season(self.calendar_month(), cfg.world.demand.seasonality)
         # 1. demand (Art. 2, 8-9)
         drawn = self.demand.draw(day, season, self.citizens.township_trust(), self.sources, s,
                                  self.citizens.township_trust_level(), self.citizens.trust0)
         new = intake.record(drawn, self.demand.due_refiles(day), self)
+        tick("demand.draw + intake.record")
         # 2. the hotline answers (Art. 8(2), 10), intake and triage (Art. 10-11), diverted requesters
         new, answered_at_once, calls = self.hotline.answer(new, drawn["consult_answered"], day, self)
+        tick("hotline.answer")
         drawn = {**drawn, "consult_answered": answered_at_once}
         self.citizens.count_callers(np.concatenate([new["requester"], self._consultation_callers(drawn, day)]))
+        tick("citizens.count_callers")
         divert = intake.triage(new, self)
+        tick("intake.triage")
         diverted = intake.divert_outcomes(new, divert, day, self)
+        tick("intake.divert_outcomes")
         self.districts.open_day(self.units.staff_hours(), cfg)   # district and city coordination time (Art. 20)
+        tick("districts.open_day")
         # 3. dispatch, copy to the district, objections (Art. 11-14, 21-22)
         sent = dispatch.dispatch_new({k: v[divert == intake.NOT_DIVERTED] for k, v in new.items()}, day, self)
+        tick("dispatch.dispatch_new")
         self.proactive.observe(sent["category_counts"])
+        tick("proactive.observe")
         received = dispatch.receive_day(day, self)
+        tick("dispatch.receive_day")
         # 4. handling (Art. 13-20, 24-27)
         campaign_hours = self.proactive.campaign_day(self.sources, cfg, self.units.staff_hours())
         budgets = self.units.daily_budgets(campaign_hours)
@@ -169,35 +183,48 @@ class Model(mesa.Model):
         standing_now = lambda: standing(self.ledger.v, cfg, self.city, self.unit_population_scaled)  # noqa: E731
         budgets, pressing = self.units.month_end_push(budgets, standing_now, day,
                                                       cfg.rules.assessment.remedial_share, push)
+        tick("units.budgets + month_end_push")
         worked = handling.work_day(day, self, budgets, pressing)
+        tick("handling.work_day")
         self.units.carry_over(worked["banked"], worked["game_banked"])
         removed, worked["used"][:, U_PROACTIVE] = self.proactive.unit_work(budgets, self.sources, cfg)
+        tick("units.carry_over + proactive.unit_work")
         ended = handling.finish_and_close(day, self)
+        tick("handling.finish_and_close")
         closing = ended["closing"]
         # 5. callback and audit (Art. 23, 32); what requesters do next; problem sources
         rated = callback.call_back(closing, day, self, worked["pressure_hours"])
+        tick("callback.call_back")
         if rated:
             self.citizens.update_after_callback(rated["requester"], rated["satisfaction"], rated["performance"],
                                                 rated["resolved"])
             self.demand.schedule_refile(rated["refile_rows"], rated["refile_days"])
             self.sources.remove_resolved(rated["township"], rated["category"], rated["fixed"])
+        tick("citizens/demand/sources after callback")
         self.orders.prune_open()
+        tick("orders.prune_open")
         self.sources.step(season)
+        tick("sources.step")
         # 6. booking
         self.ledger.book(sent["tally"], received["tally"], push, worked["tally"], ended["tally"],
                          closure_tally(self.orders, closing, cfg.rules, self.city.n_units),
                          self._hours_tally(worked["used"], budgets, removed),
                          rated["tally"] if rated else Tally(self.city.n_units))
+        tick("ledger.book")
         self.coordination.log(worked["whistles"], worked["cohandling"])
+        tick("coordination.log")
         self.daily.append(day_record(self, drawn, new, divert, sent, received, rated, closing, worked["used"],
                                      {**calls, **diverted}))
+        tick("results.day_record")
         self.datacollector.collect(self)
+        tick("datacollector.collect")
         self.day += 1
         if self.month != month_of(day):
             self.month_end(self.month - 1)
             if self.calendar_month() == 1:
                 self.citizens.new_calendar_year()
             self._apply_timeline(self.month)
+            tick("month_end + timeline")
 
     def _consultation_callers(self, drawn: dict, day: int) -> np.ndarray:
         """Who made the consultations answered at once (they never become orders, but they are

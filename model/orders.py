@@ -89,7 +89,10 @@ class WorkOrders:
             self._grow(self.n + m)
         rows = np.arange(self.n, self.n + m)
         for k, (_dt, fill) in COLUMNS.items():
-            self._cols[k][self.n: self.n + m] = values[k] if k in values else fill
+            if k in values:
+                self._cols[k][self.n: self.n + m] = values[k]
+            elif fill != 0:        # rows past n are still zero (np.zeros, never reused): only other fills are written
+                self._cols[k][self.n: self.n + m] = fill
         self.n += m
         self.open_idx = np.concatenate([self.open_idx, rows])
         return rows

@@ -40,9 +40,10 @@ from .errors import InputError
 FORMAT = "jiesu-state"
 FORMAT_VERSION = 1
 # model attributes that are not mechanisms whose state is walked (saved apart or rebuilt)
-NOT_HOLDERS = {"orders", "city", "streams", "cfg", "base_cfg"}
+NOT_HOLDERS = {"orders", "city", "streams", "cfg", "base_cfg", "timers"}   # timers: model/timers.py, not state
 # attributes rebuilt from the scenario (structure, config, random streams), never saved
-REBUILT = {"city", "cfg", "base", "_streams", "streams", "graph"}
+REBUILT = {"city", "cfg", "base", "_streams", "streams", "graph",
+           "_thresholds"}   # Citizens' search keys, derived from the population at set-up
 MAX_META_BYTES = 50_000_000
 
 
