@@ -25,7 +25,8 @@ from model import load_scenario, run_one
 
 ROOT = Path(__file__).resolve().parents[3]
 YEARLY = {"resolution_rate": "mean", "satisfaction_rate": "mean", "true_resolution_rate": "mean",
-          "open_orders": "mean", "mean_exhaustion": "mean", "effort_resolve": "mean", "contacts": "sum"}
+          "open_orders": "mean", "mean_exhaustion": "mean", "effort_resolve": "mean", "effort_satisfy": "mean",
+          "effort_game": "mean", "effort_proactive": "mean", "contacts": "sum"}
 # (label, calendar year, month) of the published monthly points (facts.md)
 POINTS = [("Jan 2019", 2019, 1), ("Oct 2019", 2019, 10), ("Nov 2021", 2021, 11)]
 
@@ -72,7 +73,8 @@ def main() -> None:
     ys = pd.concat([r["yearly"] for r in runs], keys=[r["seed"] for r in runs], names=["seed"])
     mean, lo, hi = (ys.groupby("year").agg(f) for f in ("mean", "min", "max"))
     table = mean.copy()
-    for c in ("resolution_rate", "satisfaction_rate", "true_resolution_rate", "effort_resolve", "mean_exhaustion"):
+    for c in ("resolution_rate", "satisfaction_rate", "true_resolution_rate", "effort_resolve", "effort_satisfy",
+              "effort_game", "effort_proactive", "mean_exhaustion"):
         table[c] = [f"{m:.3f} [{a_:.3f}-{b:.3f}]" for m, a_, b in zip(mean[c], lo[c], hi[c])]
     table["open_orders"] = [f"{m:.0f} [{a_:.0f}-{b:.0f}]" for m, a_, b in zip(mean.open_orders, lo.open_orders,
                                                                               hi.open_orders)]
