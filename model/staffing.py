@@ -128,7 +128,10 @@ class Staffing:
         """The governments' staffing step at the end of ``month``: loads are updated from the
         month's demanded hours, new decisions enter the pipeline within the budget, and staff
         decided ``lag_months`` ago take up their posts (from next month on). Returns the
-        month's per-unit record (staff hours a day)."""
+        month's per-unit record, columns of units_monthly: ``staff_level`` (who pays: 0 the
+        district, 1 the city, -1 not staffed this way), ``staff_load`` (sustained load, 1 = as
+        planned), ``staff_decided`` (staff hours a day decided, + added, - withdrawn) and
+        ``staff_added`` / ``staff_withdrawn`` (staff hours a day that took up or left their posts)."""
         s = self.cfg.world.staffing
         self._observe(demanded / days_in_month(month), units.capacity)
         decided = self._decide(units.capacity, remedial) if s.following else np.zeros(len(demanded))
@@ -138,8 +141,9 @@ class Staffing:
         if new_year:                        # the next month opens a budget year (1 January)
             self.year_base = self._by_funder(units.capacity)
             self.committed[:] = 0.0
-        return {"staff_load": self.load.copy(), "staff_decided": decided,
-                "staff_added": np.maximum(arrived, 0.0), "staff_withdrawn": np.maximum(-arrived, 0.0)}
+        return {"staff_level": np.where(self.followed, self.level, -1), "staff_load": self.load.copy(),
+                "staff_decided": decided, "staff_added": np.maximum(arrived, 0.0),
+                "staff_withdrawn": np.maximum(-arrived, 0.0)}
 
     def _observe(self, demanded_per_day: np.ndarray, capacity: np.ndarray) -> None:
         """Smoothed load relative to plan (1 = staffed at target_ratio), and how long it has been out of band."""
