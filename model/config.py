@@ -505,6 +505,55 @@ class Survey(Strict):
                                        "with nobody from the unit on the line (pressure none of it).")
 
 
+class Staffing(Strict):
+    """District and city governments staff the hotline work (投入保障, Art. 5): they add, move or
+    withdraw staff, with a lag, when the work that arrives stays above or below what their staff
+    can do, and support units designated remedial (治理类), within a yearly budget. No published
+    figure gives any of these (facts.md has staff figures only for the hotline's operators), so
+    every one is an assumption to sweep."""
+
+    following: bool = P(True, article="Art. 5",
+                        doc="Governments re-staff units for the work that arrives (model/staffing.py); off: staff stay "
+                            "as set up (only districts' budget-neutral rebalancing of townships moves them).")
+    target_ratio: float = P(1.4, gt=0.1, hi=5.0, unit="planned order hours / demanded hours",
+                            doc="Staff hours for order work (the set-up's effort_resolve share of staff time) the "
+                                "governments plan per hour of work that arrives (demanded hours of orders received and "
+                                "cooperation hours on orders others lead): slack for queueing, explanation and re-work. "
+                                "Assumption, set for consistency, not fitted: final_2021's set-up staffing "
+                                "(world.capacity.ratio 1.15 of the catalogue's expected hours) is then in balance with "
+                                "the work that arrives in its first months (capacity-weighted load 0.95-0.99).")
+    load_memory: float = P(0.6, lo=0.0, hi=0.99, unit="weight of the past month",
+                           doc="Governments judge a unit's load by demanded hours smoothed with this memory (assumption).")
+    sustain_months: int = P(3, lo=1, hi=24, unit="months",
+                            doc="Months in a row a unit's load must stay outside the tolerance band before its "
+                                "government acts: a short spike moves no staff (assumption).")
+    over_band: float = P(0.1, lo=0.0, hi=2.0, unit="share above the planned load",
+                         doc="Load above 1 + over_band (relative to target_ratio) counts as overload (assumption).")
+    slack_band: float = P(0.2, lo=0.0, hi=0.95, unit="share below the planned load",
+                          doc="Load below 1 - slack_band counts as slack; wider than over_band because posts are "
+                              "withdrawn more reluctantly than added (assumption).")
+    adjust_share: float = P(0.5, lo=0.0, hi=1.0, unit="share of the staffing gap per decision",
+                            doc="Share of the gap between staff and the sustained load a government closes each "
+                                "month it acts (partial adjustment; assumption).")
+    lag_months: int = P(3, lo=0, hi=24, unit="months",
+                        doc="Months from a staffing decision to the staff being in post (recruiting, reassigning; "
+                            "assumption).")
+    budget_growth: float = P(0.5, lo=0.0, hi=5.0, unit="share of staff per calendar year",
+                             doc="Net staff a government (each district; the city for municipal departments and "
+                                 "enterprises) may add in a calendar year, as a share of its staff on 1 January (or of "
+                                 "its establishment, if larger). Assumption: the only published staff growth is the "
+                                 "hotline's operators, 1,000+ (2019) to 1,400+ (2021), about 18% a year (facts.md).")
+    establishment: float = P(1.0, lo=0.0, hi=5.0, unit="x catalogue-expected hours at baseline volume",
+                             doc="Posts the governments already hold for the work the dispatch catalogue foresees "
+                                 "(world.capacity.ratio 1 at the scenario's baseline volume): staff reassigned into "
+                                 "these posts need no new budget, only the lag (assumption; the launch of 2019 staffs "
+                                 "up this way).")
+    remedial_staff_share: float = P(0.1, lo=0.0, hi=2.0, unit="share of the unit's staff", article="Art. 5, 24",
+                                    doc="Lasting staff a district adds to a township designated remedial (治理类), after "
+                                        "the lag and within the budget; an overloaded remedial unit is re-staffed "
+                                        "without waiting sustain_months (assumption).")
+
+
 class World(Strict):
     demand: Demand = Demand()
     sources: Sources = Sources()
@@ -517,6 +566,7 @@ class World(Strict):
     district: District = District()
     behaviour: Behaviour = Behaviour()
     survey: Survey = Survey()
+    staffing: Staffing = Staffing()
 
 
 # ---------------------------------------------------------------------------- rules

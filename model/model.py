@@ -22,7 +22,7 @@ module that owns that mechanism, which reads the one current config and returns 
 6. booking: the day's per-unit counts into the month's ledger (assessment.py), whistles and
    co-handling into the network (network.py), the city's daily record (results.py);
 7. at month end (``month_end``): assessment, rewards and sanctions (Art. 7, 32-36),
-   exhaustion, district staffing (Art. 5), word of mouth, learning, the topic of the month
+   exhaustion, staffing by district and city governments (Art. 5, staffing.py), word of mouth, learning, the topic of the month
    (Art. 24); then the timeline's changes for the new month (timeline.py) reach every
    mechanism through ``reconfigure``.
 
@@ -51,7 +51,7 @@ from .outcomes import DIVERT_NAMES
 from .proactive import Proactive
 from .results import day_record
 from .sources import ProblemSources
-from .staffing import expected_hours, staff_for_load
+from .staffing import Staffing, expected_hours
 from .streams import Streams
 from .timeline import Timeline
 from .timers import make_timers
@@ -81,6 +81,7 @@ class Model(mesa.Model):
         self.unit_population_scaled = self.city.served_population()
         self.units = Units(self.city, config, escalation.with_district_staff(
             self.city, expected_hours(self.city, self.demand, config), config), self.streams)
+        self.staffing = Staffing(self.city, config, self.units.capacity)   # Art. 5: governments staff the work
         self.districts = escalation.Coordination(self.city, config)
         self.orders = WorkOrders(self._expected_rows(config))
         self.ledger = Ledger(self.city.n_units)
@@ -89,7 +90,8 @@ class Model(mesa.Model):
         self.timeline = Timeline(config)
         self.hotline = Hotline(config)
         # mechanisms that keep parameters of their own: each takes the new config from reconfigure
-        self.mechanisms = [self.demand, self.sources, self.citizens, self.catalogue, self.units, self.hotline]
+        self.mechanisms = [self.demand, self.sources, self.citizens, self.catalogue, self.units, self.hotline,
+                           self.staffing]
         self.unit_agents = [AGENT_CLASS[k](self, u) for u, k in enumerate(self.city.unit_kind)]
         self.daily: list[dict] = []
         self.unit_months: list[dict] = []
@@ -123,14 +125,9 @@ class Model(mesa.Model):
 
     def reconfigure(self, new: Config) -> None:
         """Make ``new`` the config in force for every mechanism from today on."""
-        old, self.cfg = self.cfg, new
+        self.cfg = new
         for mechanism in self.mechanisms:
             mechanism.reconfigure(new)
-        volume = new.world.demand.contacts_per_capita_year != old.world.demand.contacts_per_capita_year
-        if volume or new.world.capacity.ratio != old.world.capacity.ratio:
-            # Art. 5: districts staff for the load they now see (today's filing and problem stock)
-            load = staff_for_load(self.city, self.demand, self.citizens, self.sources, new)
-            self.units.rescale_capacity(escalation.with_district_staff(self.city, load, new), new.world.capacity.ratio)
 
     # ------------------------------------------------------------------ calendar
     @property
@@ -255,6 +252,10 @@ class Model(mesa.Model):
         self.units.update_exhaustion(v["hours_demanded"] + v["hours_overtime"], v["hours_available"],
                                      res["sanction_points"] + cfg.rules.sanctions.strength * res["remedial"])
         self._record_units(month, res)
+        # Art. 5 投入保障: governments add, move or withdraw staff for the work that arrives (staffing.py)
+        # (work that arrives: hours of orders received and cooperation on orders others lead, Art. 16-18)
+        self.unit_months[-1].update(self.staffing.month_end(month, v["hours_demanded"] + v["hours_coop"],
+                                                            res["remedial"], self.units, self.calendar_month() == 1))
         self.units.observe_demand(v["hours_demanded"])       # order work only
         self.units.observe_labels(v["labelled"], v["excluded"])   # what labels did to the score (Art. 32(3))
         if cfg.world.capacity.district_rebalancing > 0:      # Art. 5(2): each district staffs its townships

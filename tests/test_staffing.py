@@ -1,10 +1,72 @@
-"""Staffing (Art. 5 投入保障, model/staffing.py): units are staffed for the work the catalogue sends them."""
+"""Staffing (Art. 5 投入保障, model/staffing.py): units are staffed for the work the catalogue
+sends them, and then district and city governments add, move or withdraw staff, with a lag,
+when the work that arrives stays above or below what their staff can do.
 
+The hand-built tests use a city of four units (two townships and the district government of
+district 0, one municipal department) and a stand-in for behaviour.Units with the same
+``capacity`` / ``set_staff`` contract, so every answer can be worked out by hand.
+"""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
-from conftest import model
+import pytest
+from conftest import FINAL, config_from, model
+
+from model import load_scenario, with_overrides
+from model.staffing import LEVEL_CITY, LEVEL_DISTRICT, Staffing, days_in_month, funders
+from model.world import KIND_DISTGOV, KIND_MUNI, KIND_TOWNSHIP
+
+T1, T2, GOV, MUNI = range(4)
+CAP = np.array([100.0, 100.0, 10.0, 50.0])          # staff hours a day at set-up
+# the hand-built tests' world: no smoothing, a 10% band either side, close the whole gap, target 1
+KNOWN = {"world.staffing.load_memory": 0.0, "world.staffing.sustain_months": 3, "world.staffing.lag_months": 2,
+         "world.staffing.over_band": 0.1, "world.staffing.slack_band": 0.1, "world.staffing.adjust_share": 1.0,
+         "world.staffing.target_ratio": 1.0, "world.staffing.budget_growth": 5.0,
+         "world.staffing.establishment": 0.0, "world.staffing.remedial_staff_share": 0.1,
+         "world.behaviour.effort_resolve": 0.5, "world.behaviour.effort_satisfy": 0.35, "world.capacity.ratio": 1.0}
+
+
+class FakeUnits:
+    """The part of behaviour.Units staffing uses: capacity and set_staff (floor one hour)."""
+
+    def __init__(self, capacity):
+        self.capacity = np.array(capacity, float)
+
+    def set_staff(self, units, new):
+        self.capacity[units] = new
+
+
+def tiny_city():
+    return SimpleNamespace(n_units=4, unit_kind=np.array([KIND_TOWNSHIP, KIND_TOWNSHIP, KIND_DISTGOV, KIND_MUNI]),
+                           unit_district=np.array([0, 0, 0, -1]), distgov_unit=np.array([GOV]))
+
+
+def cfg_with(**over):
+    return with_overrides(load_scenario(FINAL), {**KNOWN, **{f"world.staffing.{k}": v for k, v in over.items()}})
+
+
+def setup(**over):
+    cfg = cfg_with(**over)
+    units = FakeUnits(CAP)
+    return Staffing(tiny_city(), cfg, units.capacity.copy()), units
+
+
+def demand_at(load: np.ndarray, capacity: np.ndarray, month: int, share: float = 0.5) -> np.ndarray:
+    """Monthly demanded hours that put each unit at ``load`` x its planned order hours (target 1)."""
+    return load * capacity * share * days_in_month(month)
+
+
+def run_months(st, units, loads, remedial=None, start=0):
+    """Feed one load vector a month; return the per-month records."""
+    out = []
+    for k, load in enumerate(loads):
+        m = start + k
+        rem = np.zeros(4, bool) if remedial is None else remedial[k]
+        out.append(st.month_end(m, demand_at(np.asarray(load, float), units.capacity, m), rem, units, False))
+    return out
 
 
 def test_capacity_scales_with_the_capacity_ratio():
@@ -12,3 +74,124 @@ def test_capacity_scales_with_the_capacity_ratio():
     b = model({"world.capacity.ratio": 2.0}, scale=0.002).units.capacity
     big = a > 1.0                       # the floor of one hour is not scaled
     assert np.allclose(b[big], 2 * a[big])
+
+
+def test_funders_are_the_district_for_local_units_and_the_city_for_municipal_ones():
+    funder, level = funders(tiny_city())
+    assert list(funder) == [0, 0, -1, 1]           # the district government is not staffed this way
+    assert level[MUNI] == LEVEL_CITY and level[T1] == LEVEL_DISTRICT
+
+
+def test_a_sustained_overload_adds_staff_after_the_lag_not_before():
+    st, units = setup()
+    recs = run_months(st, units, [[1.5, 1.0, 0, 1.0]] * 6)
+    added = [r["staff_added"][T1] for r in recs]
+    # overloaded in months 0, 1, 2: the government decides at the end of month 2 (sustain 3)
+    assert [r["staff_decided"][T1] for r in recs][:3] == [0.0, 0.0, pytest.approx(50.0)]
+    # ... and the 50 hours (the whole gap: 1.5 x 100 - 100) arrive two month ends later (lag 2)
+    assert added[:4] == [0.0, 0.0, 0.0, 0.0] and added[4] == pytest.approx(50.0)
+    assert units.capacity[T1] == pytest.approx(150.0)
+    assert units.capacity[T2] == 100.0 and units.capacity[MUNI] == 50.0    # in balance: untouched
+    # the decision counts what is already coming: no second order for the same gap
+    assert recs[3]["staff_decided"][T1] == pytest.approx(0.0)
+
+
+def test_a_short_spike_adds_no_staff():
+    st, units = setup()
+    recs = run_months(st, units, [[2.0, 1.0, 0, 1.0]] * 2 + [[1.0, 1.0, 0, 1.0]] * 6)
+    assert sum(r["staff_decided"][T1] for r in recs) == 0.0
+    assert units.capacity[T1] == 100.0
+
+
+def test_smoothing_makes_a_spike_count_only_as_much_as_it_lasts():
+    st, units = setup(load_memory=0.5)
+    run_months(st, units, [[3.0, 1.0, 0, 1.0]])
+    run_months(st, units, [[1.0, 1.0, 0, 1.0]], start=1)
+    assert st.load[T1] == pytest.approx(0.5 * 3.0 + 0.5 * 1.0)
+
+
+def test_slack_is_withdrawn_after_it_lasts_and_the_district_government_follows():
+    st, units = setup(lag_months=0)
+    recs = run_months(st, units, [[0.6, 1.0, 0, 1.0]] * 3)
+    assert recs[2]["staff_withdrawn"][T1] == pytest.approx(40.0)
+    assert units.capacity[T1] == pytest.approx(60.0)
+    # the district government's coordination staff follow its district's staff: 200 -> 160 hours
+    assert units.capacity[GOV] == pytest.approx(10.0 * 160 / 200)
+    assert recs[2]["staff_added"][GOV] == 0.0 and recs[2]["staff_withdrawn"][GOV] == pytest.approx(2.0)
+
+
+def test_growth_is_capped_by_the_budget_and_withdrawn_posts_fund_moves():
+    # a budget of 10% a year: district 0 (200 hours of township staff) may add 20 hours net
+    st, units = setup(lag_months=0, budget_growth=0.1)
+    run_months(st, units, [[2.0, 1.0, 0, 2.0]] * 3)
+    assert units.capacity[T1] == pytest.approx(120.0)          # wanted +100, got the 20 the budget allows
+    assert units.capacity[MUNI] == pytest.approx(55.0)         # the city: 10% of 50
+    # the budget is used up for the year: more overload adds nothing
+    run_months(st, units, [[2.0, 1.0, 0, 2.0]] * 3, start=3)
+    assert units.capacity[T1] == pytest.approx(120.0)
+    # a new year opens a new budget (10% of the staff on 1 January)
+    st.month_end(6, demand_at(np.array([2.0, 1.0, 0, 2.0]), units.capacity, 6), np.zeros(4, bool), units, True)
+    run_months(st, units, [[2.0, 1.0, 0, 2.0]], start=7)
+    assert units.capacity[T1] == pytest.approx(120.0 + 0.1 * 220.0)
+    # moving staff: slack withdrawn from one township funds the other's additions in the same year
+    st2, units2 = setup(lag_months=0, budget_growth=0.0)
+    run_months(st2, units2, [[1.5, 0.5, 0, 1.0]] * 3)
+    assert units2.capacity[T2] == pytest.approx(50.0)
+    assert units2.capacity[T1] == pytest.approx(150.0)
+    assert units2.capacity[[T1, T2]].sum() == pytest.approx(200.0)
+
+
+def test_the_establishment_lets_an_unprepared_launch_staff_up_without_new_budget():
+    # staffed at 0.35 of the catalogue's work, with posts for all of it (establishment 1)
+    cfg = cfg_with(lag_months=0, budget_growth=0.0, establishment=1.0)
+    cfg = with_overrides(cfg, {"world.capacity.ratio": 0.35})
+    units = FakeUnits(CAP * 0.35)
+    st = Staffing(tiny_city(), cfg, units.capacity.copy())
+    run_months(st, units, [[3.0, 3.0, 0, 3.0]] * 3)
+    assert units.capacity[T1] == pytest.approx(100.0)           # up to the posts held, not beyond
+
+
+def test_remedial_designation_adds_support():
+    st, units = setup(lag_months=1)
+    rem = [np.array([True, False, False, False])]
+    recs = run_months(st, units, [[1.0, 1.0, 0, 1.0]] * 2, remedial=rem + [np.zeros(4, bool)])
+    assert recs[0]["staff_decided"][T1] == pytest.approx(10.0)      # remedial_staff_share x 100
+    assert recs[1]["staff_added"][T1] == pytest.approx(10.0)         # after the lag
+    assert units.capacity[T2] == 100.0
+    # an overloaded remedial township is re-staffed at once, without waiting sustain_months
+    st, units = setup(lag_months=0)
+    recs = run_months(st, units, [[1.5, 1.0, 0, 1.0]], remedial=rem)
+    assert recs[0]["staff_added"][T1] == pytest.approx(50.0 + 10.0)
+
+
+def test_without_following_staff_stay_as_set_up():
+    st, units = setup(lag_months=0, following=False)
+    run_months(st, units, [[2.0, 0.5, 0, 2.0]] * 6)
+    assert np.array_equal(units.capacity, CAP)
+
+
+def test_a_new_lag_keeps_the_pending_decisions():
+    st, units = setup(lag_months=3)
+    run_months(st, units, [[1.5, 1.0, 0, 1.0]] * 3)
+    assert st.pipeline.sum() == pytest.approx(50.0)
+    st.reconfigure(cfg_with(lag_months=1))
+    assert st.pipeline.shape[0] == 2 and st.pipeline.sum() == pytest.approx(50.0)
+
+
+def staffed_run(seed: int):
+    cfg = config_from({"world.staffing.sustain_months": 1, "world.staffing.lag_months": 1,
+                       "world.capacity.ratio": 0.5}, scale=0.002, days=100)
+    from model import Model
+    m = Model(cfg, seed=seed)
+    m.run(100)
+    return m
+
+
+def test_an_understaffed_model_is_staffed_up_and_runs_are_reproducible():
+    a, b = staffed_run(3), staffed_run(3)
+    assert np.array_equal(a.units.capacity, b.units.capacity)
+    assert np.array_equal(np.concatenate([r["staff_added"] for r in a.unit_months]),
+                          np.concatenate([r["staff_added"] for r in b.unit_months]))
+    f = a.staffing.followed
+    added = sum(r["staff_added"][f].sum() for r in a.unit_months)
+    assert added > 0.1 * a.unit_months[0]["capacity_hours"][f].sum()   # staff at half the plan get more
