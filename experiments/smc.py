@@ -26,8 +26,8 @@ whichever worker is free and each worker process draws from its own generator, s
 posteriors are valid ABC samples but not bit-identical between runs.
 
 pyabc writes its history to SQLite: into ``.tmp-<pid>-smc_history.db`` in the output folder
-while running, renamed to ``smc_history.db`` when the run ends (a crash leaves no db under the
-final name; an existing one is replaced only by a complete run).
+while running, renamed to ``smc_history.db`` when the run ends; an interrupted or failed run
+removes its temporary file, and an existing ``smc_history.db`` is replaced only by a complete run.
 """
 
 from __future__ import annotations
@@ -117,20 +117,24 @@ def run_smc(simulate: Callable[[dict], dict], observed: dict[str, float], distan
     else:
         tmp, db = None, "sqlite://"
     t0 = time.perf_counter()
-    abc.new(db, dict(observed))
     run_kw = {"minimum_epsilon": settings.min_epsilon, "max_nr_populations": settings.generations}
     if settings.max_simulations:
         run_kw["max_total_nr_simulations"] = settings.max_simulations
-    with warnings.catch_warnings():
-        # pyabc compares each threshold with the last; generation 0's is infinite (inf - inf)
-        warnings.filterwarnings("ignore", "invalid value encountered in scalar subtract", RuntimeWarning)
-        history = abc.run(**run_kw)
-    seconds = time.perf_counter() - t0
-    particles, generations = _tables(history, names)
     final = None
-    if tmp is not None:
-        final = out / db_name
-        os.replace(tmp, final)
+    try:
+        abc.new(db, dict(observed))
+        with warnings.catch_warnings():
+            # pyabc compares each threshold with the last; generation 0's is infinite (inf - inf)
+            warnings.filterwarnings("ignore", "invalid value encountered in scalar subtract", RuntimeWarning)
+            history = abc.run(**run_kw)
+        seconds = time.perf_counter() - t0
+        particles, generations = _tables(history, names)
+        if tmp is not None:
+            final = out / db_name
+            os.replace(tmp, final)
+    finally:
+        if tmp is not None and final is None:
+            tmp.unlink(missing_ok=True)          # interrupted or failed: no half-written history is left
     return SMCResult(particles, generations, seconds, int(generations["simulations"].sum()), final)
 
 
