@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { command -v pyenv >/dev/null 2>&1 && pyenv install -s 3.12; }
 	$(PY) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,distributed,ema,app]"
+	$(BIN)/python -m pip install -q -e ".[dev,distributed,ema,app,calibrate]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -13,19 +13,19 @@ acts as the prior sample) with a ``[calibration]`` table naming published target
     tolerance = 0.03                  # how far off still counts as close (definitions differ)
     source = "facts.md: zt.bjdj.gov.cn 2019-10-30"
 
-The simulated statistic of a target is its monthly series over ``months``, summed when the
-outcome is aggregated with "sum" and averaged otherwise; ``per_population = true`` divides
-it by ``city.scale`` so counts compare with the whole city. Each design row's replicates
-are averaged first (noise is the model's, not the parameters'), then its distance to the
-targets is the root mean square of (simulated - published) / tolerance. Rows within the
-``accept`` quantile of that distance form the posterior sample, weighted by the
+The statistic of a target (experiments/targets.py: plain, ratio or difference) comes from a
+run's monthly series through ``statistics``; ``per_population = true`` divides counts by
+``city.scale`` so they compare with the whole city. Each design row's replicates are
+averaged first (noise is the model's, not the parameters'), then its distance to the
+targets (``misfit``) is the root mean square of (simulated - published) / tolerance. Rows
+within the ``accept`` quantile of that distance form the posterior sample, weighted by the
 Epanechnikov kernel of their distance (Beaumont, Zhang & Balding 2002, Genetics 162:2025;
 rejection ABC as in Pritchard et al. 1999). This is the simplest ABC there is: with a
 prior sample of a few hundred rows it locates the region that fits the shape of the
 published curves and shows which parameters the data do and do not constrain (a wide
-posterior is an answer too). Sequential schemes (ABC-SMC, e.g. pyabc) refine further but
-cannot reuse the sweep store, its executors and resume, so they are left to a user who
-needs them.
+posterior is an answer too), and it reuses the sweep store, its executors and resume.
+The sequential refinement, ABC-SMC with pyabc (experiments/smc.py, ``jiesu calibrate
+--method smc``), uses the same ``statistics`` and ``misfit``.
 """
 
 from __future__ import annotations
@@ -40,24 +40,45 @@ from model import ScenarioError
 from .targets import Calibration, Target, check_targets  # noqa: F401 (the spec's schema, re-exported)
 
 
+def target_stat(series: dict[str, np.ndarray], t: Target, monthly: dict[str, str], scale: float) -> float:
+    """The statistic of one plain or ratio target from one run's monthly series (no ``minus``)."""
+    a, b = t.months
+    window = lambda col: np.asarray(series[col], dtype=float)[a: b + 1]  # noqa: E731
+    if t.denominator is not None:
+        den = float(np.sum(window(t.denominator)))
+        return float(np.sum(window(t.outcome))) / den if den > 0 else np.nan
+    w = window(t.outcome)
+    if len(w) < b - a + 1:                      # a run shorter than the target's months
+        return np.nan
+    stat = float(np.sum(w) if monthly[t.outcome] == "sum" else np.mean(w))
+    return stat / scale if t.per_population else stat
+
+
+def statistics(series: dict[str, np.ndarray], cal: Calibration, monthly: dict[str, str], scale: float) -> dict[str, float]:
+    """Every target's statistic of one run, by label: what ABC rejection and ABC-SMC both compare."""
+    plain = {t.label: target_stat(series, t, monthly, scale) for t in cal.targets}
+    return {t.label: plain[t.label] - plain[t.minus] if t.minus else plain[t.label] for t in cal.targets}
+
+
 def simulated(runs: pd.DataFrame, cal: Calibration, monthly: dict[str, str], scale: float) -> pd.DataFrame:
     """One column per target: the run's statistic comparable with the published value."""
-    out = {}
-    for t in cal.targets:
-        series = runs[f"monthly.{t.outcome}"]
-        a, b = t.months
-        window = series.map(lambda s, a=a, b=b: np.asarray(s, dtype=float)[a: b + 1])
-        stat = window.map(np.sum if monthly[t.outcome] == "sum" else np.mean)
-        out[t.label] = stat / scale if t.per_population else stat
-    return pd.DataFrame(out, index=runs.index)
+    cols = sorted({c for t in cal.targets for c in (t.outcome, t.denominator) if c})
+    rows = [statistics({c: runs[f"monthly.{c}"].iloc[i] for c in cols}, cal, monthly, scale) for i in range(len(runs))]
+    return pd.DataFrame(rows, index=runs.index, columns=[t.label for t in cal.targets], dtype=float)
+
+
+def misfit(stats: np.ndarray, cal: Calibration) -> np.ndarray:
+    """Root mean square of (simulated - published) / tolerance over the targets (last axis)."""
+    value = np.array([t.value for t in cal.targets])
+    tol = np.array([t.tolerance for t in cal.targets])
+    z = (np.asarray(stats, dtype=float) - value) / tol
+    return np.sqrt(np.mean(z ** 2, axis=-1))
 
 
 def distances(stats: pd.DataFrame, cal: Calibration) -> pd.Series:
-    """Root mean square of standardised misfits, one per row of ``stats``."""
-    value = np.array([t.value for t in cal.targets])
-    tol = np.array([t.tolerance for t in cal.targets])
-    z = (stats[[t.label for t in cal.targets]].to_numpy(float) - value) / tol
-    return pd.Series(np.sqrt(np.mean(z ** 2, axis=1)), index=stats.index, name="distance")
+    """The misfit of each row of ``stats`` (one column per target label)."""
+    d = misfit(stats[[t.label for t in cal.targets]].to_numpy(float), cal)
+    return pd.Series(d, index=stats.index, name="distance")
 
 
 def accept(dist: pd.Series, share: float) -> pd.Series:
@@ -139,7 +160,8 @@ def overrides_toml(values: dict[str, float], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(per_row: pd.DataFrame, cal: Calibration, path: Path) -> None:
+def plot(per_row: pd.DataFrame, cal: Calibration, path: Path,
+         title: str = "ABC: design rows (grey), accepted (blue), published ± tolerance (red)") -> None:
     """Each target: all rows (grey), the accepted rows (blue), the published value (red)."""
     import matplotlib
     matplotlib.use("Agg")
@@ -160,7 +182,7 @@ def plot(per_row: pd.DataFrame, cal: Calibration, path: Path) -> None:
         ax.set_ylabel("")
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle("ABC: design rows (grey), accepted (blue), published ± tolerance (red)", fontsize=9)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from .argtypes import CliError, add_executor_flags, check_out_folder, positive_int
+from .argtypes import CliError, add_executor_flags, check_out_folder, positive_int, positive_scale, seed_int
 
 
 def _add_common(p) -> None:
@@ -41,10 +41,21 @@ def register(subparsers) -> None:
     a.add_argument("--conf", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
     a.add_argument("--resamples", type=positive_int, default=100, help="bootstrap resamples (default 100)")
     a.set_defaults(func=cmd_sensitivity)
-    c = subparsers.add_parser("calibrate", help="run a calibration spec (design = prior sample) and fit it to "
-                                                "published targets by ABC rejection")
+    c = subparsers.add_parser("calibrate", help="fit a calibration spec to published targets: ABC rejection over its "
+                                                "design (a stored sweep) or ABC-SMC (pyabc, --method smc)")
     _add_common(c)
     c.add_argument("--accept", type=float, help="share of design rows kept (default: the spec's calibration.accept)")
+    c.add_argument("--method", choices=("rejection", "smc"), default="rejection",
+                   help="rejection: run/resume the design and keep the closest rows (default); smc: sequential "
+                        "ABC-SMC from the factors' ranges as uniform priors (needs the 'calibrate' extra: pyabc)")
+    c.add_argument("--population", type=positive_int, metavar="N", help="smc: particles per generation "
+                   "(default: calibration.smc.population_size)")
+    c.add_argument("--generations", type=positive_int, metavar="N", help="smc: most generations "
+                   "(default: calibration.smc.generations)")
+    c.add_argument("--max-simulations", type=positive_int, metavar="N", help="smc: stop after N runs in all")
+    c.add_argument("--seed", type=seed_int, metavar="N", help="smc: seed of the sampler (default: calibration.smc.seed)")
+    c.add_argument("--scale", type=positive_scale, metavar="S", help="smc: city.scale of the runs "
+                   "(default: calibration.smc.scale, else the spec's)")
     c.set_defaults(func=cmd_calibrate)
     from . import report  # jiesu report (issue 11): its module is as light as this one
 
@@ -172,28 +183,42 @@ def cmd_sensitivity(args) -> int:
     return code
 
 
-def cmd_calibrate(args) -> int:
-    """Run (or resume) the spec's runs, then fit: calibration.csv, posterior.csv, fit.csv, TOMLs, plot."""
+def _check_calibration(path, spec, arms) -> None:
+    """A calibration spec: a [calibration] table, one scenario, decimal factors with ranges (one line, exit 2)."""
     from .spec import field_kind, schema_field
 
-    plan, out = _prepare(args)     # a bad spec is refused here, before pandas loads
-    cal = plan.spec.calibration
-    if cal is None:
-        raise CliError(f"{args.spec}: calibration: missing; a calibration spec needs a [calibration] table "
+    if spec.calibration is None:
+        raise CliError(f"{path}: calibration: missing; a calibration spec needs a [calibration] table "
                        f"with [[calibration.targets]] (see experiments/README.md)")
+    if len(arms) != 1:
+        raise CliError(f"{path}: scenarios: calibrate one scenario at a time (got {len(arms)})")
+    if not spec.factors:
+        raise CliError(f"{path}: factors: none; a calibration needs the uncertain parameters as factors")
+    for key, factor in spec.factors.items():
+        if factor.range is None:
+            raise CliError(f"{path}: factors.{key}: calibration needs continuous ranges "
+                           f"(range = [low, high]); a posterior of levels is not computed")
+        if field_kind(schema_field(key)) != "float":
+            raise CliError(f"{path}: factors.{key}: calibration needs decimal-valued keys "
+                           f"(a posterior mean of a whole-number key would not be a valid value)")
+
+
+def cmd_calibrate(args) -> int:
+    """Rejection: run (or resume) the spec's runs, then fit: calibration.csv, posterior.csv, fit.csv,
+    TOMLs, plot. SMC: see cmd_calibrate_smc."""
+    if args.method == "smc":
+        return cmd_calibrate_smc(args)
+    smc_only = [f for f in ("population", "generations", "max_simulations", "seed", "scale")
+                if getattr(args, f) is not None]
+    if smc_only:
+        raise CliError(f"--{smc_only[0].replace('_', '-')}: only with --method smc")
+    plan, out = _prepare(args)     # a bad spec is refused here, before pandas loads
+    _check_calibration(args.spec, plan.spec, plan.arms)
+    cal = plan.spec.calibration
     if args.accept is not None:
         if not 0 < args.accept <= 1:
             raise CliError(f"--accept must be in (0, 1], got {args.accept}")
         cal = cal.model_copy(update={"accept": args.accept})
-    if len(plan.arms) != 1:
-        raise CliError(f"{args.spec}: scenarios: calibrate one scenario at a time (got {len(plan.arms)})")
-    for key, factor in plan.spec.factors.items():
-        if factor.range is None:
-            raise CliError(f"{args.spec}: factors.{key}: calibration needs continuous ranges "
-                           f"(range = [low, high]); a posterior of levels is not computed")
-        if field_kind(schema_field(key)) != "float":
-            raise CliError(f"{args.spec}: factors.{key}: calibration needs decimal-valued keys "
-                           f"(a posterior mean of a whole-number key would not be a valid value)")
     from . import calibrate as cal_mod
     from .storage import RunStore
 
@@ -223,3 +248,97 @@ def cmd_calibrate(args) -> int:
     _atomic_save(out / "calibration.png", lambda p: cal_mod.plot(per_row, cal, p))
     print(f"\nwritten: {out}/calibration.csv, posterior.csv, fit.csv, best.toml, posterior_mean.toml, calibration.png")
     return code
+
+
+def _smc_settings(args, cal):
+    """The spec's calibration.smc with the command line's values on top (checked like the spec)."""
+    from pydantic import ValidationError
+
+    from .targets import SMC
+
+    update = {k: v for k, v in (("population_size", args.population), ("generations", args.generations),
+                                ("max_simulations", args.max_simulations), ("seed", args.seed),
+                                ("scale", args.scale)) if v is not None}
+    if "generations" in update and cal.smc.epsilons is not None:
+        raise CliError("--generations: the spec sets a fixed calibration.smc.epsilons schedule (one per generation); "
+                       "change the spec instead")
+    try:
+        return SMC.model_validate({**cal.smc.model_dump(), **update})
+    except ValidationError as err:
+        e = err.errors()[0]
+        raise CliError(f"--{'-'.join(str(x) for x in e['loc']) or 'smc'}: {e['msg']}") from None
+
+
+def cmd_calibrate_smc(args) -> int:
+    """ABC-SMC (pyabc) of the spec's one scenario; writes into --out (default results/<name>_smc):
+    smc_particles.csv (every generation: parameters, weight, distance, statistics), smc_generations.csv
+    (epsilon, simulations, acceptance), posterior.csv, fit.csv, posterior_mean.toml, best.toml,
+    calibration.png, smc.json and pyabc's smc_history.db, each written whole (temporary file, rename)."""
+    import importlib.util
+    import json
+
+    from .spec import load_spec
+
+    if args.accept is not None:
+        raise CliError("--accept: only with --method rejection (SMC keeps a population, not a share)")
+    if args.batch_size is not None:
+        raise CliError("--batch-size: only with --method rejection (SMC stores no run batches)")
+    spec, arms = load_spec(args.spec)
+    _check_calibration(args.spec, spec, arms)
+    out = Path(args.out) if args.out else Path("results") / f"{spec.name}_smc"
+    check_out_folder(out)
+    settings = _smc_settings(args, spec.calibration)
+    if importlib.util.find_spec("pyabc") is None:
+        raise CliError("--method smc needs pyabc: pip install -e '.[calibrate]'")
+    if args.dask_local:
+        raise CliError("--dask-local: not for --method smc; start a cluster and pass --scheduler ADDR, "
+                       "or use --workers N")
+    workers = 1 if args.serial else (args.workers or (spec.executor.workers if spec.executor.kind == "process"
+                                                      else None) or os.cpu_count() or 1)
+    scheduler = args.scheduler or (spec.executor.scheduler if spec.executor.kind == "dask" and not args.workers
+                                   and not args.serial else None)
+    from model import with_overrides
+
+    from . import smc as smc_mod
+    from .calibrate import overrides_toml, plot
+
+    arm = next(iter(arms.values()))
+    if settings.scale is not None:
+        arm = with_overrides(arm, {"city.scale": settings.scale})
+    cal = spec.calibration
+    factors = list(spec.factors)
+    prior = {k: tuple(f.range) for k, f in spec.factors.items()}
+    sampler = smc_mod.make_sampler(workers=workers, scheduler=scheduler)
+    where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} local process(es)"
+    print(f"{spec.name}: ABC-SMC at scale {arm.city.scale}, {len(factors)} parameters, population {settings.population_size}, "
+          f"at most {settings.generations} generations, seed {settings.seed}, on {where}", flush=True)
+    res = smc_mod.run_smc(smc_mod.ScenarioSimulator(arm, cal, spec.outcomes.monthly),
+                          {t.label: t.value for t in cal.targets}, smc_mod.Misfit(cal), prior, settings, out,
+                          sampler)
+    final, post, fit, plot_rows = smc_mod.summarise(res, cal, factors, prior)
+    print(f"\nABC-SMC: {res.simulations} runs in {res.seconds:.0f} s, {len(res.generations)} generations")
+    print(res.generations.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(post.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print()
+    print(fit.drop(columns="source").to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    _atomic_save(out / "smc_particles.csv", lambda p: res.particles.to_csv(p, index=False))
+    _atomic_save(out / "smc_generations.csv", lambda p: res.generations.to_csv(p, index=False))
+    _atomic_save(out / "posterior.csv", lambda p: post.to_csv(p, index=False))
+    _atomic_save(out / "fit.csv", lambda p: fit.to_csv(p, index=False))
+    head = (f"{spec.name}: ABC-SMC, population {settings.population_size}, generation {int(final['t'].iloc[0])}, "
+            f"epsilon {res.generations['epsilon'].iloc[-1]:.3f}, seed {settings.seed}")
+    best = {f: final[f].iloc[0] for f in factors}
+    mean = dict(zip(post["parameter"], post["mean"]))
+    _atomic_save(out / "best.toml", lambda p: p.write_text(overrides_toml(
+        best, f"{head}\nthe final particle closest to the targets (distance {final['distance'].iloc[0]:.3f})")))
+    _atomic_save(out / "posterior_mean.toml", lambda p: p.write_text(overrides_toml(
+        mean, f"{head}\nweighted posterior means (check them with replicates: a mean of a ridge may lie off it)")))
+    _atomic_save(out / "calibration.png", lambda p: plot(
+        plot_rows, cal, p, "ABC-SMC: earlier generations (grey), final (blue), published ± tolerance (red)"))
+    meta = {"spec": str(args.spec), "method": "smc", "settings": settings.model_dump(), "sampler": where,
+            "parameters": factors, "prior": prior, "seconds": round(res.seconds, 1), "simulations": res.simulations,
+            "generations": len(res.generations), "scale": arm.city.scale, "days": arm.city.days}
+    _atomic_save(out / "smc.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
+    print(f"\nwritten: {out}/smc_particles.csv, smc_generations.csv, posterior.csv, fit.csv, best.toml, "
+          f"posterior_mean.toml, calibration.png, smc.json, smc_history.db")
+    return 0

@@ -1,8 +1,10 @@
-"""Calibration by ABC rejection (experiments/calibrate.py, ``jiesu calibrate``).
+"""Calibration by ABC rejection (experiments/calibrate.py, ``jiesu calibrate``) and ABC-SMC
+(experiments/smc.py, ``jiesu calibrate --method smc``).
 
 The statistics are checked against hand computations; the whole loop is checked on a
 stand-in model whose answer is known (it recovers the parameter that produced the data);
-one small end-to-end run uses the real model and the real command.
+ABC-SMC is checked on a normal-mean model whose posterior is known in closed form, and for
+reproducibility on one core; small end-to-end runs use the real model and the real command.
 """
 
 from __future__ import annotations
@@ -202,3 +204,220 @@ def test_calibrating_whole_number_or_level_factors_is_refused_before_running(tmp
 def test_no_finite_distance_is_one_clear_error():
     with pytest.raises(ScenarioError, match="no design row has a finite distance"):
         C.accept(pd.Series([np.nan, np.nan]), 0.5)
+
+
+# ---------------------------------------------------------------- ratio and difference targets
+
+
+def test_ratio_and_difference_targets_follow_their_definitions():
+    cal = C.Calibration(targets=[
+        C.Target(label="cb", outcome="sat", months=(1, 1), value=0.92, tolerance=0.03, source="s"),
+        C.Target(label="survey", outcome="ok", denominator="asked", months=(0, 1), value=0.9, tolerance=0.03,
+                 source="s"),
+        C.Target(label="gap", outcome="ok", denominator="asked", months=(0, 1), minus="cb", value=0.0,
+                 tolerance=0.02, source="s"),
+        C.Target(label="callers", outcome="ytd", months=(1, 1), value=0, tolerance=1, per_population=True,
+                 source="s")])
+    monthly = {"sat": "mean", "ok": "sum", "asked": "sum", "ytd": "last"}
+    series = {"sat": [0.5, 0.95], "ok": [8.0, 10.0], "asked": [10.0, 10.0], "ytd": [3.0, 5.0]}
+    st = C.statistics(series, cal, monthly, scale=0.01)
+    assert st["survey"] == pytest.approx(18 / 20)
+    assert st["gap"] == pytest.approx(18 / 20 - 0.95)
+    assert st["callers"] == pytest.approx(500.0)
+    # the rejection path's table gives the same statistics
+    runs = pd.DataFrame({f"monthly.{k}": [v] for k, v in series.items()})
+    assert C.simulated(runs, cal, monthly, 0.01).iloc[0].to_dict() == pytest.approx(st)
+
+
+def test_a_ratio_with_an_empty_denominator_has_no_statistic():
+    t = C.Target(label="r", outcome="ok", denominator="asked", months=(0, 0), value=1, tolerance=1, source="s")
+    assert np.isnan(C.target_stat({"ok": [0.0], "asked": [0.0]}, t, {"ok": "sum", "asked": "sum"}, 1.0))
+
+
+@pytest.mark.parametrize("targets, message", [
+    ([dict(label="a", minus="b")], "'b' is not the label of another target"),
+    ([dict(label="a", minus="a")], "'a' is not the label of another target"),
+    ([dict(label="a"), dict(label="a")], "label 'a' is used twice"),
+    ([dict(label="a"), dict(label="b", minus="a"), dict(label="c", minus="b")], "itself a difference"),
+])
+def test_bad_differences_are_refused(targets, message):
+    base = dict(outcome="x", months=(0, 0), value=0.0, tolerance=1.0, source="s")
+    with pytest.raises(ValueError, match=message):
+        C.Calibration(targets=[{**base, **t} for t in targets])
+
+
+# ---------------------------------------------------------------- ABC-SMC (pyabc)
+
+pyabc = pytest.importorskip("pyabc")   # the 'calibrate' extra; make .venv/.installed installs it
+from experiments import smc as S  # noqa: E402
+from experiments.targets import SMC  # noqa: E402
+
+N_OBS = 25
+Y_BAR = 1.3          # the observed mean of N_OBS draws from N(mu, 1)
+
+
+def normal_mean(params: dict) -> dict:
+    """The sample mean of N_OBS draws from N(mu, 1): numpy's global generator, which run_smc seeds."""
+    return {"m": float(np.mean(np.random.normal(params["mu"], 1.0, N_OBS)))}
+
+
+def normal_distance(stats: dict) -> float:
+    return abs(stats["m"] - Y_BAR)
+
+
+def toy(seed: int, population: int = 200, generations: int = 7):
+    settings = SMC(population_size=population, generations=generations, epsilon_quantile=0.5, seed=seed)
+    return S.run_smc(normal_mean, {"m": Y_BAR}, normal_distance, {"mu": (-5.0, 5.0)}, settings)
+
+
+def test_smc_recovers_the_known_posterior_of_a_normal_mean():
+    """Flat prior on (-5, 5), 25 draws of N(mu, 1) with mean 1.3: the posterior is N(1.3, 0.2^2)
+    (the sample mean is sufficient; the prior's cut at +-5 is 18 sd away). Tolerances from
+    replicates: over seeds 7-12 the weighted posterior mean was 1.276-1.320 (sd 0.017 between
+    seeds) and the posterior sd 0.179-0.217 (the last threshold, 0.06-0.10, widens it a little);
+    the bounds are about 4 sd of those spreads around the exact answer."""
+    res = toy(seed=7)
+    last = res.particles[res.particles["t"] == res.particles["t"].max()]
+    w = last["weight"].to_numpy()
+    mean = float(np.average(last["mu"], weights=w))
+    sd = float(np.sqrt(np.average((last["mu"] - mean) ** 2, weights=w)))
+    assert len(res.generations) == 7 and len(last) == 200
+    assert np.all(np.diff(res.generations["epsilon"]) < 0)          # the threshold falls every generation
+    assert res.generations["epsilon"].iloc[-1] < 0.15               # from about 2.5 (the prior's spread)
+    assert abs(mean - Y_BAR) < 0.07
+    assert 0.14 < sd < 0.27                                          # the prior's sd is 2.9
+    assert w.sum() == pytest.approx(1.0)
+    assert (res.generations["acceptance"] <= 1).all() and res.simulations >= 7 * 200
+
+
+def test_smc_on_one_core_is_reproducible_given_the_seed():
+    a, b, c = toy(seed=3, population=50, generations=3), toy(seed=3, population=50, generations=3), \
+        toy(seed=4, population=50, generations=3)
+    pd.testing.assert_frame_equal(a.particles, b.particles)
+    pd.testing.assert_frame_equal(a.generations, b.generations)
+    assert not np.allclose(a.particles["mu"].to_numpy(), c.particles["mu"].to_numpy())
+
+
+def test_smc_history_db_is_written_whole_under_its_final_name(tmp_path):
+    settings = SMC(population_size=20, generations=2, seed=1)
+    res = S.run_smc(normal_mean, {"m": Y_BAR}, normal_distance, {"mu": (-5.0, 5.0)}, settings, out=tmp_path)
+    assert res.db == tmp_path / "smc_history.db" and res.db.stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir()] == ["smc_history.db"]       # no temporary file left
+    h = pyabc.History(f"sqlite:///{res.db}")
+    assert h.max_t == 1
+
+
+def smc_spec(tmp_path: Path, smc: str = "population_size = 4\ngenerations = 2\nseed = 5", extra_targets: str = "") -> Path:
+    """The history replay at scale 0.01 for its first 70 days (November 2018 - January 2019)."""
+    p = tmp_path / "smc.toml"
+    p.write_text(f"""
+name = "t_smc"
+scenarios = ["{ROOT / 'scenarios' / 'history_2019_2021.toml'}"]
+seed = 3
+[set]
+"city.scale" = 0.01
+"city.days" = 70
+[design]                             # the rejection path's prior sample (unused by --method smc)
+method = "lhs"
+samples = 4
+[factors]
+"world.citizens.pressure_effect" = {{ range = [0.3, 1.2] }}
+"world.survey.explain_persistence" = {{ range = [0.0, 1.0] }}
+[outcomes]
+monthly = {{ satisfaction_rate = "mean", survey_sampled = "sum", survey_satisfied = "sum", distinct_callers_ytd = "last" }}
+[calibration]
+[calibration.smc]
+{smc}
+[[calibration.targets]]
+label = "satisfaction Jan 2019"
+outcome = "satisfaction_rate"
+months = [2, 2]
+value = 0.6461
+tolerance = 0.03
+source = "facts.md: zt.bjdj.gov.cn 2019-10-30 (monthly)"
+[[calibration.targets]]
+label = "survey - callback"
+outcome = "survey_satisfied"
+denominator = "survey_sampled"
+months = [1, 2]
+minus = "satisfaction Jan 2019"
+value = -0.0069
+tolerance = 0.02
+source = "facts.md: 91.31% against 92% (北京青年报 2021-12-20), here only as a test target"
+[[calibration.targets]]
+label = "distinct callers Dec 2018"
+outcome = "distinct_callers_ytd"
+months = [1, 1]
+value = 3.0e5
+tolerance = 1.0e5
+per_population = true
+source = "a test target (no published value for December 2018)"
+{extra_targets}""")
+    return p
+
+
+def test_smc_command_on_a_tiny_history_run_writes_the_posterior(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["calibrate", str(smc_spec(tmp_path)), "--method", "smc", "--serial", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "ABC-SMC" in text and "2 generations" in text
+    for name in ("smc_particles.csv", "smc_generations.csv", "posterior.csv", "fit.csv", "best.toml",
+                 "posterior_mean.toml", "calibration.png", "smc.json", "smc_history.db"):
+        assert (out / name).stat().st_size > 0
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".tmp")]
+    parts = pd.read_csv(out / "smc_particles.csv")
+    assert sorted(parts["t"].unique()) == [0, 1] and (parts.groupby("t").size() == 4).all()
+    assert parts.groupby("t")["weight"].sum().to_numpy() == pytest.approx([1.0, 1.0])
+    assert parts["world.survey.explain_persistence"].between(0, 1).all()
+    assert np.isfinite(parts["survey - callback"]).all() and (parts["distinct callers Dec 2018"] > 0).all()
+    gens = pd.read_csv(out / "smc_generations.csv")
+    assert gens["epsilon"].iloc[1] <= gens["epsilon"].iloc[0] and gens["acceptance"].between(0, 1).all()
+    post = pd.read_csv(out / "posterior.csv").set_index("parameter")
+    assert set(post.index) == {"world.citizens.pressure_effect", "world.survey.explain_persistence"}
+    import tomllib
+    mean = tomllib.loads((out / "posterior_mean.toml").read_text())
+    assert mean["world.citizens.pressure_effect"] == pytest.approx(post.loc["world.citizens.pressure_effect", "mean"],
+                                                                   rel=1e-3)
+
+
+@pytest.mark.parametrize("smc, flags, message", [
+    ("population_size = 2", [], "population_size"),
+    ("epsilon_quantile = 1.5", [], "epsilon_quantile"),
+    ("generations = 2\nepsilons = [1.0]", [], "one per generation"),
+    ("generations = 2\nepsilons = [1.0, 2.0]", [], "non-increasing"),
+    ("popsize = 10", [], "popsize"),
+    ("seed = -1", [], "seed"),
+    ("", ["--population", "0"], "--population"),
+    ("", ["--accept", "0.5"], "--accept: only with --method rejection"),
+    ("", ["--dask-local", "2"], "--dask-local"),
+])
+def test_bad_smc_settings_give_one_line_and_exit_2(tmp_path, capsys, smc, flags, message):
+    p = smc_spec(tmp_path, smc=smc)
+    out = tmp_path / "o"
+    assert main(["calibrate", str(p), "--method", "smc", "--serial", "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert not out.exists()
+
+
+def test_smc_flags_are_refused_for_rejection(tmp_path, capsys):
+    assert main(["calibrate", str(write_spec(tmp_path)), "--serial", "--population", "10",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "--population: only with --method smc" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_smc_of_the_real_model_on_one_core_is_reproducible(tmp_path):
+    """Two ABC-SMC runs of the tiny history replay with the same seed on one core: identical particles,
+    weights, distances and statistics (each run's seed comes from the seeded global generator)."""
+    spec, arms = load_spec(smc_spec(tmp_path))
+    arm, cal = next(iter(arms.values())), spec.calibration
+    prior = {k: tuple(f.range) for k, f in spec.factors.items()}
+
+    def once():
+        return S.run_smc(S.ScenarioSimulator(arm, cal, spec.outcomes.monthly), {t.label: t.value for t in cal.targets},
+                         S.Misfit(cal), prior, cal.smc)
+
+    a, b = once(), once()
+    pd.testing.assert_frame_equal(a.particles, b.particles)
+    pd.testing.assert_frame_equal(a.generations, b.generations)
