@@ -93,8 +93,9 @@ if TYPE_CHECKING:
 
 def _heavy_imports() -> None:
     """Import what the runs and the plots need: the model (Mesa, SciPy, pydantic), the rest of matplotlib,
-    pandas; and find the CJK font. About 3 s of the 5 s start-up budget, so it runs in a thread while the
-    browser fetches and starts the page; the first session builds its runs when the page has rendered."""
+    pandas; find the CJK font; draw the default setup's first plot at day 0. About 3.5 s of CPU, more than
+    half the 5 s start-up budget, so it runs in a thread while the browser fetches and starts the page;
+    each session builds its own runs when its page has rendered."""
     import matplotlib.cm  # noqa: F401
     import matplotlib.colors  # noqa: F401
     import matplotlib.figure  # noqa: F401
@@ -108,6 +109,8 @@ def _heavy_imports() -> None:
     import model.state  # noqa: F401
 
     cjk_font()
+    first = Lockstep(Setup()).snapshot()          # the first page's first plot, drawn while the browser loads it
+    plot_png("measured_vs_true", lambda: fig_measured_true(first), first)
 
 SCENARIOS = HERE / "scenarios"
 LESSON = tomllib.loads(LESSON_FILE.read_text(encoding="utf-8"))
@@ -694,6 +697,21 @@ def draw(make, dpi: int = 90) -> bytes:
         return png(make(), dpi)
 
 
+DAY0_PNGS: dict = {}     # (plot, setup, options) -> its PNG at day 0, before any data: the same in every session
+
+
+def plot_png(name: str, make, s: Snapshot, options: tuple = ()) -> bytes:
+    """A plot's PNG; at day 0 drawn once per setup and shared (a new session or New run shows it at once)."""
+    if s.day != 0:
+        return draw(make)
+    key = (name, s.setup, options)
+    if key not in DAY0_PNGS:
+        if len(DAY0_PNGS) > 64:
+            DAY0_PNGS.clear()
+        DAY0_PNGS[key] = draw(make)
+    return DAY0_PNGS[key]
+
+
 # ---------------------------------------------------------------------------------------------
 # Export
 def daily_csv(s: Snapshot) -> bytes:
@@ -770,7 +788,7 @@ def NumberBoxes(s: Snapshot | None, lang: str):
 @solara.component
 def Plot(name: str, make, s: Snapshot, deps: list, lang: str):
     """A figure as a PNG image, redrawn only when the day (or its options) change, with a PNG download."""
-    data = solara.use_memo(lambda: draw(make), deps)
+    data = solara.use_memo(lambda: plot_png(name, make, s, tuple(deps[1:])), deps)
     solara.Image(data, width="100%", classes=["jiesu-plot", f"jiesu-plot-{name}"])
     solara.FileDownload(lambda: draw(make, dpi=180), filename=f"jiesu-{name}-day{s.day}.png",
                         label=f"{t('png', lang)}: {name}", mime_type="image/png")
@@ -901,9 +919,8 @@ def Page():
             if s is None:
                 when = t("preparing", L)
             else:
-                month = int((s.start_day + s.day) // (365 / 12)) + 1
-                year = s.cfg_a.city.start_year + (s.cfg_a.city.start_month - 1 + month - 1) // 12
-                when = f"{t('month', L)} {month} ({year})"
+                months = s.cfg_a.city.start_month - 1 + (s.start_day + s.day) * 12 // 365   # model/calendar.month_of
+                when = f"{s.cfg_a.city.start_year + months // 12}-{months % 12 + 1:02d}"        # the calendar month
             solara.Text(f"{t('day', L)} {s.day if s else 0} {t('day_suffix', L)}".strip() + f" · {when}",
                         classes=["jiesu-day"], style={"font-size": "18px", "font-weight": "bold"})
             busy = s is None

@@ -260,13 +260,16 @@ def test_jiesu_app_refuses_an_incomplete_extra_in_one_line_with_exit_2(monkeypat
     assert len(err.splitlines()) == 1 and "[app]" in err and "solara-assets" in err
 
 
-def test_the_late_2021_start_continues_the_replayed_system_with_each_runs_rules(tmp_path, monkeypatch):
+def test_the_late_2021_start_continues_the_replayed_system_with_each_runs_rules(late_2021_states, monkeypatch):
     """Both runs start from the history replay's state (made once, then reused) at day 0 of the pair."""
-    monkeypatch.setattr(app, "STATES", tmp_path)
+    monkeypatch.setattr(app, "STATES", late_2021_states)
     setup = app.Setup(start="late_2021", rule_a="final_2021.toml", rule_b="harsh_sanctions.toml", scale=0.005)
+    made = list(late_2021_states.glob("late_2021-scale0.005-seed1.state"))
+    assert len(made) == 1
+    mtime = made[0].stat().st_mtime
     pair = app.Lockstep(setup)
-    made = list(tmp_path.glob("*.state"))
-    assert len(made) == 1 and pair.day == 0 and pair.start_day == pair.a.day == 1126   # Nov 2018 + 1126 days
+    assert made[0].stat().st_mtime == mtime                            # reused, not remade
+    assert pair.day == 0 and pair.start_day == pair.a.day == 1126      # Nov 2018 + 1126 days
     assert pair.a.cfg.rules != pair.b.cfg.rules
     assert pair.a.cfg.world.demand.contacts_per_capita_year == pytest.approx(
         app.replay_end_config(load_scenario(ROOT / "scenarios" / "history_2019_2021.toml")).world.demand
@@ -275,6 +278,4 @@ def test_the_late_2021_start_continues_the_replayed_system_with_each_runs_rules(
         pair.step()
     snap = pair.snapshot()
     assert snap.day == 3 and len(snap.daily_a) == 3 and snap.daily_a[0]["year"] == 2021 and snap.daily_a[0]["month"] == 12
-    mtime = made[0].stat().st_mtime
-    app.Lockstep(setup)
-    assert made[0].stat().st_mtime == mtime                            # reused, not remade
+
