@@ -1008,4 +1008,5 @@ except ImportError:   # pragma: no cover - solara without its server (rendering 
 
 # Started when solara loads this file at server start, before the server answers: while a browser fetches
 # and starts the page, the heavy modules come in (the end of the file: the thread calls cjk_font).
-threading.Thread(target=_heavy_imports, name="jiesu-app-imports", daemon=True).start()
+WARM_UP = threading.Thread(target=_heavy_imports, name="jiesu-app-imports", daemon=True)
+WARM_UP.start()
