@@ -71,24 +71,46 @@ if _problem:
     raise SystemExit(2)
 
 # ---------------------------------------------------------------------------------------------
+import functools  # noqa: E402
 import io  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import tomllib  # noqa: E402
 from dataclasses import dataclass, replace  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import markdown  # noqa: E402
-import matplotlib  # noqa: E402
-import mesa  # noqa: E402
+import matplotlib  # noqa: E402  - the package only (cheap); solara scopes its rcParams per session when it is loaded
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import solara  # noqa: E402
 import solara.lab  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
-from model import Model, load_scenario  # noqa: E402
-from model.outcomes import DAILY, outcome  # noqa: E402
+from model.outcomes import DAILY, outcome  # noqa: E402  - the registry only: no Mesa, SciPy or pandas
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _heavy_imports() -> None:
+    """Import what the runs and the plots need: the model (Mesa, SciPy, pydantic), the rest of matplotlib,
+    pandas; find the CJK font; draw the default setup's first plot at day 0. About 3.5 s of CPU, more than
+    half the 5 s start-up budget, so it runs in a thread while the browser fetches and starts the page;
+    each session builds its own runs when its page has rendered."""
+    import matplotlib.cm  # noqa: F401
+    import matplotlib.colors  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.lines  # noqa: F401
+    import matplotlib.patches  # noqa: F401
+    import matplotlib.ticker  # noqa: F401
+    import pandas  # noqa: F401
+
+    import model.model  # noqa: F401
+    import model.scenario  # noqa: F401
+    import model.state  # noqa: F401
+
+    cjk_font()
+    first = Lockstep(Setup()).snapshot()          # the first page's first plot, drawn while the browser loads it
+    plot_png("measured_vs_true", lambda: fig_measured_true(first), first)
 
 SCENARIOS = HERE / "scenarios"
 LESSON = tomllib.loads(LESSON_FILE.read_text(encoding="utf-8"))
@@ -97,7 +119,7 @@ STARTS = list(LESSON["starts"])                       # "fresh_2021", "launch_20
 START_FROM = {"fresh_2021": "final_2021.toml", "launch_2019": "reform_2019.toml",   # whose world and calendar
               "late_2021": "history_2019_2021.toml"}
 REPLAYED = "late_2021"          # the start that continues the history replay's state (model/state.py)
-STATES = HERE / "states"
+STATES = Path(os.environ.get("JIESU_APP_STATES") or HERE / "states")   # replayed states, made once per scale and seed
 WINDOW, SMOOTH = 30, 7          # days: number boxes are 30-day means, curves 7-day means
 RENDER_SECONDS = 0.8            # while playing, redraw at most this often (drawing costs more than a day)
 SPEEDS = {"max": None, "20": 20, "10": 10, "5": 5, "2": 2}   # simulated days per second
@@ -136,7 +158,8 @@ TEXT = {   # interface strings: (English, 中文)
     "no_cjk": ("No CJK font found: plot labels are in English only. Install one (Debian: apt-get install fonts-noto-cjk) "
                "and restart the app for bilingual plots.",
                "未找到中文字体：图中标签只显示英文。请安装中文字体（Debian：apt-get install fonts-noto-cjk）后重启应用。"),
-    "last30": ("last 30 days", "最近 30 天"), "experiments": ("Prepared experiments", "预设实验"),
+    "last30": ("last 30 days", "最近 30 天"),
+    "preparing": ("preparing the two runs...", "正在准备两次运行……"), "experiments": ("Prepared experiments", "预设实验"),
     "lever:rules.audit.sample_share": ("audit sample 第三方抽查", "第三方抽查比例"),
     "lever:rules.assessment.remedial_share": ("remedial group 治理类 share", "治理类比例"),
     "lever:rules.sanctions.strength": ("sanction strength 问责", "问责力度"),
@@ -163,6 +186,8 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "W
 
 def find_cjk_font() -> str | None:
     """A font family that draws Chinese, registering system fonts matplotlib's cache has not seen."""
+    from matplotlib import font_manager
+
     names = {f.name for f in font_manager.fontManager.ttflist}
     if found := next((f for f in CJK_FAMILIES if f in names), None):
         return found
@@ -176,18 +201,25 @@ def find_cjk_font() -> str | None:
     return next((f for f in CJK_FAMILIES if f in names), None)
 
 
-CJK_FONT = find_cjk_font()
-PLOT_STYLE = {"font.family": ["DejaVu Sans", *([CJK_FONT] if CJK_FONT else [])], "font.size": 9,
-              "axes.titlesize": 10, "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
+@functools.cache
+def cjk_font() -> str | None:
+    """The CJK font of this process (looked up once, off the start-up path)."""
+    return find_cjk_font()
+
+
+def plot_style() -> dict:
+    font = cjk_font()
+    return {"font.family": ["DejaVu Sans", *([font] if font else [])], "font.size": 9,
+            "axes.titlesize": 10, "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
 
 
 def label(name: str) -> str:
     """A plot label from the outcome registry: English with the Chinese term (English only without a CJK font)."""
-    return outcome(name).label("both" if CJK_FONT else "en")
+    return outcome(name).label("both" if cjk_font() else "en")
 
 
 def both(en: str, zh: str) -> str:
-    return f"{en} {zh}" if CJK_FONT else en
+    return f"{en} {zh}" if cjk_font() else en
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +258,8 @@ def _flatten(prefix: str, data: dict) -> dict:
 def start_overrides(start: str) -> dict:
     """The world and calendar a start stands for (all world.* keys and the start date of its scenario;
     for the replayed late 2021, the world as the replay's timeline leaves it)."""
+    from model.scenario import load_scenario
+
     cfg = load_scenario(SCENARIOS / START_FROM[start])
     world = replay_end_config(cfg).world if start == REPLAYED else cfg.world
     return {**_flatten("world", world.model_dump()), "city.start_year": cfg.city.start_year,
@@ -245,21 +279,31 @@ def replay_end_config(cfg):
 
 def replay_state(scale: float, seed: int) -> Path:
     """The history replay to the end of November 2021 at the class's scale and seed, saved as a
-    state file the first time it is asked for (about 15 s at scale 0.01) and reused after."""
+    state file the first time it is asked for (about 15 s at scale 0.01) and reused after (a state
+    records the model version: another model's is remade). One replay at a time in this process,
+    so two students asking for the same one wait for one replay."""
+    from model.model import Model
+    from model.scenario import load_scenario
     from model.state import StateError, read_meta, save_state
 
     path = STATES / f"late_2021-scale{scale:g}-seed{seed}.state"
-    try:
-        read_meta(path)              # exists and was written by this model version
-        return path
-    except StateError:
-        pass
-    cfg = load_scenario(SCENARIOS / START_FROM[REPLAYED], overrides={"city.scale": scale})
-    return save_state(Model(cfg, seed=seed).run(cfg.city.days), path)
+    with _REPLAY_LOCK:
+        try:
+            read_meta(path)              # exists and was written by this model version
+            return path
+        except StateError:
+            pass
+        cfg = load_scenario(SCENARIOS / START_FROM[REPLAYED], overrides={"city.scale": scale})
+        return save_state(Model(cfg, seed=seed).run(cfg.city.days), path)
+
+
+_REPLAY_LOCK = threading.Lock()
 
 
 def configs(setup: Setup):
     """Validated configs of runs A and B: the start's world, each run's rules, the class's scale."""
+    from model.scenario import load_scenario
+
     base = {**start_overrides(setup.start), "city.scale": setup.scale}
     a = load_scenario(SCENARIOS / setup.rule_a, overrides=base)
     extra = {setup.lever: setup.lever_value} if setup.b_mode == "lever" else {}
@@ -267,11 +311,13 @@ def configs(setup: Setup):
     return a, b
 
 
-class Lockstep(mesa.Model):
-    """Runs A and B of the model on one seed, one day each per step (common random numbers)."""
+class Lockstep:
+    """Runs A and B of the model (two ``model.Model``, Mesa models) on one seed, one day each per step
+    (common random numbers)."""
 
     def __init__(self, setup: Setup = Setup()):
-        super().__init__(rng=setup.seed)
+        from model.model import Model
+
         self.setup = setup
         cfg_a, cfg_b = configs(setup)
         if setup.start == REPLAYED:      # both runs continue the replayed system of November 2021
@@ -348,7 +394,14 @@ A_COLOUR, B_COLOUR = "#1f77b4", "#d62728"
 def _figure(width: float, height: float, cols: int, sharey=False, left=0.05, right=0.99, bottom=0.14, top=0.9,
             wspace=0.22) -> tuple[Figure, list]:
     """A row of axes with fixed margins (half the drawing time of a constrained layout; sizes are fixed)."""
-    fig = Figure(figsize=(width, height))
+    import matplotlib.cm  # noqa: F401 - every figure starts here: the parts of matplotlib the figures use
+    import matplotlib.colors  # noqa: F401
+    import matplotlib.figure
+    import matplotlib.lines  # noqa: F401
+    import matplotlib.patches  # noqa: F401
+    import matplotlib.ticker  # noqa: F401
+
+    fig = matplotlib.figure.Figure(figsize=(width, height))
     fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace)
     axes = fig.subplots(1, cols, sharey=sharey, squeeze=False)[0]
     return fig, list(axes)
@@ -386,7 +439,7 @@ def _day_axis(ax, day: int):
 
 def fig_measured_true(s: Snapshot) -> Figure:
     """Measured resolution above true resolution, the gap shaded; A, B and B - A."""
-    with matplotlib.rc_context(PLOT_STYLE):
+    with matplotlib.rc_context(plot_style()):
         fig, (ax_a, ax_b, ax_d) = _figure(12, 4.1, 3, bottom=0.25, top=0.92)
         ys = []
         for ax, arm, colour in ((ax_a, "A", A_COLOUR), (ax_b, "B", B_COLOUR)):
@@ -437,7 +490,7 @@ def _percent_axis(ax, values):
 
 def fig_staff_time(s: Snapshot) -> Figure:
     """Where staff time goes (A solid, B dashed), and exhaustion and public trust."""
-    with matplotlib.rc_context(PLOT_STYLE):
+    with matplotlib.rc_context(plot_style()):
         fig, axes = _figure(12, 4.0, 4, left=0.05, wspace=0.3, top=0.92, bottom=0.26)
         colours = dict(zip(EFFORTS, ["#2ca02c", "#ff7f0e", "#d62728", "#9467bd"]))
         colours.update(mean_exhaustion="#8c564b", mean_trust="#17becf")
@@ -477,7 +530,7 @@ CLASS_NAMES = {0: ("urban streets", "街道"), 1: ("rural townships", "乡镇")}
 
 def fig_scores(s: Snapshot) -> Figure:
     """Last month's township scores on their points scale, by class, with remedial and commendation lines."""
-    with matplotlib.rc_context(PLOT_STYLE):
+    with matplotlib.rc_context(plot_style()):
         fig, axes = _figure(12, 4.0, 2, sharey=True, left=0.11, bottom=0.22, wspace=0.06)
         all_scores = []
         for ax, arm in zip(axes, ("A", "B")):
@@ -506,7 +559,7 @@ def fig_scores(s: Snapshot) -> Figure:
                     ax.vlines((sc[r_].max() + sc[~r_].min()) / 2, row - 0.42, row + 0.42, color="#d62728", lw=1.5)
                 if c_.any() and (~c_).any():
                     ax.vlines((sc[c_].min() + sc[~c_].max()) / 2, row - 0.42, row + 0.42, color="#2ca02c", lw=1.5)
-            names = [("\n".join(CLASS_NAMES[c]) if CJK_FONT else CLASS_NAMES[c][0]) if len(classes) > 1
+            names = [("\n".join(CLASS_NAMES[c]) if cjk_font() else CLASS_NAMES[c][0]) if len(classes) > 1
                      else both("all townships", "全部街乡") for c in classes]
             ax.set_yticks(range(len(classes)), names)
             ax.set_ylim(-0.6, len(classes) - 0.4)
@@ -568,7 +621,7 @@ def district_values(s: Snapshot, arm: str, name: str) -> np.ndarray | None:
 
 def fig_districts(s: Snapshot, name: str) -> Figure:
     """The 16 districts as tiles coloured by last month's value of an outcome: A, B and B - A."""
-    with matplotlib.rc_context(PLOT_STYLE):
+    with matplotlib.rc_context(plot_style()):
         fig, axes = _figure(12, 3.8, 3, left=0.02, right=0.98, bottom=0.1, top=0.84, wspace=0.08)
         va, vb = district_values(s, "A", name), district_values(s, "B", name)
         if va is None or vb is None:
@@ -586,7 +639,7 @@ def fig_districts(s: Snapshot, name: str) -> Figure:
         for ax, values, title, cmap, (vmin, vmax) in (
                 (axes[0], va, f"A: {s.setup.name('A')}", "viridis", (lo, hi)),
                 (axes[1], vb, f"B: {s.setup.name('B')}", "viridis", (lo, hi)),
-                (axes[2], diff, "B - A" + (" (B 减 A)" if CJK_FONT else ""), "RdBu", (-dmax, dmax))):
+                (axes[2], diff, "B - A" + (" (B 减 A)" if cjk_font() else ""), "RdBu", (-dmax, dmax))):
             norm = matplotlib.colors.Normalize(vmin, vmax if vmax > vmin else vmin + 1e-6)
             colours = matplotlib.colormaps[cmap]
             for i, key in enumerate(s.city.district_names):
@@ -597,7 +650,7 @@ def fig_districts(s: Snapshot, name: str) -> Figure:
                 dark = np.isfinite(v) and sum(face[:3]) < 1.5
                 shown = "-" if not np.isfinite(v) else (f"{v * 100:+.1f}" if ax is axes[2] and pct else
                                                         f"{v:.0%}" if pct else f"{v:+.3f}" if ax is axes[2] else f"{v:.2f}")
-                zh = s.city.district_zh[i].removesuffix("区") if CJK_FONT else ""
+                zh = s.city.district_zh[i].removesuffix("区") if cjk_font() else ""
                 ax.text(c + 0.475, -r + 0.62, f"{key.title()}\n{zh}".strip(), ha="center", va="center", fontsize=6.5,
                         color="white" if dark else "black")
                 ax.text(c + 0.475, -r + 0.2, shown, ha="center", va="center", fontsize=8, weight="bold",
@@ -625,19 +678,46 @@ def fig_districts(s: Snapshot, name: str) -> Figure:
 DRAW_SECONDS = [0.3]      # recent time to draw one figure (this process); the play loop redraws less often when slow
 
 
+DRAW_LOCK = threading.RLock()   # one figure at a time: rc_context changes matplotlib's rcParams, which outside a
+                                # solara session (tests, a late import) are shared by every session's thread
+
+
 def png(fig: Figure, dpi: int = 90) -> bytes:
     started = time.perf_counter()
-    with matplotlib.rc_context(PLOT_STYLE):
+    with DRAW_LOCK, matplotlib.rc_context(plot_style()):
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
     DRAW_SECONDS[0] = 0.7 * DRAW_SECONDS[0] + 0.3 * (time.perf_counter() - started)
     return buf.getvalue()
 
 
+def draw(make, dpi: int = 90) -> bytes:
+    """A figure made and saved as PNG under the drawing lock."""
+    with DRAW_LOCK:
+        return png(make(), dpi)
+
+
+DAY0_PNGS: dict = {}     # (plot, setup, options) -> its PNG at day 0, before any data: the same in every session
+
+
+def plot_png(name: str, make, s: Snapshot, options: tuple = ()) -> bytes:
+    """A plot's PNG; at day 0 drawn once per setup and shared (a new session or New run shows it at once)."""
+    if s.day != 0:
+        return draw(make)
+    key = (name, s.setup, options)
+    if key not in DAY0_PNGS:
+        if len(DAY0_PNGS) > 64:
+            DAY0_PNGS.clear()
+        DAY0_PNGS[key] = draw(make)
+    return DAY0_PNGS[key]
+
+
 # ---------------------------------------------------------------------------------------------
 # Export
 def daily_csv(s: Snapshot) -> bytes:
     """Both runs' daily records (model/outcomes.py DAILY columns), one row per run and day."""
+    import pandas as pd
+
     frames = []
     for arm, rows, cfg in (("A", s.daily_a, s.cfg_a), ("B", s.daily_b, s.cfg_b)):
         df = pd.DataFrame(rows)
@@ -660,6 +740,8 @@ UNIT_COLUMNS = ["score", "percentile", "remedial", "commended", "class", "respon
 
 def townships_csv(s: Snapshot) -> bytes:
     """Monthly township table of both runs (score, ranking outcome, rates, effort, exhaustion)."""
+    import pandas as pd
+
     frames = []
     tw = np.arange(s.city.n_townships)
     for arm, months in (("A", s.units_a), ("B", s.units_b)):
@@ -688,11 +770,11 @@ def _fmt(name: str, v: float, diff=False) -> str:
 
 
 @solara.component
-def NumberBoxes(s: Snapshot, lang: str):
-    """Last-30-day means of the headline outcomes in A and B, and B - A."""
+def NumberBoxes(s: Snapshot | None, lang: str):
+    """Last-30-day means of the headline outcomes in A and B, and B - A ('-' while the runs are built)."""
     with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
         for name in BOXES:
-            a, b = s.last("A", name), s.last("B", name)
+            a, b = (s.last("A", name), s.last("B", name)) if s is not None else (np.nan, np.nan)
             d = b - a
             shown = _fmt(name, d, True)
             arrow = "" if shown in ("-", "+0.0 pt", "+0.000") else ("▲ " if d > 0 else "▼ ")
@@ -706,9 +788,9 @@ def NumberBoxes(s: Snapshot, lang: str):
 @solara.component
 def Plot(name: str, make, s: Snapshot, deps: list, lang: str):
     """A figure as a PNG image, redrawn only when the day (or its options) change, with a PNG download."""
-    data = solara.use_memo(lambda: png(make()), deps)
+    data = solara.use_memo(lambda: plot_png(name, make, s, tuple(deps[1:])), deps)
     solara.Image(data, width="100%", classes=["jiesu-plot", f"jiesu-plot-{name}"])
-    solara.FileDownload(lambda: png(make(), dpi=180), filename=f"jiesu-{name}-day{s.day}.png",
+    solara.FileDownload(lambda: draw(make, dpi=180), filename=f"jiesu-{name}-day{s.day}.png",
                         label=f"{t('png', lang)}: {name}", mime_type="image/png")
 
 
@@ -750,9 +832,9 @@ def _select(label_: str, keys: list, current, on_key, show):
 @solara.component
 def Page():
     lang = solara.use_reactive("en")
-    first = solara.use_memo(Lockstep, [])                  # one pair of runs per browser session
-    pair = solara.use_reactive(first)
-    setup = solara.use_reactive(first.setup)               # what the sidebar shows (may differ from the run)
+    pair = solara.use_reactive(None)                       # this session's Lockstep; None while it is built
+    wanted = solara.use_reactive((0, Setup()))             # (generation, setup) of the pair to build
+    setup = solara.use_reactive(Setup())                   # what the sidebar shows (may differ from the run)
     playing = solara.use_reactive(False)
     target = solara.use_reactive(MAX_DAY)
     run_to = solara.use_reactive(120)
@@ -762,10 +844,21 @@ def Page():
     tick = solara.use_reactive(0)
     L = lang.value
 
+    def build():
+        """The session's pair of runs, built after the page has rendered (the first page does not wait
+        for the model's imports; a late-2021 start may first replay the history)."""
+        generation, want = wanted.value
+        built = Lockstep(want)
+        if wanted.value[0] == generation:                    # not superseded by a later New run
+            pair.value = built
+            tick.value += 1
+
+    building = solara.lab.use_task(build, dependencies=[wanted.value], prefer_threaded=True)
+
     def play_loop():
-        if not playing.value:
-            return
         run = pair.value
+        if not playing.value or run is None:
+            return
         t_draw = t0 = time.perf_counter()
         d0, rate = run.day, SPEEDS[speed.value]
         while playing.value and pair.value is run and run.day < target.value:
@@ -782,13 +875,15 @@ def Page():
 
     solara.lab.use_task(play_loop, dependencies=[playing.value, pair.value], prefer_threaded=True)
     tick.value                                               # noqa: B018 - redraw on every tick
-    s = pair.value.snapshot()
+    s = pair.value.snapshot() if pair.value is not None else None
+    shown = s.setup if s is not None else wanted.value[1]      # the setup of the runs shown (or being built)
 
     def new_run(new: Setup | None = None):
         playing.value = False
         if new is not None:
             setup.value = new
-        pair.value = Lockstep(setup.value)
+        pair.value = None
+        wanted.value = (wanted.value[0] + 1, setup.value)
         target.value = MAX_DAY
 
     def step_one():
@@ -821,22 +916,28 @@ def Page():
 
     with solara.Sidebar():
         with solara.Card(t("run", L)):
-            month = int((s.start_day + s.day) // (365 / 12)) + 1
-            year = s.cfg_a.city.start_year + (s.cfg_a.city.start_month - 1 + month - 1) // 12
-            solara.Text(f"{t('day', L)} {s.day} {t('day_suffix', L)}".strip() + f" · {t('month', L)} {month} ({year})",
+            if s is None:
+                when = t("preparing", L)
+            else:
+                months = s.cfg_a.city.start_month - 1 + (s.start_day + s.day) * 12 // 365   # model/calendar.month_of
+                when = f"{s.cfg_a.city.start_year + months // 12}-{months % 12 + 1:02d}"        # the calendar month
+            solara.Text(f"{t('day', L)} {s.day if s else 0} {t('day_suffix', L)}".strip() + f" · {when}",
                         classes=["jiesu-day"], style={"font-size": "18px", "font-weight": "bold"})
+            busy = s is None
             with solara.Row():
                 solara.Button(t("pause", L) if playing.value else t("play", L), color="primary", on_click=play_pause,
-                              classes=["jiesu-play"])
-                solara.Button(t("step", L), on_click=step_one, disabled=playing.value, classes=["jiesu-step"])
+                              disabled=busy, classes=["jiesu-play"])
+                solara.Button(t("step", L), on_click=step_one, disabled=playing.value or busy, classes=["jiesu-step"])
             with solara.Row():
                 solara.InputInt(t("run_to", L), value=run_to, classes=["jiesu-run-to"])
-                solara.Button(t("go", L), on_click=go_to, disabled=playing.value, classes=["jiesu-go"])
+                solara.Button(t("go", L), on_click=go_to, disabled=playing.value or busy, classes=["jiesu-go"])
             _select(t("speed", L), list(SPEEDS), speed.value, speed.set, lambda k: t("max", L) if k == "max" else k)
-            solara.Button(t("new_run", L), color="warning" if su != s.setup else None, on_click=lambda: new_run(),
+            solara.Button(t("new_run", L), color="warning" if su != shown else None, on_click=lambda: new_run(),
                           classes=["jiesu-new-run"])
-            if su != s.setup:
+            if su != shown:
                 solara.Warning(t("stale", L), dense=True)
+            if building.error:
+                solara.Error(f"{building.exception}")
         with solara.Card(t("setup", L)):
             _select(t("start", L), STARTS, su.start, lambda k: setup.set(replace(su, start=k)),
                     lambda k: name_of("starts", k, L))
@@ -861,24 +962,26 @@ def Page():
 
     solara.Title("jiesu 接诉即办")
     solara.Style(CSS)
-    if not CJK_FONT:
+    if s is not None and not cjk_font():                  # known once the model's imports are in
         solara.Warning(t("no_cjk", L))
-    md(f"**A**: {s.setup.name('A', L)} &nbsp;·&nbsp; **B**: {s.setup.name('B', L)} &nbsp;·&nbsp; "
-                    f"{t('start', L)}: {name_of('starts', s.setup.start, L)} &nbsp;·&nbsp; {t('last30', L)}:")
+    md(f"**A**: {shown.name('A', L)} &nbsp;·&nbsp; **B**: {shown.name('B', L)} &nbsp;·&nbsp; "
+                    f"{t('start', L)}: {name_of('starts', shown.start, L)} &nbsp;·&nbsp; {t('last30', L)}:")
     NumberBoxes(s, L)
-    key = (id(pair.value), s.day)
+    key = (id(pair.value), s.day if s else -1)
+    if s is None and tab.value != 4:                      # the plots wait for the runs; the lesson does not
+        solara.Info(t("preparing", L), dense=True, classes=["jiesu-preparing"])
     with solara.lab.Tabs(value=tab.value, on_value=tab.set, grow=True):
         with solara.lab.Tab(t("tab_compare", L)):
-            if tab.value == 0:
+            if tab.value == 0 and s is not None:
                 Plot("measured_vs_true", lambda: fig_measured_true(s), s, [key], L)
         with solara.lab.Tab(t("tab_staff", L)):
-            if tab.value == 1:
+            if tab.value == 1 and s is not None:
                 Plot("staff_time", lambda: fig_staff_time(s), s, [key], L)
         with solara.lab.Tab(t("tab_scores", L)):
-            if tab.value == 2:
+            if tab.value == 2 and s is not None:
                 Plot("township_scores", lambda: fig_scores(s), s, [key], L)
         with solara.lab.Tab(t("tab_districts", L)):
-            if tab.value == 3:
+            if tab.value == 3 and s is not None:
                 _select(t("colour_by", L), DISTRICT_OUTCOMES, district_outcome.value, district_outcome.set,
                         lambda k: outcome(k).label(L))
                 Plot("districts", lambda: fig_districts(s, district_outcome.value), s,
@@ -887,7 +990,7 @@ def Page():
             if tab.value == 4:
                 Lesson(L, load_experiment)
         with solara.lab.Tab(t("tab_export", L)):
-            if tab.value == 5:
+            if tab.value == 5 and s is not None:
                 solara.FileDownload(lambda: daily_csv(s), filename=f"jiesu-daily-day{s.day}.csv",
                                     label=t("csv_daily", L), mime_type="text/csv")
                 solara.FileDownload(lambda: townships_csv(s), filename=f"jiesu-townships-day{s.day}.csv",
@@ -902,3 +1005,8 @@ try:
     _server_settings.telemetry.mixpanel_enable = False
 except ImportError:   # pragma: no cover - solara without its server (rendering in tests)
     pass
+
+# Started when solara loads this file at server start, before the server answers: while a browser fetches
+# and starts the page, the heavy modules come in (the end of the file: the thread calls cjk_font).
+WARM_UP = threading.Thread(target=_heavy_imports, name="jiesu-app-imports", daemon=True)
+WARM_UP.start()

@@ -16,6 +16,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from model import Model, intake, load_scenario
 
@@ -68,3 +69,33 @@ def drawn_requests(m, days=range(5)) -> dict:
         req["divert"] = intake.triage(req, m)
         parts.append(req)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+# ---------------------------------------------------------------------------------------------
+# The history replay to late 2021, made once (app.replay_state) and kept between test sessions in
+# .pytest_cache (a state records the model's code fingerprint: another model's is remade, model/state.py)
+LATE_2021_SCALE = 0.005            # the app's smallest scale: the replay takes a few seconds
+
+
+@pytest.fixture(scope="session")
+def late_2021_states():
+    """A directory holding the classroom app's late-2021 state at scale 0.005, seed 1 (built under a file
+    lock, so the pytest-xdist workers make it once between them)."""
+    import fcntl
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    where = ROOT / ".pytest_cache" / "jiesu-states"
+    where.mkdir(parents=True, exist_ok=True)
+    saved = app.STATES
+    with open(where / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            app.STATES = where
+            app.replay_state(LATE_2021_SCALE, 1)
+        finally:
+            app.STATES = saved
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return where

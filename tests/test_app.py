@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +88,7 @@ def test_number_boxes_are_30_day_means_and_curves_7_day_means(ran):
 
 
 def test_labels_come_from_the_outcome_registry():
-    assert app.label("true_resolution_rate") == DAILY["true_resolution_rate"].label("both" if app.CJK_FONT else "en")
+    assert app.label("true_resolution_rate") == DAILY["true_resolution_rate"].label("both" if app.cjk_font() else "en")
     assert all(name in DAILY or name == "measured_true_gap" for name in app.BOXES + app.DISTRICT_OUTCOMES)
 
 
@@ -105,7 +107,7 @@ def test_every_figure_draws_before_and_after_the_first_assessment(days, ran):
                *[app.fig_districts(s, name) for name in outcomes]]
     for fig in figures:
         assert app.png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
-        if app.CJK_FONT:
+        if app.cjk_font():
             assert any("\u4e00" <= ch <= "\u9fff" for ch in _texts(fig))   # the Chinese terms are drawn
         assert "nan" not in _texts(fig).lower()
 
@@ -151,6 +153,7 @@ def test_exports_hold_both_runs(ran):
 
 
 def test_each_page_gets_its_own_runs_and_none_is_built_at_import():
+    app.WARM_UP.join()                                    # its own pair (drawing the first plot) is not a page's
     assert not any(isinstance(v, app.Lockstep) for v in vars(app).values())
     built = []
     real = app.Lockstep.__init__
@@ -161,11 +164,64 @@ def test_each_page_gets_its_own_runs_and_none_is_built_at_import():
 
     app.Lockstep.__init__ = spy
     try:
-        solara.render(app.Page(), handle_error=False)
-        solara.render(app.Page(), handle_error=False)
+        pages = [solara.render(app.Page(), handle_error=False) for _ in range(2)]
+        deadline = time.time() + 120                       # each page builds its pair after its first render
+        while len(built) < 2 and time.time() < deadline:
+            time.sleep(0.05)
     finally:
         app.Lockstep.__init__ = real
     assert len(built) == 2 and built[0] is not built[1]
+    for _box, rc in pages:
+        rc.close()
+
+
+def test_the_page_renders_its_headline_before_the_runs_exist():
+    """The first render shows the day, both runs' names and the number boxes; the pair comes after it."""
+    app.WARM_UP.join()
+    gate, built = threading.Event(), []
+    real = app.Lockstep.__init__
+
+    def slow(self, *a, **k):
+        gate.wait(60)
+        real(self, *a, **k)
+        built.append(self)
+
+    app.Lockstep.__init__ = slow
+    try:
+        box, rc = solara.render(app.Page(), handle_error=False)
+        text = _widget_text(box)
+        assert not built and "preparing the two runs" in text and "harsh sanctions" in text
+        assert "PNG: measured_vs_true" not in text
+        assert text.count("B - A") == len(app.BOXES)
+        gate.set()
+        deadline = time.time() + 120
+        while "preparing the two runs" in _widget_text(box) and time.time() < deadline:
+            time.sleep(0.05)
+        after = _widget_text(box)                        # (the sidebar's day counter is outside this tree)
+        assert built and "preparing the two runs" not in after and "PNG: measured_vs_true" in after
+    finally:
+        gate.set()
+        app.Lockstep.__init__ = real
+    rc.close()
+
+
+def _widget_text(widget) -> str:
+    """The text a rendered solara tree shows (its widgets' string values and children, depth first)."""
+    import ipywidgets
+
+    out = []
+
+    def walk(w):
+        for name in w.keys:                            # every synced trait: strings, and widgets below
+            v = getattr(w, name, None)
+            for item in v if isinstance(v, (list, tuple)) else [v]:
+                if isinstance(item, str) and not name.startswith("_"):
+                    out.append(item)
+                elif isinstance(item, ipywidgets.Widget):
+                    walk(item)
+
+    walk(widget)
+    return " ".join(out)
 
 
 def test_lesson_has_both_languages_and_three_or_four_experiments():
@@ -206,13 +262,16 @@ def test_jiesu_app_refuses_an_incomplete_extra_in_one_line_with_exit_2(monkeypat
     assert len(err.splitlines()) == 1 and "[app]" in err and "solara-assets" in err
 
 
-def test_the_late_2021_start_continues_the_replayed_system_with_each_runs_rules(tmp_path, monkeypatch):
+def test_the_late_2021_start_continues_the_replayed_system_with_each_runs_rules(late_2021_states, monkeypatch):
     """Both runs start from the history replay's state (made once, then reused) at day 0 of the pair."""
-    monkeypatch.setattr(app, "STATES", tmp_path)
+    monkeypatch.setattr(app, "STATES", late_2021_states)
     setup = app.Setup(start="late_2021", rule_a="final_2021.toml", rule_b="harsh_sanctions.toml", scale=0.005)
+    made = list(late_2021_states.glob("late_2021-scale0.005-seed1.state"))
+    assert len(made) == 1
+    mtime = made[0].stat().st_mtime
     pair = app.Lockstep(setup)
-    made = list(tmp_path.glob("*.state"))
-    assert len(made) == 1 and pair.day == 0 and pair.start_day == pair.a.day == 1126   # Nov 2018 + 1126 days
+    assert made[0].stat().st_mtime == mtime                            # reused, not remade
+    assert pair.day == 0 and pair.start_day == pair.a.day == 1126      # Nov 2018 + 1126 days
     assert pair.a.cfg.rules != pair.b.cfg.rules
     assert pair.a.cfg.world.demand.contacts_per_capita_year == pytest.approx(
         app.replay_end_config(load_scenario(ROOT / "scenarios" / "history_2019_2021.toml")).world.demand
@@ -221,6 +280,4 @@ def test_the_late_2021_start_continues_the_replayed_system_with_each_runs_rules(
         pair.step()
     snap = pair.snapshot()
     assert snap.day == 3 and len(snap.daily_a) == 3 and snap.daily_a[0]["year"] == 2021 and snap.daily_a[0]["month"] == 12
-    mtime = made[0].stat().st_mtime
-    app.Lockstep(setup)
-    assert made[0].stat().st_mtime == mtime                            # reused, not remade
+

@@ -8,6 +8,7 @@ at the end. Skipped when /usr/bin/chromium is missing (``make test`` installs it
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -38,9 +39,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(late_2021_states):
     port = _free_port()
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    # the late-2021 replay at scale 0.005 is made once per test session (tests/conftest.py), not by the server
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "JIESU_APP_STATES": str(late_2021_states)}
     # started as a teacher starts it: `jiesu app` (which checks the extra, then becomes the solara server)
     jiesu = Path(sys.executable).with_name("jiesu")
     cmd = [str(jiesu)] if jiesu.exists() else [sys.executable, "-m", "experiments.cli"]
@@ -193,3 +195,43 @@ def test_language_switch_and_prepared_experiment(browser, server):
                   timeout=20, what="the Chinese interface")
     assert "New run" not in page.text()
     assert page.errors == []
+
+
+def choose(page, label: str, option: str):
+    """Pick ``option`` in the sidebar's select labelled ``label``."""
+    opened = page.evaluate(f"""(() => {{
+        const f = [...document.querySelectorAll('.v-select')].find(e => e.innerText.includes({json.dumps(label)}));
+        if (!f) return false; f.querySelector('.v-input__slot').click(); return true; }})()""")
+    assert opened, f"no select labelled {label!r}"
+    page.wait_for(f"[...document.querySelectorAll('.v-list-item')].some(e => e.offsetParent !== null && "
+                  f"e.innerText.includes({json.dumps(option)}))", timeout=20, what=f"the option {option!r}")
+    page.click_text(option, ".v-list-item")
+
+
+def press(page, css: str, key: str, code: int):
+    page.evaluate(f"document.querySelector({css!r}).focus()")
+    for kind in ("keyDown", "keyUp"):
+        page.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code})
+
+
+def test_the_late_2021_start_shows_the_replayed_calendar_and_both_runs(browser, server):
+    """Start from the system as replayed to late 2021 (at the smallest scale, whose state the session made):
+    the day counter shows December 2021, both runs are named and advance together into 2022."""
+    page = open_app(browser, server)
+    assert "2022-01" in page.evaluate(DAY)                # the default start: January 2022
+    choose(page, "start from", "replayed to late 2021")
+    press(page, ".v-slider [role=slider]", "ArrowLeft", 37)          # scale 0.01 -> 0.005 (one step)
+    page.wait_for("document.querySelector('.v-slider input').value === '0.005'", timeout=20, what="scale 0.005")
+    page.wait_for("document.body.innerText.includes('take effect when you press New run')", timeout=20)
+    page.click_text("New run")
+    page.wait_for(f"/Day 0 · 2021-12/.test({DAY})", timeout=120, what="day 0 in December 2021")
+    text = page.text()
+    assert "A: the 2021 regulation" in text and "B: harsh sanctions" in text
+    assert "start from: the system as replayed to late 2021" in text and "take effect" not in text
+    set_input(page, ".jiesu-run-to input", "35")
+    page.click_text("Run to day N")
+    page.wait_for(f"/Day 35 · 2022-01/.test({DAY})", timeout=120, what="day 35 in January 2022")
+    page.wait_for(f"{PLOTS} >= 1", timeout=30)
+    boxes = page.evaluate("[...document.querySelectorAll('.jiesu-box')].map(b => b.innerText)")
+    assert len(boxes) == 8 and all(re.search(r"A \d", b) and re.search(r"B \d", b) for b in boxes), boxes
+    assert page.errors == [] and off_this_machine(page) == []

@@ -11,11 +11,15 @@ import functools
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from model import Model, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SCALE, DAYS, REPS, K_SE = 0.01, 300, 3, 2.0
+# Tests that read the baseline runs (final_2021, seed 1 and seeds 100-102) run in one pytest-xdist worker
+# (``--dist loadgroup``, pyproject.toml), so the per-process cache below makes those runs once, not twice.
+SHARES_BASELINE = pytest.mark.xdist_group("pattern_baseline_runs")
 
 
 @functools.lru_cache(maxsize=64)

@@ -7,7 +7,7 @@ from scipy import stats
 from model.calendar import months_of
 from model.orders import CLOSED
 
-from .conftest import REPS, run
+from .conftest import REPS, SHARES_BASELINE, run
 
 pytestmark = pytest.mark.slow
 
@@ -63,6 +63,7 @@ def test_hard_and_shared_requests_are_served_worse_and_threats_faster():
     assert pooled < -2 * se, (diffs, ses)
 
 
+@SHARES_BASELINE
 def test_unequal_reporting_becomes_unequal_service():
     """Pattern 6: handling is neutral, yet townships that report less relative to need are
     left with more unsolved problems per resident."""
@@ -73,6 +74,7 @@ def test_unequal_reporting_becomes_unequal_service():
     assert rho < -0.3 and p < 0.01, (rho, p)
 
 
+@SHARES_BASELINE
 def test_topic_of_the_month_lowers_later_volume_in_targeted_categories():
     """Pattern 10: 每月一题 removes sources, so dispatched volume of the targeted categories
     falls against the same world without campaigns (common random numbers)."""

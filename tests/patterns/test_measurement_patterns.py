@@ -6,7 +6,7 @@ import pytest
 from model.calendar import months_of
 from model.orders import CLOSED
 
-from .conftest import assert_larger, run, summaries
+from .conftest import SHARES_BASELINE, assert_larger, run, summaries
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +50,7 @@ def between_unit_sd(tw, months) -> float:
     return float(np.sqrt(max(p.var() - noise, 0.0)))
 
 
+@SHARES_BASELINE
 def test_gap_widens_with_sanctions_and_narrows_with_audit():
     """Pattern 2: measured - true gap larger under harsh sanctions, smaller under strong audit."""
     base, harsh, audit = summaries(), summaries(HARSH), summaries(AUDIT)
@@ -57,6 +58,7 @@ def test_gap_widens_with_sanctions_and_narrows_with_audit():
     assert_larger(audit, base, "measured_true_gap")
 
 
+@SHARES_BASELINE
 def test_closures_bunch_at_the_deadline():
     """Pattern 3 (deadlines): unfinished orders are closed on the deadline day, so closures
     pile up at the deadline rather than spreading over the days before it."""

@@ -6,13 +6,14 @@ from scipy import stats
 
 from model.orders import CLOSED
 
-from .conftest import assert_larger, run, summaries
+from .conftest import SHARES_BASELINE, assert_larger, run, summaries
 
 pytestmark = pytest.mark.slow
 
 NO_LEAD_PROTECTION = {"rules.assessment.cooperation_scoring": "none", "rules.assessment.dual_whistle": False}
 
 
+@SHARES_BASELINE
 def test_shared_orders_take_longer_and_loop_more():
     """Pattern 7: orders needing several units take longer to close; buck-passing objections
     happen (and are caught by the review); objected orders loop and take longer."""
@@ -30,6 +31,7 @@ def test_shared_orders_take_longer_and_loop_more():
     assert stats.mannwhitneyu(days[objected], days[clean], alternative="greater").pvalue < 0.01
 
 
+@SHARES_BASELINE
 def test_cooperating_units_free_ride_unless_scored():
     """Pattern 7: without differential scoring and dual assessment, cooperating units
     deliver less and shared orders close later (Li & Schnedler 2025)."""
@@ -57,6 +59,7 @@ def test_overloaded_townships_burn_out_and_cut_proactive_work():
     assert low.mean() - high.mean() > 2 * se, (low.mean(), high.mean(), se)
 
 
+@SHARES_BASELINE
 def test_strain_raises_exhaustion_and_gap_and_lowers_proactive_work():
     """Pattern 8 across worlds: less staff -> more exhaustion, less proactive work, larger gap."""
     normal, strained = summaries(), summaries(overrides={"world.capacity.ratio": 0.8})
