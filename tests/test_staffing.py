@@ -195,3 +195,19 @@ def test_an_understaffed_model_is_staffed_up_and_runs_are_reproducible():
     f = a.staffing.followed
     added = sum(r["staff_added"][f].sum() for r in a.unit_months)
     assert added > 0.1 * a.unit_months[0]["capacity_hours"][f].sum()   # staff at half the plan get more
+
+
+def test_the_history_replay_and_the_forecast_set_no_staffing_by_hand():
+    """Staffing in the replay is the governments' decision: no dated step of world.capacity or
+    world.staffing; the forecast adds only its length to the replay (its volume path: 2021's)."""
+    from conftest import SCENARIOS
+
+    hist = load_scenario(SCENARIOS / "history_2019_2021.toml")
+    fc = load_scenario(SCENARIOS / "forecast_2022_2025.toml")
+    for cfg in (hist, fc):
+        keys = {k for e in cfg.timeline for k in e.overrides}
+        assert not {k for k in keys if k.startswith(("world.capacity.", "world.staffing."))}
+        assert cfg.world.staffing.following
+    assert fc.timeline == hist.timeline
+    assert fc.model_dump(exclude={"name", "description", "city"}) == hist.model_dump(exclude={"name", "description", "city"})
+    assert fc.city.days > hist.city.days
