@@ -15,7 +15,6 @@ rate is recorded beside it but never enters the score.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 from .measures import in_scope, rate, rate_or0, responded_on_time, routing_days, satisfied, three_rate_score
 from .orders import COOP_ENGAGED, END_EXPLAINED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE
@@ -272,6 +271,7 @@ def _class_mean(x, cls, ok) -> np.ndarray:
 
 def _percentile_in_class(score, cls, ok) -> np.ndarray:
     """Rank percentile (0 = worst, 1 = best) within each class; ties share the mean rank."""
+    from scipy.stats import rankdata  # here, not at import: scipy.stats costs ~1 s to import (issue 12, 13)
     out = np.full(score.shape, np.nan)
     for c in np.unique(cls[ok]):
         m = np.flatnonzero(ok & (cls == c))
