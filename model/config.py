@@ -512,9 +512,11 @@ class Staffing(Strict):
     figure gives any of these (facts.md has staff figures only for the hotline's operators), so
     every one is an assumption to sweep."""
 
-    following: bool = P(True, article="Art. 5",
+    following: bool = P(False, article="Art. 5",
                         doc="Governments re-staff units for the work that arrives (model/staffing.py); off: staff stay "
-                            "as set up (only districts' budget-neutral rebalancing of townships moves them).")
+                            "as set up (only districts' budget-neutral rebalancing of townships moves them). Off by "
+                            "default so one-year rule comparisons keep their staffing fixed; the history replay and "
+                            "the forecast turn it on.")
     target_ratio: float = P(1.4, gt=0.1, hi=5.0, unit="planned order hours / demanded hours",
                             doc="Staff hours for order work (the set-up's effort_resolve share of staff time) the "
                                 "governments plan per hour of work that arrives (demanded hours of orders received and "

@@ -22,7 +22,8 @@ from model.world import KIND_DISTGOV, KIND_MUNI, KIND_TOWNSHIP
 T1, T2, GOV, MUNI = range(4)
 CAP = np.array([100.0, 100.0, 10.0, 50.0])          # staff hours a day at set-up
 # the hand-built tests' world: no smoothing, a 10% band either side, close the whole gap, target 1
-KNOWN = {"world.staffing.load_memory": 0.0, "world.staffing.sustain_months": 3, "world.staffing.lag_months": 2,
+KNOWN = {"world.staffing.following": True,
+         "world.staffing.load_memory": 0.0, "world.staffing.sustain_months": 3, "world.staffing.lag_months": 2,
          "world.staffing.over_band": 0.1, "world.staffing.slack_band": 0.1, "world.staffing.adjust_share": 1.0,
          "world.staffing.target_ratio": 1.0, "world.staffing.budget_growth": 5.0,
          "world.staffing.establishment": 0.0, "world.staffing.remedial_staff_share": 0.1,
@@ -179,7 +180,8 @@ def test_a_new_lag_keeps_the_pending_decisions():
 
 
 def staffed_run(seed: int):
-    cfg = config_from({"world.staffing.sustain_months": 1, "world.staffing.lag_months": 1,
+    cfg = config_from({"world.staffing.following": True,
+                       "world.staffing.sustain_months": 1, "world.staffing.lag_months": 1,
                        "world.capacity.ratio": 0.5}, scale=0.002, days=100)
     from model import Model
     m = Model(cfg, seed=seed)
