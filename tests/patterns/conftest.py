@@ -17,8 +17,9 @@ from model import Model, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SCALE, DAYS, REPS, K_SE = 0.01, 300, 3, 2.0
-# Tests that read the baseline runs (final_2021, seed 1 and seeds 100-102) run in one pytest-xdist worker
-# (``--dist loadgroup``, pyproject.toml), so the per-process cache below makes those runs once, not twice.
+# Tests that read the baseline runs (final_2021, seed 1 and seeds 100-102) can share one pytest-xdist worker
+# (``pytest -n 2 --dist loadgroup``), so the per-process cache makes those runs once; `make test` keeps xdist's
+# default distribution (measured 2026-12-02: loadgroup put the long pattern tests on one worker, suite 587 s)
 SHARES_BASELINE = pytest.mark.xdist_group("pattern_baseline_runs")
 
 
