@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -21,17 +19,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser import Browser  # noqa: E402
+from browser import Browser, start_app, stop_app  # noqa: E402
 
 HEADLINE = ("document.querySelector('.jiesu-day') !== null && "
             "document.querySelectorAll('.jiesu-box').length >= 8")
 PLOT = "[...document.querySelectorAll('img.jiesu-plot')].some(i => i.complete && i.naturalWidth > 100)"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -42,14 +34,8 @@ def cpu_seconds(pid: int) -> float:
 
 def one_start(browser: Browser) -> dict:
     """Seconds from launching ``jiesu app`` to: HTTP answer, headline rendered, first plot drawn."""
-    port = _free_port()
-    jiesu = Path(sys.executable).with_name("jiesu")
-    cmd = [str(jiesu)] if jiesu.exists() else [sys.executable, "-m", "experiments.cli"]
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
     t0 = time.perf_counter()
-    proc = subprocess.Popen([*cmd, "app", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
+    proc, url = start_app(ROOT)
     try:
         while True:
             try:
@@ -69,12 +55,7 @@ def one_start(browser: Browser) -> dict:
         return {"http": t_http, "headline": t_head, "plot": t_plot, "errors": len(page.errors),
                 "cpu_head": cpu_head, "cpu_plot": cpu_plot}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        stop_app(proc)
 
 
 def main() -> None:

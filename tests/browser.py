@@ -220,3 +220,31 @@ class Page:
         data = self.send("Page.captureScreenshot", params)["data"]
         Path(path).write_bytes(base64.b64decode(data))
         return Path(path)
+
+
+def start_app(root: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Start the classroom app as a teacher does (`jiesu app`, which checks the extra, then becomes the
+    solara server) on a free local port, with solara's telemetry off; returns the process and its URL."""
+    import os
+    import socket
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    jiesu = Path(sys.executable).with_name("jiesu")
+    cmd = [str(jiesu)] if jiesu.exists() else [sys.executable, "-m", "experiments.cli"]
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", **(env or {})}
+    proc = subprocess.Popen([*cmd, "app", "--host", "127.0.0.1", "--port", str(port)], cwd=root, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    """Stop the app server: terminate, then kill if it does not exit within 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)

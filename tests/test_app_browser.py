@@ -9,10 +9,7 @@ at the end. Skipped when /usr/bin/chromium is missing (``make test`` installs it
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -23,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import CHROMIUM, Browser  # noqa: E402
+from browser import CHROMIUM, Browser, start_app, stop_app  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no {CHROMIUM} (make test installs it as root)")
 
@@ -32,23 +29,10 @@ DAY = "(document.querySelector('.jiesu-day') || {innerText: ''}).innerText"
 LOCAL = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(late_2021_states):
-    port = _free_port()
     # the late-2021 replay at scale 0.005 is made once per test session (tests/conftest.py), not by the server
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "JIESU_APP_STATES": str(late_2021_states)}
-    # started as a teacher starts it: `jiesu app` (which checks the extra, then becomes the solara server)
-    jiesu = Path(sys.executable).with_name("jiesu")
-    cmd = [str(jiesu)] if jiesu.exists() else [sys.executable, "-m", "experiments.cli"]
-    proc = subprocess.Popen([*cmd, "app", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
+    proc, url = start_app(ROOT, {"JIESU_APP_STATES": str(late_2021_states)})
     try:
         deadline = time.time() + 90
         while True:
@@ -61,12 +45,7 @@ def server(late_2021_states):
                 time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        stop_app(proc)
 
 
 @pytest.fixture(scope="module")
