@@ -33,7 +33,13 @@ EVENT_FIELDS = ["objections", "objections_rejected_bucketpass", "whistles_sent",
                 "whistles_received", "whistles_answered", "coop_requests", "coop_answered", "coop_asks",
                 "objections_bucketpass", "escalations",
                 "dispatched", "copies_to_district", "sources_removed", "surge_days",
-                "pressure_reports", "pressure_confirmed"]   # requesters' side: Art. 8(3), 35(5)
+                "pressure_reports", "pressure_confirmed",   # requesters' side: Art. 8(3), 35(5)
+                # what units learn their extensions, explanations and pressure bring (decisions.BELIEFS)
+                "extend_candidates", "extensions", "extended_overdue", "overdue_hard",
+                "explained_scope", "explained_measured", "explained_satisfied",
+                "late_scope", "late_measured", "late_satisfied", "pressed",
+                "pressed_scope", "pressed_measured", "pressed_satisfied",
+                "unpressed_scope", "unpressed_measured", "unpressed_satisfied"]
 HOUR_FIELDS = ["hours_resolve", "hours_satisfy", "hours_game", "hours_proactive", "hours_contact",
                "hours_coop", "hours_available", "hours_demanded", "hours_overtime"]
 

@@ -13,7 +13,10 @@ recovers slowly (job demands-resources, Demerouti et al. 2001), and, when
 ``world.behaviour.learning`` is on, units adapt their split to their scores (aspiration
 learning with imitation of better-ranked peers and prospect-theory loss aversion around
 the remedial cut-off, after Braganza 2022), pulled back toward real work by intrinsic
-(public-service) motivation.
+(public-service) motivation, and step along the consequences gradient of the split
+(decisions.split_gains: what moving time between uses would do to their assessment and to real
+resolution, from their beliefs about each use's yield). Asking for extensions, explaining
+overdue orders and pressing requesters are chosen the same way (decisions.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,18 @@ from __future__ import annotations
 import numpy as np
 
 from .calendar import days_left_in_month
-from .decisions import DECISIONS, Beliefs, consequences, remedial_stake, shift
+from .decisions import (
+    DECISIONS,
+    SPLIT_USES,
+    Beliefs,
+    Yields,
+    consequences,
+    current_shares,
+    remedial_stake,
+    shift,
+    split_gains,
+    split_move,
+)
 from .world import KIND_TOWNSHIP, acting_units
 
 # the four uses of staff time (MECHANISMS.md section 4): columns of Units.effort and of budgets
@@ -124,6 +138,10 @@ class Units:
             self.beliefs = Beliefs(self.city, cfg)
             self.gain = {d: np.zeros(U) for d in DECISIONS}      # payoff of taking each act (decisions.py)
             self.overload = np.zeros(U)                          # last month's demanded / available hours - 1
+            self.yields = Yields(self.city)                      # what each use of staff time brings (decisions.py)
+            self.split_pay = np.zeros((U, len(SPLIT_USES)))      # payoff of moving time to each use
+            self.split_intrinsic = np.zeros((U, len(SPLIT_USES)))   # ... and its value in real resolution
+            self.split_step = np.zeros((U, len(SPLIT_USES)))     # the move learn() makes along them
         if not hasattr(self, "policy_offset"):
             gen_z = np.column_stack([self._z_policy(k) for k in range(len(POLICY_NAMES))])
             self.policy_offset = b.effort_heterogeneity * gen_z
@@ -152,6 +170,21 @@ class Units:
         # a unit that finds cooperating worth more also gives cooperation items more room in its queue
         base_coop = min(max(b["p_cooperate"], 1e-6), 1.0)
         self.coop_priority = self.cfg.world.behaviour.coop_priority * self.p_cooperate / base_coop
+        self._apply_handling_choices()
+
+    def _apply_handling_choices(self) -> None:
+        """Asking for extensions, explaining overdue orders, pressing requesters (decisions.py): each
+        the unit's propensity moved by the payoff gain it expects, the extension also by the
+        explanation hours it costs at last month's load (Art. 15(2), 35(5))."""
+        bh, h, U = self.cfg.world.behaviour, self.cfg.world.handling, self.city.n_units
+        hours_cost = bh.hour_price * h.extension_explain_hours * (1.0 + self.overload)
+        full = lambda x: np.broadcast_to(x, (U,)).copy()  # noqa: E731
+        self.p_extend = full(shift(bh.p_extend, -hours_cost, self.gain["extend"], self.cfg))
+        self.p_explain = full(shift(h.explain_daily, 0.0, self.gain["explain"], self.cfg))
+        self.p_explain_blocked = full(shift(h.explain_daily_blocked, 0.0, self.gain["explain"], self.cfg))
+        self.p_press = full(shift(bh.p_press, 0.0, self.gain["press"], self.cfg))
+        # gaming hours spent on pressure follow the share of requesters pressed (handling.game)
+        self.pressure_share = np.clip(bh.game_pressure_share * self.p_press / max(bh.p_press, 1e-12), 0.0, 1.0)
 
     def decision_table(self) -> dict[str, np.ndarray]:
         """This month's decision probabilities and what units expect each act to pay (units_monthly)."""
@@ -159,6 +192,11 @@ class Units:
         return {"p_answer_whistle": self.p_answer_whistle.copy(), "p_cooperate": self.p_cooperate.copy(),
                 "p_whistle": self.p_whistle.copy(), "p_object_bucketpass": self.p_object_bucketpass.copy(),
                 "p_claim_resolved": self.claim_probability(ids), "coop_priority": self.coop_priority.copy(),
+                "p_extend": self.p_extend.copy(), "p_explain": self.p_explain.copy(),
+                "p_explain_blocked": self.p_explain_blocked.copy(), "p_press": self.p_press.copy(),
+                "pressure_share": self.pressure_share.copy(),
+                **{f"gain_split_{u}": self.split_pay[:, j].copy() for j, u in enumerate(SPLIT_USES)},
+                **{f"intrinsic_split_{u}": self.split_intrinsic[:, j].copy() for j, u in enumerate(SPLIT_USES)},
                 **{f"gain_{k}": g.copy() for k, g in self.gain.items()},
                 **{f"belief_{k}": x.copy() for k, x in self.beliefs.value.items()}}
 
@@ -169,9 +207,13 @@ class Units:
         self.beliefs.update(v, cfg)
         current = {"answer_whistle": self.p_answer_whistle, "cooperate": self.p_cooperate, "whistle": self.p_whistle,
                    "object_bucketpass": self.p_object_bucketpass,
-                   "claim_resolved": self.claim_probability(np.arange(self.city.n_units))}
+                   "claim_resolved": self.claim_probability(np.arange(self.city.n_units)), **current_shares(v)}
         self.gain = consequences(v, cfg, self.city, population, self.beliefs, current)
         self.overload = np.maximum(v["hours_demanded"] / np.maximum(v["hours_available"], 1e-9) - 1.0, 0.0)
+        # the effort split: what moving time between uses would have done, from beliefs about their yields
+        self.yields.update(v, self.effort, cfg)
+        self.split_pay, self.split_intrinsic = split_gains(v, cfg, self.city, population, self.yields, self.beliefs)
+        self.split_step = split_move(self.split_pay, self.split_intrinsic, cfg)
         self._apply_policy()
 
     # ------------------------------------------------------------------ daily
@@ -320,6 +362,11 @@ class Units:
         step = np.where(imitate, b.learning_rate, 1.0)[:, None] * acting[:, None]
         effort = (1 - step) * self.effort + step * target
         effort += b.learning_rate * b.peer_step * self.peer_gradient(utility, cls, acting)
+        # and along the consequences gradient of the split (decisions.split_gains, weigh_consequences)
+        move = self.split_step * acting[:, None]
+        if not self.cfg.rules.proactive.unit_source_work:
+            move[:, E_PROACTIVE - 1] = 0.0
+        effort += np.column_stack([-move.sum(1), move])
         self.effort = keep_in_role_floor(np.clip(effort, 0.0, None), b.min_resolve_share)
         a = b.aspiration_update
         self.aspiration = np.where(acting, (1 - a) * self.aspiration + a * utility, self.aspiration)

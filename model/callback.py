@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .assessment import Tally
+from .decisions import evidence_tally
 from .orders import SAT_BASIC, SAT_NO, SAT_NONE, SAT_YES
 
 
@@ -36,11 +37,13 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
     key, unit = wo.key[closing], wo.unit[closing].astype(np.int64)
     true = wo.true_resolved[closing]
     contacted = wo.ti_contact[closing] >= 0
-    # pressure: the unit's pressure hours spread over its unsolved closures today
+    # pressure (Art. 35(5) forbids it): the unit presses the requesters of its unsolved closures
+    # as often as it chooses to (Units.p_press, decisions.py); its pressure hours go to those
     unsolved = ~true & contacted
-    n_uns = np.bincount(unit[unsolved], minlength=model.city.n_units)
-    press_hours = pressure_hours / np.maximum(n_uns, 1)
-    wo.pressure[closing] = np.where(unsolved, press_hours[unit], 0.0)
+    pressed = unsolved & s.bernoulli(model.units.p_press[unit], "pressure.target", key)
+    n_pressed = np.bincount(unit[pressed], minlength=model.city.n_units)
+    press_hours = pressure_hours / np.maximum(n_pressed, 1)
+    wo.pressure[closing] = np.where(pressed, press_hours[unit], 0.0)
     # diminishing returns: the first half hour of pressure or hour of explanation does most
     pressure = 1.0 - np.exp(-wo.pressure[closing] / c.pressure_hours)
     explained = 1.0 - np.exp(-wo.explain[closing] / c.explain_hours)
@@ -87,6 +90,7 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
     from_source = ~wo.unreasonable[closing] & (wo.rtype[closing] > 0)
     fixed = true & from_source & s.bernoulli(cfg.world.sources.fix_on_resolution, "source.fix", key)
     reports = pressure_reports(closing, pressure, unit, ~unreached, model)
+    reports["tally"].items += evidence_tally(wo, closing, model.city.n_units).items   # what units learn from
     survey = independent_survey(key, true, contacted, explained, requester, model)
     return {**reports, **survey, "unreached": int(unreached.sum()),
             "closed": int(closing.size), "measured_resolved": int(measured.sum()),

@@ -459,6 +459,28 @@ class Behaviour(Strict):
                            doc="Step of belief learning on queue priorities and decision probabilities.")
     policy_offset_limit: float = P(4.0, gt=0.0, hi=20.0, unit="log / logit units",
                                    doc="Learned deviations of priorities and probabilities stay within +- this.")
+    # issue 10 item 1, the rest: extensions, explaining, pressing and the effort split chosen from consequences
+    p_extend: float = P(0.8, lo=0.0, hi=1.0, unit="probability", article="Art. 15(2)",
+                        doc="Assumption (no published source): chance a unit asks the hotline to extend a hard, "
+                            "contacted order at its deadline before weighing what the assessment makes of it "
+                            "(decisions.py); whether the hotline grants extensions is the rule "
+                            "(rules.deadlines.extensions).")
+    p_press: float = P(0.9, lo=0.0, hi=1.0, unit="probability", article="Art. 35(5)",
+                       doc="Assumption (no published source): chance a unit presses the requester of an unsolved "
+                           "order it closes, before weighing what the assessment makes of it (decisions.py); the "
+                           "gaming hours it spends on pressure follow (game_pressure_share x p_press / this).")
+    hour_price: float = P(0.5, lo=0.0, hi=10.0, unit="logit per staff hour per act",
+                          doc="Assumption (no published source): how much the staff hours an act costs (the "
+                              "explanation an extension needs) lower its probability, times (1 + last month's "
+                              "overload): the price of the hours at today's load.")
+    consequence_step: float = P(0.05, lo=0.0, hi=1.0, unit="x learning_rate",
+                                doc="Assumption (no published source): step of the effort split along the "
+                                    "consequences gradient (what moving staff time between uses would do to the "
+                                    "assessment payoff and to real resolution, from the units' beliefs about each "
+                                    "use's yield; decisions.split_gains), per unit of tanh-scaled gain.")
+    yield_min_units: int = P(8, lo=3, hi=1000, unit="units",
+                             doc="Assumption: a class needs this many acting units with closed orders before its "
+                                 "members read each use's yield from their peers' experience (decisions.Yields).")
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self):

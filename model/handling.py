@@ -9,10 +9,12 @@ asking (Art. 14(2)); refused or stuck ones escalate to the district (Art. 20).
 At first contact a unit judges in good faith whether a request is unreasonable (with a
 detection error both ways) and labels it when it expects the label to count (Art. 32(3)).
 Gaming hours close orders on paper, label reasonable ones unreasonable, or press requesters.
-At the deadline (Art. 13) an unfinished order is extended once if hard (Art. 15(2));
-otherwise it is flagged overdue and stays open with its remaining work until it ends:
-worked to the end (and perhaps truly solved), explained to the requester as temporarily
-unsolvable (暂不能解决, Art. 15(2)), or closed formally (形式办结, gaming). The callback
+At the deadline (Art. 13) a unit may ask to extend a hard order once (Art. 15(2); its choice,
+granted where the rules let the hotline grant extensions); otherwise the order is flagged overdue
+and stays open with its remaining work until it ends: worked to the end (and perhaps truly
+solved), explained to the requester as temporarily unsolvable (暂不能解决, Art. 15(2), as often
+as the unit chooses to), or closed formally (形式办结, gaming). The units' choices come from
+the consequences they expect (decisions.py), never from the rules' values. The callback
 (Art. 23) follows the end. Everything is vectorised over orders, grouped by unit with one
 sort (no per-order Python loop).
 
@@ -193,10 +195,12 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarra
     idx = idx[(wo.state[idx] == OPEN) & (wo.ti_done[idx] < 0)]
     unit = wo.unit[idx]
     # labelling pays only as far as a unit expects labels to leave its score (the
-    # consequence it has seen, Units.label_belief); the rest of that time goes to closures
-    belief = model.units.label_belief
-    split_label = b.game_label_share * belief
-    split_close = b.game_false_close_share + b.game_label_share * (1.0 - belief)
+    # consequence it has seen, Units.label_belief); the rest of that time goes to closures.
+    # Closures and labels share what pressure (the unit's choice, Units.pressure_share) leaves.
+    belief, pressure_share = model.units.label_belief, model.units.pressure_share
+    rest = (1.0 - pressure_share) / max(1.0 - b.game_pressure_share, 1e-12)
+    split_label = b.game_label_share * belief * rest
+    split_close = (b.game_false_close_share + b.game_label_share * (1.0 - belief)) * rest
     split = np.maximum(split_close + split_label, 1e-12)
     # closures and labels are whole acts: hours accumulate until a unit can afford one
     # (a small unit games every few days, not never), up to game_bank_days' worth
@@ -227,7 +231,7 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarra
         used += np.bincount(cu[whole], weights=got[whole], minlength=nU)
     game_banked = np.clip(pool - used, 0.0, b.game_bank_days * daily)
     # pressure hours are spent at callback on this unit's unsolved orders (Art. 35(5) forbids it)
-    return game_banked, hours * b.game_pressure_share
+    return game_banked, hours * pressure_share
 
 
 def finish_and_close(day: int, model) -> dict:
@@ -277,20 +281,29 @@ def finish_worked(idx: np.ndarray, day: int, model) -> np.ndarray:
 
 
 def flag_overdue(idx: np.ndarray, day: int, model) -> Tally:
-    """Art. 13, 15(2): at the deadline, extend hard orders once; flag the rest overdue (they stay open)."""
+    """Art. 13, 15(2): at the deadline a unit may ask to extend a hard, contacted order once (its
+    choice, Units.p_extend; granted where the rules let the hotline grant extensions); the rest are
+    flagged overdue and stay open."""
     wo, cfg = model.orders, model.cfg
     due = idx[(wo.ti_deadline[idx] <= day) & (wo.ti_done[idx] < 0) & ~wo.overdue[idx]]
+    tally = Tally(model.city.n_units)
+    # the channel: whether the hotline grants extensions at all is the rule (Art. 15(2))
     if cfg.rules.deadlines.extensions:
-        ext = due[wo.hard[due] & ~wo.extended[due] & (wo.ti_contact[due] >= 0)]
+        cand = due[wo.hard[due] & ~wo.extended[due] & (wo.ti_contact[due] >= 0)]
+        ask = model.streams.bernoulli(model.units.p_extend[wo.unit[cand]], "handling.extend", wo.key[cand])
+        ext = cand[ask]
         wo.extended[ext] = True
         wo.ti_deadline[ext] += cfg.rules.deadlines.extension_days
         wo.explain[ext] += cfg.world.handling.extension_explain_hours
         due = due[~np.isin(due, ext)]
+        tally.add("extend_candidates", wo.unit[cand].astype(np.int64))
+        tally.add("extensions", wo.unit[ext].astype(np.int64))
     wo.overdue[due] = True
     wo.ti_overdue[due] = day
-    tally = Tally(model.city.n_units)
     u = wo.unit[due].astype(np.int64)
     tally.add("overdue", u)
+    tally.add("extended_overdue", u[wo.extended[due]])      # extended, and still unfinished at the new deadline
+    tally.add("overdue_hard", u[wo.hard[due]])
     # Art. 36: good-faith failure on hard requests is partly forgiven
     hard = wo.hard[due]
     tally.add("overdue_forgiven", u[hard], np.full(int(hard.sum()), cfg.rules.sanctions.error_tolerance))
@@ -298,14 +311,17 @@ def flag_overdue(idx: np.ndarray, day: int, model) -> Tally:
 
 
 def explain_unsolvable(idx: np.ndarray, day: int, model) -> np.ndarray:
-    """Art. 15(2): an overdue order the unit cannot solve for now is explained to the requester
-    as temporarily unsolvable (暂不能解决) and ends; more often when objective factors hold it
-    back (a hard request, cooperation refused, a central-unit linkage, a unit whose duty it is not)."""
-    wo, h = model.orders, model.cfg.world.handling
+    """Art. 15(2): a unit may explain an overdue order it cannot solve for now to the requester as
+    temporarily unsolvable (暂不能解决), which ends it; its daily chance (Units.p_explain, chosen
+    from what explained orders do to its rates, decisions.py) is higher when objective factors hold
+    the order back (a hard request, cooperation refused, a central-unit linkage, a unit whose duty
+    it is not)."""
+    wo, h, U = model.orders, model.cfg.world.handling, model.units
     late = idx[wo.overdue[idx] & (wo.ti_done[idx] < 0) & (wo.ti_overdue[idx] < day) & (wo.ti_contact[idx] >= 0)]
     blocked = (wo.hard[late] | (wo.coop_state[late] == COOP_REFUSED) | (wo.linkage[late] == LINK_CENTRAL)
                | (wo.unit[late] != wo.right_unit[late]))
-    p = np.where(blocked, h.explain_daily_blocked, h.explain_daily)
+    unit = wo.unit[late].astype(np.int64)
+    p = np.where(blocked, U.p_explain_blocked[unit], U.p_explain[unit])
     out = late[model.streams.bernoulli(p, "handling.explain", wo.key[late], day)]
     wo.ti_done[out] = day
     wo.ending[out] = END_EXPLAINED

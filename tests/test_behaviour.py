@@ -151,6 +151,39 @@ def test_learning_never_takes_in_role_work_below_the_floor():
     assert (U.effort[:, 0] >= floor - 1e-12).all()
 
 
+def test_the_split_steps_along_the_consequences_gradient():
+    """With aspiration, imitation, exploration and peer learning all still, learn() moves each
+    acting unit's split by exactly its consequences step (decisions.split_move), real work paying
+    for it; units that do not act, or are unranked this month, keep theirs."""
+    m = model({"world.behaviour.imitation": 0.0, "world.behaviour.exploration": 0.0,
+               "world.behaviour.peer_step": 0.0}, scale=0.001)
+    U = m.units
+    n = m.city.n_units
+    U.effort[:] = [0.6, 0.2, 0.1, 0.1]
+    U.split_step[:] = [0.01, -0.02, 0.005]
+    utility = np.zeros(n)
+    utility[5] = np.nan
+    acting = U.acting & np.isfinite(utility)
+    U.aspiration[:] = -1.0                                   # all above aspiration: no imitation
+    U.learn(utility, m.city.unit_class, m.streams, month=0)
+    np.testing.assert_allclose(U.effort[acting], [[0.605, 0.21, 0.08, 0.105]] * acting.sum(), atol=1e-12)
+    np.testing.assert_allclose(U.effort[~acting], [[0.6, 0.2, 0.1, 0.1]] * (~acting).sum(), atol=1e-12)
+
+
+def test_consequences_steps_follow_the_gain_and_vanish_at_zero_weight_but_for_real_resolution():
+    from model.decisions import SPLIT_DELTA, split_move
+    m = model({"world.behaviour.incentive_weight": 0.0}, scale=0.001)
+    pay = np.array([[1.0, -1.0, 0.0]])
+    assert np.allclose(split_move(pay, np.zeros((1, 3)), m.cfg), 0.0)       # the assessment ignored
+    step = split_move(pay, np.array([[0.0, -0.5, 0.2]]), m.cfg)
+    assert step[0, 0] == 0 and step[0, 1] < 0 < step[0, 2]                 # real resolution still counts
+    m1 = model({}, scale=0.001)
+    b = m1.cfg.world.behaviour
+    step = split_move(pay, np.zeros((1, 3)), m1.cfg)
+    np.testing.assert_allclose(step[0], b.learning_rate * b.consequence_step * np.tanh(b.decision_sensitivity
+                                                                                     * SPLIT_DELTA * b.incentive_weight * pay[0] / 2))
+
+
 def test_aspiration_follows_utility():
     m = model(scale=0.001)
     U = m.units

@@ -17,7 +17,18 @@ from conftest import FINAL
 
 from model import load_scenario
 from model.assessment import HOUR_FIELDS, Ledger
-from model.decisions import Beliefs, consequences, remedial_stake
+from model.decisions import (
+    DECISIONS,
+    SPLIT_USES,
+    YIELD_FIELDS,
+    Beliefs,
+    Yields,
+    class_slopes,
+    consequences,
+    evidence_tally,
+    remedial_stake,
+    split_gains,
+)
 from model.model import Model
 from model.world import KIND_TOWNSHIP
 
@@ -25,13 +36,24 @@ MODEL = Path(__file__).resolve().parents[1] / "model"
 # rules read in behaviour code, each what the system provides, not what a unit does:
 # the channel for units' own source work (Art. 25-26) and the district's staff for a remedial township (Art. 5)
 ALLOWED = {"proactive.unit_source_work", "sanctions.remedial_support"}
+# handling's decision code (the unit's acts) may read only what the hotline provides: the whistle
+# channel (Art. 16), whether it grants extensions and for how long (Art. 15(2)), and the ledger's
+# Art. 36 forgiveness of a hard order's overdue (bookkeeping of the assessment, not a choice)
+HANDLING_DECISIONS = ("seek_cooperation", "judge_unreasonable", "game", "finish_and_close", "finish_worked",
+                      "flag_overdue", "explain_unsolvable")
+ALLOWED_HANDLING = {"whistle.enabled", "deadlines.extensions", "deadlines.extension_days", "sanctions.error_tolerance"}
 DECISION_COLUMNS = ["p_answer_whistle", "p_cooperate", "p_whistle", "p_object_bucketpass", "p_claim_resolved",
-                    "coop_priority", "effort_resolve", "effort_satisfy", "effort_game", "effort_proactive"]
+                    "coop_priority", "effort_resolve", "effort_satisfy", "effort_game", "effort_proactive",
+                    "p_extend", "p_explain", "p_explain_blocked", "p_press", "pressure_share"]
 
 
-def rules_reads(path: Path) -> list[str]:
-    """Every ``….rules.X.Y`` read in a module's code (a bare ``….rules``, e.g. an alias, counts too)."""
+def rules_reads(path: Path, functions: tuple[str, ...] = ()) -> list[str]:
+    """Every ``….rules.X.Y`` read in a module's code (a bare ``….rules``, e.g. an alias, counts too),
+    or only in the named top-level ``functions``."""
     tree = ast.parse(path.read_text())
+    if functions:
+        tree = ast.Module(body=[f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name in functions],
+                          type_ignores=[])
     parent = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     found = []
     for node in ast.walk(tree):
@@ -49,6 +71,17 @@ def test_no_rule_sets_a_behaviour_value():
         reads = rules_reads(MODEL / module)
         assert set(reads) <= ALLOWED, f"{module} reads {sorted(set(reads) - ALLOWED)}"
     assert "rules" not in (MODEL / "decisions.py").read_text().split('"""')[-1].replace("rules'", "")
+    found = rules_reads(MODEL / "handling.py", HANDLING_DECISIONS)
+    assert found and set(found) <= ALLOWED_HANDLING, f"handling.py reads {sorted(set(found) - ALLOWED_HANDLING)}"
+
+
+def test_the_scan_finds_a_rule_read_in_a_decision_function(tmp_path):
+    """The scan is not blind: a decision function reading a rule is found."""
+    f = tmp_path / "m.py"
+    f.write_text("def game(model):\n    return model.cfg.rules.sanctions.pressure\n\ndef other(m):\n"
+                 "    return m.cfg.rules.audit.detection\n")
+    assert rules_reads(f, ("game",)) == ["sanctions.pressure"]
+    assert sorted(rules_reads(f)) == ["audit.detection", "sanctions.pressure"]
 
 
 def month_counts(city, **fields) -> dict:
@@ -69,8 +102,7 @@ def world():
 def gains(world, v, **rules):
     city, pop = world
     cfg = load_scenario(FINAL, {"city.scale": 0.01, **rules})
-    current = {k: np.full(city.n_units, 0.5) for k in
-               ("answer_whistle", "cooperate", "whistle", "object_bucketpass", "claim_resolved")}
+    current = {k: np.full(city.n_units, 0.5) for k in DECISIONS}
     return consequences(v, cfg, city, pop, Beliefs(city, cfg), current)
 
 
@@ -96,7 +128,7 @@ def test_each_rule_moves_the_payoff_of_the_act_it_targets(world):
     # a false claim: pays where it passes uncaught, costs where the audit is believed to catch it
     caught = Beliefs(city, load_scenario(FINAL, {"city.scale": 0.01}))
     cfg = load_scenario(FINAL, {"city.scale": 0.01})
-    cur = {k: np.full(n, 0.5) for k in ("answer_whistle", "cooperate", "whistle", "object_bucketpass", "claim_resolved")}
+    cur = {k: np.full(n, 0.5) for k in DECISIONS}
     caught.value["claim_detected"][:] = 0.9
     loose = Beliefs(city, cfg)
     loose.value["claim_detected"][:] = 0.0
@@ -104,6 +136,150 @@ def test_each_rule_moves_the_payoff_of_the_act_it_targets(world):
     g_loose = consequences(v, cfg, city, world[1], loose, cur)["claim_resolved"]
     acting = g_loose != 0
     assert (g_caught[acting] < g_loose[acting]).all() and g_loose[acting].mean() > 0 > g_caught[acting].mean()
+
+
+def test_an_extension_pays_the_overdue_sanction_it_spares(world):
+    """Overdue enters only the sanctions (Art. 35(2)), so asking for an extension on every candidate
+    instead of none pays exactly sanctions.overdue x the overdue it spares (1 - the share of extended
+    orders believed to fall due anyway, less the share forgiven, Art. 36) per closed order."""
+    city, pop = world
+    v = month_counts(city, closed=40, in_scope=40, responded=38, measured_resolved=30, satisfied=32, true_resolved=30,
+                     overdue=5, overdue_hard=2, overdue_forgiven=1, extend_candidates=4, extensions=2)
+    for overdue_points in (0.0, 0.5, 3.0):
+        cfg = load_scenario(FINAL, {"city.scale": 0.01, "rules.sanctions.overdue": overdue_points})
+        b = Beliefs(city, cfg)
+        b.value["extension_late"][:] = 0.25
+        cur = {k: np.full(city.n_units, 0.5) for k in DECISIONS}
+        g = consequences(v, cfg, city, pop, b, cur)["extend"]
+        acting = np.flatnonzero(g != 0) if overdue_points else np.arange(city.n_units)
+        expected = overdue_points * 4 * (1 - 0.25) * (1 - 0.5) / 40
+        np.testing.assert_allclose(g[acting], expected, rtol=1e-9)
+        if overdue_points:
+            assert acting.size > city.n_units // 2
+
+
+def test_explaining_pays_as_explained_orders_count_against_late_worked_ones(world):
+    city, pop = world
+    rng = np.random.default_rng(1)
+    v = month_counts(city, closed=40, in_scope=40, responded=38, measured_resolved=rng.uniform(25, 35, city.n_units),
+                     satisfied=rng.uniform(28, 36, city.n_units), true_resolved=30, overdue=6, explained=2)
+    cfg = load_scenario(FINAL, {"city.scale": 0.01})
+    cur = {k: np.full(city.n_units, 0.3) for k in DECISIONS}
+
+    def gain(explained, late):
+        b = Beliefs(city, cfg)
+        b.value["explained_measured"][:], b.value["explained_satisfied"][:] = explained
+        b.value["late_measured"][:], b.value["late_satisfied"][:] = late
+        return consequences(v, cfg, city, pop, b, cur)["explain"]
+
+    assert np.allclose(gain((0.6, 0.7), (0.6, 0.7)), 0.0)          # counted alike: nothing to gain
+    worse, better = gain((0.2, 0.5), (0.9, 0.8)), gain((0.9, 0.9), (0.3, 0.5))
+    assert (worse <= 1e-12).all() and worse.mean() < -0.01           # explained orders count as unresolved
+    assert (better >= -1e-12).all() and better.mean() > 0.01
+
+
+def test_pressing_pays_the_rating_it_buys_less_the_sanction_it_risks(world):
+    """With no rating lift believed, pressing costs exactly sanctions.pressure x the confirmed reports
+    it is believed to bring per closed order (Art. 35(5)); a lift makes it pay where sanctions are mild."""
+    city, pop = world
+    rng = np.random.default_rng(2)
+    v = month_counts(city, closed=40, in_scope=40, responded=38, measured_resolved=rng.uniform(25, 35, city.n_units),
+                     satisfied=rng.uniform(25, 35, city.n_units), true_resolved=30, pressed_scope=8, unpressed_scope=2,
+                     pressed=8, pressed_satisfied=5, pressed_measured=3)
+    cur = {k: np.full(city.n_units, 0.8) for k in DECISIONS}
+
+    def gain(points, lift, confirmed):
+        cfg = load_scenario(FINAL, {"city.scale": 0.01, "rules.sanctions.pressure": points})
+        b = Beliefs(city, cfg)
+        for k in ("measured", "satisfied"):
+            b.value[f"unpressed_{k}"][:] = 0.3
+            b.value[f"pressed_{k}"][:] = 0.3 + lift
+        b.value["pressure_confirmed"][:] = confirmed
+        return consequences(v, cfg, city, pop, b, cur)["press"]
+
+    flat = gain(2.0, 0.0, 0.2)
+    acting = flat != 0
+    assert acting.sum() > city.n_units // 2
+    np.testing.assert_allclose(flat[acting], -2.0 * 10 * 0.2 / 40, rtol=1e-9)
+    np.testing.assert_allclose(gain(20.0, 0.0, 0.2)[acting], -20.0 * 10 * 0.2 / 40, rtol=1e-9)
+    mild, harsh = gain(2.0, 0.05, 0.1), gain(20.0, 0.05, 0.1)
+    assert mild[acting].mean() > 0 > harsh[acting].mean()
+    assert (harsh[acting] < mild[acting]).all()
+
+
+def test_the_effort_split_is_weighed_on_its_believed_yields(world):
+    """Gaming time believed to bring only caught false claims costs falsification x those per closed
+    order per share moved; real resolution lost counts at intrinsic_motivation x intrinsic_scale."""
+    city, pop = world
+    rng = np.random.default_rng(3)
+    v = month_counts(city, closed=40, in_scope=40, responded=38, measured_resolved=rng.uniform(25, 35, city.n_units),
+                     satisfied=rng.uniform(25, 35, city.n_units), true_resolved=30, gamed=4)
+    v["hours_game"] = np.full(city.n_units, 10.0)                       # 0.4 formal closures per gaming hour
+    cfg = load_scenario(FINAL, {"city.scale": 0.01})
+    beliefs = Beliefs(city, cfg)
+    beliefs.value["claim_detected"][:] = 0.1
+    y = Yields(city)
+    game, satisfy = SPLIT_USES.index("game"), SPLIT_USES.index("satisfy")
+    y.slope[:, satisfy, YIELD_FIELDS.index("true_resolved")] = -0.2
+    pay, intrinsic = split_gains(v, cfg, city, pop, y, beliefs)
+    acting = pay[:, game] != 0
+    assert acting.sum() > city.n_units // 2
+    staff_hours = sum(v[h] for h in ("hours_resolve", "hours_contact", "hours_coop", "hours_satisfy", "hours_game",
+                                     "hours_proactive"))
+    expected = -cfg.rules.sanctions.falsification * staff_hours * 0.4 * 0.1 / 40
+    np.testing.assert_allclose(pay[acting, game], expected[acting], rtol=1e-6)
+    b = cfg.world.behaviour
+    np.testing.assert_allclose(intrinsic[acting, satisfy], -0.2 * b.intrinsic_motivation * b.intrinsic_scale)
+    assert np.allclose(intrinsic[:, game], 0) and np.allclose(pay[:, SPLIT_USES.index("proactive")], 0)
+    # a use believed (from peers) to raise the measured resolution pays
+    y.slope[:] = 0.0
+    y.slope[:, satisfy, YIELD_FIELDS.index("measured_resolved")] = 0.3
+    pay, _ = split_gains(v, cfg, city, pop, y, beliefs)
+    assert (pay[:, satisfy] >= -1e-12).all() and pay[:, satisfy].mean() > 0
+
+
+def test_class_slopes_recover_a_known_yield_and_ignore_noise():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(0, 0.3, (200, 3))
+    Y = np.column_stack([2.0 * X[:, 0] - 1.0 * X[:, 2] + 0.001 * rng.normal(size=200), rng.normal(size=200)])
+    b = class_slopes(X, Y)
+    np.testing.assert_allclose(b[:, 0], [2.0, 0.0, -1.0], atol=0.01)
+    assert np.abs(b[:, 1]).max() < 0.5 * 1.0 / (0.3 / np.sqrt(12)) / np.sqrt(200) * 3   # shrunk noise
+    assert np.allclose(class_slopes(np.ones((10, 3)), Y[:10]), 0.0)                    # no variation, no slope
+
+
+def test_units_press_and_extend_as_often_as_they_choose():
+    """In a run, the share of unsolved closures whose requester was pressed, and of extension
+    candidates extended, match the units' chosen probabilities (binomial tolerance, 4 sd)."""
+    m = Model(load_scenario(FINAL, {"city.scale": 0.01}), seed=3).run(25)
+    v = m.ledger.v
+    n_p = v["pressed_scope"] + v["unpressed_scope"]
+    expect = (m.units.p_press * n_p).sum()
+    assert abs(v["pressed_scope"].sum() - expect) < 4 * np.sqrt((m.units.p_press * (1 - m.units.p_press) * n_p).sum()) + 1
+    assert v["unpressed_scope"].sum() > 0 and v["pressed"].sum() >= v["pressed_scope"].sum()
+    n_e = v["extend_candidates"]
+    expect = (m.units.p_extend * n_e).sum()
+    assert n_e.sum() > 0
+    assert abs(v["extensions"].sum() - expect) < 4 * np.sqrt((m.units.p_extend * (1 - m.units.p_extend) * n_e).sum()) + 1
+    assert (v["explained_scope"] <= v["explained"]).all()
+
+
+def test_evidence_tally_counts_each_closure_in_its_group():
+    """Explained, late-worked, pressed and unpressed closures, counted as the orders' own fields say."""
+    from model.orders import CLOSED, END_EXPLAINED, END_WORKED
+    m = Model(load_scenario(FINAL, {"city.scale": 0.01}), seed=2).run(40)
+    wo = m.orders
+    closed = np.flatnonzero(wo.state[: wo.n] == CLOSED)
+    got = {k: x.sum() for k, x in evidence_tally(wo, closed, m.city.n_units).items}
+    scope = ~wo.excluded[closed] & ~wo.unreached[closed]
+    unsolved = ~wo.true_resolved[closed] & (wo.ti_contact[closed] >= 0)
+    pressed = unsolved & (wo.pressure[closed] > 0)
+    assert got["pressed"] == pressed.sum() > 0
+    assert got["unpressed_scope"] == (unsolved & ~pressed & scope).sum() > 0
+    assert got["explained_scope"] == ((wo.ending[closed] == END_EXPLAINED) & scope).sum() > 0
+    late = wo.overdue[closed] & (wo.ending[closed] == END_WORKED) & scope
+    assert got["late_measured"] == (late & wo.measured_resolved[closed]).sum()
+    assert got["pressed_measured"] <= got["pressed_scope"] and got["explained_measured"] <= got["explained_scope"]
 
 
 def test_remedial_stake_follows_the_sanction_strength():
@@ -129,7 +305,8 @@ def run_decisions(args):
     overrides, seed, days = args
     m = Model(load_scenario(FINAL, {"city.scale": 0.02, **overrides}), seed=seed).run(days)
     um = {k: np.concatenate([r[k] for r in m.unit_months])
-          for k in DECISION_COLUMNS + ["unit", "hours_overtime", "coop_requests", "whistles_received", "closed"]}
+          for k in DECISION_COLUMNS + ["unit", "hours_overtime", "coop_requests", "whistles_received", "closed",
+                                       "extend_candidates", "gamed", "labels_gamed"]}
     daily = np.array([d["true_resolution_rate"] for d in m.daily], float)
     return um, daily
 
@@ -139,7 +316,10 @@ ZERO = {"world.behaviour.incentive_weight": 0.0, "rules.sanctions.remedial_suppo
 LEVERS = {"dual off": {"rules.assessment.dual_whistle": False},
           "no cooperation scoring": {"rules.assessment.cooperation_scoring": "none"},
           "strong audit": {"rules.audit.sample_share": 0.2, "rules.audit.detection": 0.9},
-          "harsh sanctions": {"rules.sanctions.strength": 3.0, "rules.sanctions.falsification": 300.0}}
+          "harsh sanctions": {"rules.sanctions.strength": 3.0, "rules.sanctions.falsification": 300.0},
+          "harsh pressure and overdue": {"rules.sanctions.pressure": 20.0, "rules.sanctions.overdue": 3.0,
+                                         "rules.sanctions.error_tolerance": 0.0},
+          "unit report": {"rules.assessment.resolved_by": "unit_report"}}
 
 
 def test_at_zero_incentive_weight_rules_change_scores_but_no_decision():
@@ -161,7 +341,9 @@ def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way
             "dual off (coop none)": {"rules.assessment.cooperation_scoring": "none", "rules.assessment.dual_whistle": False},
             "strong audit": {"rules.assessment.resolved_by": "audit", "rules.audit.sample_share": 0.2,
                              "rules.audit.detection": 0.95},          # scenarios/strong_audit.toml
-            "harsh": {"rules.sanctions.strength": 3.0}}
+            "harsh": {"rules.sanctions.strength": 3.0},
+            "harsh pressure": {"rules.sanctions.pressure": 20.0},
+            "overdue counts": {"rules.sanctions.overdue": 10.0, "rules.sanctions.error_tolerance": 0.0}}
     seeds = (1, 2, 3)
     jobs = [(o, s, 125) for o in arms.values() for s in seeds]
     with ProcessPoolExecutor(2) as ex:
@@ -169,7 +351,7 @@ def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way
     res = {name: out[i * len(seeds):(i + 1) * len(seeds)] for i, name in enumerate(arms)}
 
     weight = {"p_cooperate": "coop_requests", "coop_priority": "coop_requests", "p_answer_whistle": "whistles_received",
-              "p_claim_resolved": "closed"}
+              "p_claim_resolved": "closed", "p_extend": "extend_candidates", "p_press": "closed"}
 
     def stat(name, col):
         """Each seed's mean over units and months, weighted by the opportunities the decision had."""
@@ -186,3 +368,14 @@ def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way
     assert holds(stat("coop none", "p_answer_whistle") - stat("dual off (coop none)", "p_answer_whistle"))
     assert holds(stat("base", "p_claim_resolved") - stat("strong audit", "p_claim_resolved"))  # audit deters
     assert holds(stat("harsh", "hours_overtime") - stat("base", "hours_overtime"))     # harsher: more pushing
+    # stronger audit: less time gaming, fewer formal closures and false labels per closed order
+    assert holds(stat("base", "effort_game") - stat("strong audit", "effort_game"))
+
+    def per_closed(name, col):
+        return np.array([um[col].sum() / um["closed"].sum() for um, _ in res[name]])
+
+    assert holds(per_closed("base", "gamed") - per_closed("strong audit", "gamed"))
+    assert holds(per_closed("base", "labels_gamed") - per_closed("strong audit", "labels_gamed"))
+    assert holds(stat("base", "p_press") - stat("harsh pressure", "p_press"))            # sanctioned pressure
+    assert holds(stat("base", "pressure_share") - stat("harsh pressure", "pressure_share"))
+    assert holds(stat("overdue counts", "p_extend") - stat("base", "p_extend"))          # overdue costs: extend

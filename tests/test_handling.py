@@ -210,6 +210,63 @@ def test_an_overdue_order_held_back_is_explained_as_temporarily_unsolvable():
     assert wo.state[1] == OPEN                               # the other one is not held back: still open
 
 
+def extension_tally(m, day: int) -> dict:
+    from model import handling
+    return {k: int(v.sum()) for k, v in handling.finish_and_close(day, m)["tally"].items}
+
+
+def test_a_unit_asks_for_an_extension_as_often_as_it_chooses_and_only_where_the_hotline_grants_them():
+    """Art. 15(2): the rule opens the channel; the unit's p_extend decides whether it asks."""
+    n = 400
+    cols = dict(n=n, hard=np.ones(n, bool), key=np.arange(1, n + 1, dtype=np.uint64))
+    off = {"world.handling.explain_daily": 0.0, "world.handling.explain_daily_blocked": 0.0}
+    for p in (0.0, 0.3, 1.0):
+        m = hand_built(off, **cols)
+        m.units.p_extend[:] = p
+        t = extension_tally(m, 7)
+        wo = m.orders
+        asked = int(wo.extended[:n].sum())
+        assert t["extend_candidates"] == n and t.get("extensions", 0) == asked
+        assert abs(asked - p * n) <= binomial_tolerance(n, p) * n + 1e-9
+        assert (wo.ti_deadline[:n][wo.extended[:n]] == 7 + m.cfg.rules.deadlines.extension_days).all()
+        assert t.get("overdue", 0) == n - asked and t.get("overdue_hard", 0) == n - asked
+    m = hand_built({**off, "rules.deadlines.extensions": False}, **cols)
+    m.units.p_extend[:] = 1.0
+    t = extension_tally(m, 7)
+    assert not m.orders.extended[:n].any() and "extend_candidates" not in t and t["overdue"] == n
+
+
+def test_an_extended_order_still_unfinished_at_its_new_deadline_is_booked_as_such():
+    m = hand_built({"world.handling.explain_daily": 0.0}, hard=np.array([True]))
+    m.units.p_extend[:] = 1.0
+    assert extension_tally(m, 7)["extensions"] == 1
+    t = extension_tally(m, 7 + m.cfg.rules.deadlines.extension_days)
+    assert t["overdue"] == 1 and t["extended_overdue"] == 1
+
+
+def test_overdue_orders_are_explained_at_the_units_chosen_daily_rate():
+    from model import handling
+    n = 2000
+    m = hand_built(None, n=n, key=np.arange(1, n + 1, dtype=np.uint64), extended=np.ones(n, bool))
+    handling.finish_and_close(7, m)
+    m.units.p_explain[:] = 0.2                      # not held back: the unit's unblocked rate
+    m.units.p_explain_blocked[:] = 0.9
+    got = handling.finish_and_close(8, m)["closing"].size
+    assert abs(got / n - 0.2) <= binomial_tolerance(n, 0.2)
+
+
+def test_gaming_hours_go_to_pressure_as_the_unit_chooses():
+    """handling.game: pressure hours are the unit's pressure share of its gaming hours."""
+    from model import handling
+    m = hand_built(None)
+    hours = np.full(m.city.n_units, 2.0)
+    m.units.pressure_share[:] = 0.1
+    _, pressure = handling.game(np.arange(1), 3, m, hours)
+    np.testing.assert_allclose(pressure, 0.2)
+    m.units.pressure_share[:] = 0.0
+    assert not handling.game(np.arange(1), 3, m, hours)[1].any()
+
+
 def test_a_formal_closure_of_an_overdue_order_ends_it_claimed_resolved():
     from model import handling
     m = hand_built({"world.handling.explain_daily": 0.0})
