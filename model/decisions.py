@@ -12,6 +12,7 @@ as it would come out if it took that act at every opportunity against never taki
 
     logit p = logit p0 + learned offset + sensitivity x incentive_weight x (payoff(yes) - payoff(no))
               - load_aversion x overload            (for taking on others' work)
+              - hour_price x hours x (1 + overload)  (for an extension's explanation)
 
 ``p0`` is the propensity without any assessment (world.behaviour: duty, habit and
 public-service motivation, i.e. the intrinsic value of the real outcome), the overload term
@@ -28,7 +29,8 @@ parameters. So the rules reach decisions only through the consequences units mee
 The effort split (real work, rating management, gaming, source removal) is weighed the same way
 (:func:`split_gains`): what moving a small share of staff time from real work to each use would
 have done to the month's counts, from the unit's beliefs about each use's yield (:class:`Yields`,
-learned from how its class peers' counts vary with their splits), through the same score and
+learned from how its class peers' counts vary with their splits; how often gaming's acts are
+caught read act by act, :func:`gaming_sanctions`), through the same score and
 payoff, weighed by incentive_weight, plus the intrinsic value of the real resolution the move
 gains or loses. Units.learn moves the split a step along it, beside aspiration, imitation and
 peer-gradient learning.

@@ -180,8 +180,8 @@ def test_consequences_steps_follow_the_gain_and_vanish_at_zero_weight_but_for_re
     m1 = model({}, scale=0.001)
     b = m1.cfg.world.behaviour
     step = split_move(pay, np.zeros((1, 3)), m1.cfg)
-    np.testing.assert_allclose(step[0], b.learning_rate * b.consequence_step * np.tanh(b.decision_sensitivity
-                                                                                     * SPLIT_DELTA * b.incentive_weight * pay[0] / 2))
+    gain = b.decision_sensitivity * SPLIT_DELTA * b.incentive_weight * pay[0]
+    np.testing.assert_allclose(step[0], b.learning_rate * b.consequence_step * np.tanh(gain / 2))
 
 
 def test_aspiration_follows_utility():
