@@ -35,7 +35,7 @@ EVENT_FIELDS = ["objections", "objections_rejected_bucketpass", "whistles_sent",
                 "dispatched", "copies_to_district", "sources_removed", "surge_days",
                 "pressure_reports", "pressure_confirmed",   # requesters' side: Art. 8(3), 35(5)
                 # what units learn their extensions, explanations and pressure bring (decisions.BELIEFS)
-                "extend_candidates", "extensions", "extended_overdue", "overdue_hard",
+                "extend_candidates", "extensions", "extended_overdue", "overdue_hard", "overdue_hours",
                 "explained_scope", "explained_measured", "explained_satisfied",
                 "late_scope", "late_measured", "late_satisfied", "pressed",
                 "pressed_scope", "pressed_measured", "pressed_satisfied",

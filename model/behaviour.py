@@ -174,14 +174,18 @@ class Units:
 
     def _apply_handling_choices(self) -> None:
         """Asking for extensions, explaining overdue orders, pressing requesters (decisions.py): each
-        the unit's propensity moved by the payoff gain it expects, the extension also by the
-        explanation hours it costs at last month's load (Art. 15(2), 35(5))."""
+        the unit's propensity moved by the payoff gain it expects; the extension also by the
+        explanation hours it costs at last month's load, the explanation by the hours it frees
+        (the work it believes is left on an overdue order, less the explanation) when work waits
+        (Art. 15(2), 35(5))."""
         bh, h, U = self.cfg.world.behaviour, self.cfg.world.handling, self.city.n_units
         hours_cost = bh.hour_price * h.extension_explain_hours * (1.0 + self.overload)
+        saved = np.maximum(self.beliefs.value["overdue_work"] - h.unsolvable_explain_hours, 0.0)
+        relief = bh.hour_price * saved * self.overload
         full = lambda x: np.broadcast_to(x, (U,)).copy()  # noqa: E731
         self.p_extend = full(shift(bh.p_extend, -hours_cost, self.gain["extend"], self.cfg))
-        self.p_explain = full(shift(h.explain_daily, 0.0, self.gain["explain"], self.cfg))
-        self.p_explain_blocked = full(shift(h.explain_daily_blocked, 0.0, self.gain["explain"], self.cfg))
+        self.p_explain = full(shift(h.explain_daily, relief, self.gain["explain"], self.cfg))
+        self.p_explain_blocked = full(shift(h.explain_daily_blocked, relief, self.gain["explain"], self.cfg))
         self.p_press = full(shift(bh.p_press, 0.0, self.gain["press"], self.cfg))
         # gaming hours spent on pressure follow the share of requesters pressed (handling.game)
         self.pressure_share = np.clip(bh.game_pressure_share * self.p_press / max(bh.p_press, 1e-12), 0.0, 1.0)

@@ -129,7 +129,9 @@ class Handling(Strict):
                                          "a central-unit linkage, or held by a unit whose duty it is not) is explained "
                                          "to the requester as temporarily unsolvable (暂不能解决) and ends.")
     explain_daily: float = P(0.02, lo=0.0, hi=1.0, unit="probability per overdue day", article="Art. 15(2)",
-                             doc="The same for any other overdue order.")
+                             doc="The same for any other overdue order. Both are the units' propensities before "
+                                 "they weigh what explaining does to their assessment and the hours it frees at "
+                                 "their load (decisions.py); world.behaviour.hour_price prices those hours.")
     unsolvable_explain_hours: float = P(1.0, lo=0.0, hi=10.0, unit="staff hours", article="Art. 15(2)",
                                         doc="Explanation the requester gets when an order is explained as temporarily "
                                             "unsolvable (raises the callback's explanation).")
@@ -472,12 +474,15 @@ class Behaviour(Strict):
     hour_price: float = P(0.5, lo=0.0, hi=10.0, unit="logit per staff hour per act",
                           doc="Assumption (no published source): how much the staff hours an act costs (the "
                               "explanation an extension needs) lower its probability, times (1 + last month's "
-                              "overload): the price of the hours at today's load.")
-    consequence_step: float = P(0.05, lo=0.0, hi=1.0, unit="x learning_rate",
+                              "overload): the price of the hours at today's load; and how much the hours an act "
+                              "frees (the work left on an overdue order that explaining ends) raise it, times last "
+                              "month's overload (freed hours are worth something only when work waits).")
+    consequence_step: float = P(0.1, lo=0.0, hi=1.0, unit="x learning_rate",
                                 doc="Assumption (no published source): step of the effort split along the "
                                     "consequences gradient (what moving staff time between uses would do to the "
                                     "assessment payoff and to real resolution, from the units' beliefs about each "
-                                    "use's yield; decisions.split_gains), per unit of tanh-scaled gain.")
+                                    "use's yield; decisions.split_gains), per unit of tanh-scaled gain. Hand-set "
+                                    "2026-12 (0.02, 0.05, 0.1, 0.25 tried against patterns 2 and 9; not fitted).")
     yield_min_units: int = P(8, lo=3, hi=1000, unit="units",
                              doc="Assumption: a class needs this many acting units with closed orders before its "
                                  "members read each use's yield from their peers' experience (decisions.Yields).")

@@ -13,6 +13,10 @@ as it would come out if it took that act at every opportunity against never taki
     logit p = logit p0 + learned offset + sensitivity x incentive_weight x (payoff(yes) - payoff(no))
               - load_aversion x overload            (for taking on others' work)
               - hour_price x hours x (1 + overload)  (for an extension's explanation)
+              + hour_price x hours saved x overload  (for explaining an overdue order rather than
+                                                      working on: the work it believes is left
+                                                      on it less the explanation; freed hours
+                                                      are worth something only when work waits)
 
 ``p0`` is the propensity without any assessment (world.behaviour: duty, habit and
 public-service motivation, i.e. the intrinsic value of the real outcome), the overload term
@@ -67,6 +71,8 @@ BELIEFS = {
     "unpressed_satisfied": ("unpressed_satisfied", "unpressed_scope", 0.5),
     "pressure_confirmed": ("pressure_confirmed", "pressed", 0.05),
     "label_excluded": ("excluded", "labelled", 1.0),
+    # staff hours still left on an order when it falls due unfinished (a mean, not a share; assumption prior)
+    "overdue_work": ("overdue_hours", "overdue", 4.0),
     "label_rejected": ("label_rejected", "labelled", 0.1),
 }
 DECISIONS = ["answer_whistle", "cooperate", "whistle", "object_bucketpass", "claim_resolved",

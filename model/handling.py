@@ -304,6 +304,8 @@ def flag_overdue(idx: np.ndarray, day: int, model) -> Tally:
     tally.add("overdue", u)
     tally.add("extended_overdue", u[wo.extended[due]])      # extended, and still unfinished at the new deadline
     tally.add("overdue_hard", u[wo.hard[due]])
+    # the work still left on them: what working on, rather than explaining, would cost (decisions.py)
+    tally.add("overdue_hours", u, wo.remaining[due] + wo.coop_remaining[due])
     # Art. 36: good-faith failure on hard requests is partly forgiven
     hard = wo.hard[due]
     tally.add("overdue_forgiven", u[hard], np.full(int(hard.sum()), cfg.rules.sanctions.error_tolerance))

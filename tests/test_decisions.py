@@ -379,3 +379,27 @@ def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way
     assert holds(stat("base", "p_press") - stat("harsh pressure", "p_press"))            # sanctioned pressure
     assert holds(stat("base", "pressure_share") - stat("harsh pressure", "pressure_share"))
     assert holds(stat("overdue counts", "p_extend") - stat("base", "p_extend"))          # overdue costs: extend
+
+
+def test_explaining_weighs_the_hours_it_frees_only_when_work_waits():
+    """Art. 15(2): explaining an overdue order ends the work still left on it. A unit weighs the
+    hours that frees (its belief about the work left on an overdue order, less the explanation)
+    at last month's overload: with no overload it explains at its propensity, overloaded more,
+    and more the more work it believes is left; the flag_overdue ledger books that work."""
+    m = Model(load_scenario(FINAL, {"city.scale": 0.01}), seed=5).run(40)
+    U = m.units
+    n = m.city.n_units
+    U.gain = {k: np.zeros(n) for k in U.gain}
+    U.overload = np.zeros(n)
+    U._apply_handling_choices()
+    base = U.p_explain.copy()
+    np.testing.assert_allclose(base, m.cfg.world.handling.explain_daily)
+    U.overload = np.full(n, 1.0)
+    U._apply_handling_choices()
+    loaded = U.p_explain.copy()
+    assert (loaded > base).all() and (U.p_explain_blocked > m.cfg.world.handling.explain_daily_blocked).all()
+    U.beliefs.value["overdue_work"] = U.beliefs.value["overdue_work"] + 5.0
+    U._apply_handling_choices()
+    assert (U.p_explain > loaded).all()
+    v = m.ledger.v
+    assert v["overdue"].sum() > 0 and v["overdue_hours"].sum() > 0

@@ -111,6 +111,10 @@ def test_rates_at_two_small_scales_agree_within_a_point():
 
 @pytest.mark.slow
 def test_the_thinned_city_does_not_agree_across_the_same_scales():
-    """The contrast that shows the sample matters (a separate test: pytest-xdist runs the two in parallel)."""
-    thin = _paired_diffs("thin")
-    assert not _within(thin["resolution_rate"]), "the thinned city should drift (small queues)"
+    """The contrast that shows the sample matters (a separate test: pytest-xdist runs the two in parallel):
+    the thinned city's resolution rate drifts between 0.02 and 0.05 far beyond its seeds' noise and by
+    more than half a point (measured 2026-12: -1.12 points, se 0.06, where the sampled city's
+    -0.16, se 0.28, is within noise)."""
+    d = _paired_diffs("thin")["resolution_rate"]
+    se = d.std(ddof=1) / np.sqrt(len(d))
+    assert abs(d.mean()) > max(ONE_POINT / 2, 3 * se), f"the thinned city should drift (small queues): {d}"
