@@ -201,6 +201,11 @@ CSS = """
 .jiesu-md th, .jiesu-md td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
 .jiesu-md code { font-size: 12px; }
 img.jiesu-plot { max-width: 100%; height: auto; }
+/* the six tab labels always fit their row, in sentence case, a long one wrapping: in Vuetify's capitals
+   the row needed ~930 px and, once it overflowed, scrolled the first label to "...IRED VS TRUE" */
+.v-slide-group__content:has(> .jiesu-tab) { flex: 1 1 0; min-width: 0; white-space: normal; }
+.v-tabs .v-tabs-bar .v-tab.jiesu-tab { text-transform: none; letter-spacing: normal; flex: 1 1 auto; min-width: 0;
+                                      padding: 0 8px; white-space: normal; line-height: 1.15; font-size: 15px; }
 """
 
 
@@ -382,25 +387,25 @@ def Page():
     if s is None and tab.value != 4:                      # the plots wait for the runs; the lesson does not
         solara.Info(t("preparing", L), dense=True, classes=["jiesu-preparing"])
     with solara.lab.Tabs(value=tab.value, on_value=tab.set, grow=True):
-        with solara.lab.Tab(t("tab_compare", L)):
+        with solara.lab.Tab(t("tab_compare", L), classes=["jiesu-tab"]):
             if tab.value == 0 and s is not None:
                 Plot("measured_vs_true", lambda: fig_measured_true(s), s, [key], L)
-        with solara.lab.Tab(t("tab_staff", L)):
+        with solara.lab.Tab(t("tab_staff", L), classes=["jiesu-tab"]):
             if tab.value == 1 and s is not None:
                 Plot("staff_time", lambda: fig_staff_time(s), s, [key], L)
-        with solara.lab.Tab(t("tab_scores", L)):
+        with solara.lab.Tab(t("tab_scores", L), classes=["jiesu-tab"]):
             if tab.value == 2 and s is not None:
                 Plot("township_scores", lambda: fig_scores(s), s, [key], L)
-        with solara.lab.Tab(t("tab_districts", L)):
+        with solara.lab.Tab(t("tab_districts", L), classes=["jiesu-tab"]):
             if tab.value == 3 and s is not None:
                 _select(t("colour_by", L), DISTRICT_OUTCOMES, district_outcome.value, district_outcome.set,
                         lambda k: outcome(k).label(L))
                 Plot("districts", lambda: fig_districts(s, district_outcome.value), s,
                      [key, district_outcome.value], L)
-        with solara.lab.Tab(t("tab_lesson", L)):
+        with solara.lab.Tab(t("tab_lesson", L), classes=["jiesu-tab"]):
             if tab.value == 4:
                 Lesson(L, load_experiment)
-        with solara.lab.Tab(t("tab_export", L)):
+        with solara.lab.Tab(t("tab_export", L), classes=["jiesu-tab"]):
             if tab.value == 5 and s is not None:
                 solara.FileDownload(lambda: daily_csv(s), filename=f"jiesu-daily-day{s.day}.csv",
                                     label=t("csv_daily", L), mime_type="text/csv")

@@ -72,7 +72,7 @@ def drawn_requests(m, days=range(5)) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# The history replay to late 2021, made once (app.replay_state) and kept between test sessions in
+# The history replay to late 2021, made once (classroom/runs.py replay_state) and kept between test sessions in
 # .pytest_cache (a state records the model's code fingerprint: another model's is remade, model/state.py)
 LATE_2021_SCALE = 0.005            # the app's smallest scale: the replay takes a few seconds
 
