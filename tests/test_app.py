@@ -245,6 +245,18 @@ def test_the_model_process_reports_errors_and_forgets_dropped_pairs():
         pair.step()
 
 
+def test_a_model_process_that_ends_fails_its_requests_and_the_next_pair_gets_a_new_one():
+    own = runs.ModelProcess()
+    pair = runs.RemotePair(runs.Setup(scale=0.005), own)
+    own.proc.kill()
+    with pytest.raises(runs.ModelProcessError, match="has ended"):
+        pair.step()
+    with pytest.raises(runs.ModelProcessError, match="has ended"):
+        runs.RemotePair(runs.Setup(scale=0.005), own)
+    shared = runs.model_process()
+    assert shared is not own and shared.ended is None
+
+
 class _FakePair:
     """What play() needs of a RemotePair: the day, a step request, the model's time per day."""
 
