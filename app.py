@@ -145,7 +145,7 @@ def play(run, going, rate, target, redraw) -> None:
             clock = (now, run.day, rate())
         t0, d0, r = clock
         days = (d0 + int((now - t0 + 0.1) * r) - run.day if r      # the days due 0.1 s from now
-                else round(CHUNK_SECONDS / max(run.seconds_per_day, 1e-3)))
+                else max(1, round(CHUNK_SECONDS / max(run.seconds_per_day, 1e-3))))   # a slow day: one at a time
         if days <= 0:
             time.sleep(max(0.0, t0 + (run.day + 1 - d0) / r - now))
             continue

@@ -283,6 +283,12 @@ def test_play_stops_at_the_target_and_asks_for_days_in_chunks_as_fast_as_possibl
     assert len(redraws) == len(run.asked)                              # one redraw while each request is computed
 
 
+def test_play_as_fast_as_possible_with_days_slower_than_a_chunk_asks_for_one_at_a_time():
+    run = _FakePair(seconds_per_day=2.0)                       # a large scale on a loaded machine
+    app.play(run, lambda: run.day < 3, lambda: None, lambda: 3, redraw=lambda: None)
+    assert run.asked == [1, 1, 1]
+
+
 def test_play_at_a_set_speed_asks_only_for_the_days_due():
     run = _FakePair(seconds_per_day=0.001)
     app.play(run, lambda: run.day < 6, lambda: 20, lambda: 6, redraw=lambda: None)
