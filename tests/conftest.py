@@ -72,7 +72,7 @@ def drawn_requests(m, days=range(5)) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# The history replay to late 2021, made once (app.replay_state) and kept between test sessions in
+# The history replay to late 2021, made once (classroom/runs.py replay_state) and kept between test sessions in
 # .pytest_cache (a state records the model's code fingerprint: another model's is remade, model/state.py)
 LATE_2021_SCALE = 0.005            # the app's smallest scale: the replay takes a few seconds
 
@@ -85,17 +85,17 @@ def late_2021_states():
     import sys
 
     sys.path.insert(0, str(ROOT))
-    import app
+    from classroom import runs  # the app's runs (app.py is the page)
 
     where = ROOT / ".pytest_cache" / "jiesu-states"
     where.mkdir(parents=True, exist_ok=True)
-    saved = app.STATES
+    saved = runs.STATES
     with open(where / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            app.STATES = where
-            app.replay_state(LATE_2021_SCALE, 1)
+            runs.STATES = where
+            runs.replay_state(LATE_2021_SCALE, 1)
         finally:
-            app.STATES = saved
+            runs.STATES = saved
             fcntl.flock(lock, fcntl.LOCK_UN)
     return where

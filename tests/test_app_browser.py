@@ -214,3 +214,29 @@ def test_the_late_2021_start_shows_the_replayed_calendar_and_both_runs(browser, 
     boxes = page.evaluate("[...document.querySelectorAll('.jiesu-box')].map(b => b.innerText)")
     assert len(boxes) == 8 and all(re.search(r"A \d", b) and re.search(r"B \d", b) for b in boxes), boxes
     assert page.errors == [] and off_this_machine(page) == []
+
+
+# every tab label inside the visible tab row, uncut (a row that overflows scrolls and cuts the first label)
+TABS_WHOLE = """(() => {
+  const tabs = [...document.querySelectorAll('.v-tab.jiesu-tab')];
+  const row = tabs[0].closest('.v-slide-group__wrapper').getBoundingClientRect();
+  return tabs.length === 6 && tabs.every(t => { const r = t.getBoundingClientRect();
+    return r.left >= row.left - 0.5 && r.right <= row.right + 0.5 && t.scrollWidth <= t.clientWidth
+           && t.innerText.trim().length > 1; }); })()"""
+
+
+@pytest.mark.parametrize("width", [1400, 1000])
+def test_every_tab_label_is_whole_in_both_languages(browser, server, width):
+    page = open_app(browser, server)
+    page.send("Emulation.setDeviceMetricsOverride", {"width": width - 15, "height": 900, "deviceScaleFactor": 1,
+                                                     "mobile": False})   # less a visible scrollbar's width
+    for language in ("English", "中文"):
+        page.click_text(language, "button")
+        last = "Export" if language == "English" else "导出"
+        page.wait_for(f"[...document.querySelectorAll('.v-tab')].some(t => t.innerText.includes({json.dumps(last)}))",
+                      timeout=20, what=f"the {language} tabs")
+        page.click_text(last, ".v-tab")                    # the row scrolls to its last tab if it overflows
+        page.wait_for(f"document.querySelector('.v-tab--active').innerText.includes({json.dumps(last)})", timeout=20)
+        page.click_text("Measured vs true" if language == "English" else "考核与真实", ".v-tab")
+        time.sleep(0.5)                                    # the row's scrolling is animated
+        assert page.evaluate(TABS_WHOLE), page.evaluate("[...document.querySelectorAll('.v-tab')].map(t => t.innerText)")
