@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .streams import Streams
+from . import kernels
+from .streams import Streams, _as_u64
 
 N_CLASSES = 20
 PROPENSITY_CAP = 1000.0
+_PICK_NAMES = ("requester.class", "requester.person", "requester.trust")   # pick_requesters' streams
 
 
 def propensity_classes(shape: float) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +143,11 @@ class Citizens:
         5.62 M distinct callers in 2019-2021)."""
         if who.size == 0:
             return
+        k = kernels.get()
+        if k is not None:        # one compiled pass (model/kernels.py): the same counts
+            self.distinct_ytd += int(k.count_callers(self.calls_this_year, np.ascontiguousarray(who, dtype=np.int64)))
+            self.contacts_ytd += int(who.size)
+            return
         first = self.calls_this_year[who] == 0          # contacts of people not yet counted this year
         add_counts(self.calls_this_year, who)
         # each first-time caller appears calls_this_year[x] times among today's first contacts: one
@@ -204,10 +211,22 @@ class Citizens:
         out = np.empty(len(township), dtype=np.int64)
         todo = np.arange(len(township))
         township = np.asarray(township, dtype=np.int64)
+        fast = kernels.get() if self._thresholds.size else None
         for attempt in range(12):
             if todo.size == 0:
                 break
             t, k = township[todo], keys[todo]
+            if fast is not None:     # the same draws in one compiled pass (model/kernels.py)
+                idx, thr = fast.pick_step(t, _as_u64(k), attempt, *(streams._name_hash(n)[()] for n in _PICK_NAMES),
+                                          self._thresholds, self._flat_start, self.count.ravel(), N_CLASSES,
+                                          float(self.tf_max))
+                if attempt == 11:
+                    out[todo] = idx
+                    break
+                accept = thr < self.trust_factor(self.trust[idx])
+                out[todo[accept]] = idx[accept]
+                todo = todo[~accept]
+                continue
             cell = t * N_CLASSES + self._class_draw(t, streams.key("requester.class", k, attempt))
             u2 = streams.uniform("requester.person", k, attempt)
             idx = self._flat_start[cell] + (u2 * self.count.ravel()[cell]).astype(np.int64)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import escalation
+from . import escalation, kernels
 from .assessment import Tally
 from .behaviour import E_GAME, E_RESOLVE, E_SATISFY, P_DEADLINE, P_EASE, P_THREAT
 from .calendar import month_end_day
@@ -57,6 +57,10 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
         return np.zeros(0)
     # one float key: unit first, then priority (bounded well inside the unit spacing)
     order = np.argsort(unit * 1e4 - np.clip(priority, -4e3, 4e3))
+    k = kernels.get()
+    if k is not None:        # the pour below in one compiled pass (model/kernels.py): the same hours
+        return k.allocate_sorted(order, np.ascontiguousarray(unit), np.ascontiguousarray(need),
+                                 np.ascontiguousarray(budget, dtype=np.float64))
     u, n = unit[order], need[order].astype(np.float64)
     cum = np.cumsum(n)
     starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])

@@ -1,0 +1,176 @@
+"""Compiled kernels for the hot loops of the daily step (issue 13), with the pure-numpy path kept.
+
+Each kernel does, element by element and in the same order, the integer and float operations
+of the numpy code it stands for, so that results are bit-identical: the keyed splitmix64
+hash (streams.py), pouring a unit's hours down its sorted queue (handling.allocate), picking
+requesters (citizens.pick_requesters), counting the year's callers (citizens.count_callers).
+What they never do: transcendental functions (numpy's SIMD exp/log/power round differently
+from libm) or reductions whose order numpy sets otherwise (pairwise sums); those stay in numpy,
+as does every sort (numpy's unstable sorts order ties their own way).
+
+The kernels are compiled with numba on first use and cached beside this file (``cache=True``;
+numba falls back to a user cache directory when that is not writable), so only the first run
+after an install or a change pays the compilation. ``JIESU_PURE=1`` in the environment, a
+missing numba, or :func:`set_active` (tests) selects the pure-numpy path everywhere;
+:func:`active` says which path is in use. Call sites ask :func:`get` for the compiled kernels
+(None on the pure path), so importing this module imports neither numba nor LLVM.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11, _S54 = (np.uint64(s) for s in (30, 27, 31, 11, 54))
+_TO_UNIT = 1.0 / 9007199254740992.0        # 2^-53: uniform from the top 53 bits
+
+_state: dict = {"forced": None, "kernels": None, "failed": False}
+
+
+def active() -> bool:
+    """Whether the compiled path is in use (not forced off, JIESU_PURE unset, numba importable)."""
+    return get() is not None
+
+
+def set_active(on: bool | None) -> None:
+    """Force the compiled path on or off (None: back to the environment's choice). For tests."""
+    _state["forced"] = on
+
+
+def _wanted() -> bool:
+    if _state["forced"] is not None:
+        return bool(_state["forced"])
+    return os.environ.get("JIESU_PURE", "") in ("", "0")
+
+
+def get():
+    """The compiled kernels (a namespace), or None on the pure-numpy path."""
+    if not _wanted() or _state["failed"]:
+        return None
+    k = _state["kernels"]
+    if k is None:
+        try:
+            k = _state["kernels"] = _compile()
+        except ImportError:                    # numba not installed: the pure path
+            _state["failed"] = True
+            return None
+    return k
+
+
+# ---------------------------------------------------------------------------- kernel sources
+# Plain Python over numpy scalars: numba compiles them; the pure path never calls them.
+
+def _mix(z):
+    """splitmix64 finaliser of one uint64 (wrapping), as streams.mix."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def _chain(h0, keys, i):
+    """The keyed hash of item ``i``: mix(h ^ key) for each key in turn (a key of length 1 is a
+    scalar broadcast over the items), as Streams._key_numpy."""
+    h = h0
+    for k in keys:
+        h = _mix(h ^ (k[i] if k.size > 1 else k[0]))
+    return h
+
+
+def _hash_keys(h0, keys, n):
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        out[i] = _chain(h0, keys, i)
+    return out
+
+
+def _hash_uniform(h0, keys, n):
+    out = np.empty(n, np.float64)
+    for i in range(n):
+        out[i] = np.float64(_chain(h0, keys, i) >> _S11) * _TO_UNIT
+    return out
+
+
+def _allocate_sorted(order, unit, need, budget):
+    """handling.allocate after its sort: each item in queue ``order`` gets what is left of its
+    unit's budget after the items before it, at most its need (cumulative sum, group starts,
+    clip to [0, need], in numpy's order of operations); returned in the items' own order."""
+    out = np.empty(order.size, np.float64)
+    cum = 0.0
+    before = 0.0
+    last = -1
+    for j in range(order.size):
+        i = order[j]
+        u = unit[i]
+        n = np.float64(need[i])
+        cum = cum + n
+        start = cum - n
+        if j == 0 or u != last:
+            before = start
+            last = u
+        g = budget[u] - (start - before)
+        g = g if g > 0.0 else 0.0              # np.clip: max(x, lo) then min(., hi), as numpy writes them
+        out[i] = g if g < n else n
+    return out
+
+
+def _count_callers(calls, who):
+    """Add each contact to its resident's calls this year; returns how many residents called
+    for the first time this year (each counted once however often they called today)."""
+    first = 0
+    for i in range(who.size):
+        w = who[i]
+        if calls[w] == 0:
+            first += 1
+        calls[w] += 1
+    return first
+
+
+def _pick_step(township, keys, attempt, h_class, h_person, h_trust, thresholds, flat_start, counts,
+               n_classes, tf_max):
+    """One attempt of citizens.pick_requesters for each request: the propensity class by the
+    binary search of Citizens._class_draw, the person in the class, and the acceptance
+    threshold u x tf_max (compared with the person's trust factor in numpy)."""
+    n = township.size
+    idx = np.empty(n, np.int64)
+    thr = np.empty(n, np.float64)
+    a = np.uint64(attempt)
+    for i in range(n):
+        t = township[i]
+        k = keys[i]
+        m = _mix(_mix(h_class ^ k) ^ a) >> _S11
+        target = (np.uint64(t) << _S54) | m
+        lo, hi = 0, thresholds.size                   # searchsorted(side='left')
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if thresholds[mid] < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        cls = min(max(lo - t * n_classes, 0), n_classes - 1)
+        cell = t * n_classes + cls
+        u2 = np.float64(_mix(_mix(h_person ^ k) ^ a) >> _S11) * _TO_UNIT
+        idx[i] = flat_start[cell] + np.int64(u2 * counts[cell])
+        thr[i] = np.float64(_mix(_mix(h_trust ^ k) ^ a) >> _S11) * _TO_UNIT * tf_max
+    return idx, thr
+
+
+class _Kernels:
+    """The compiled functions (attributes named as the sources without the underscore)."""
+
+
+def _compile() -> _Kernels:
+    import numba
+
+    jit = numba.njit(cache=True, nogil=True)
+    g = globals()
+    inline = {name: numba.njit(inline="always")(g[name]) for name in ("_mix", "_chain")}
+    g.update(inline)                              # kernels see the compiled helpers by name
+    k = _Kernels()
+    for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step"):
+        setattr(k, name.lstrip("_"), jit(g[name]))
+    return k
