@@ -225,7 +225,7 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarra
     used = np.bincount(unit[whole], weights=got[whole], minlength=nU).astype(float)
     if (split_label > 0).any():
         # labels go on orders unlikely to be solved: hard ones or those refused cooperation
-        rest = ~np.isin(idx, fake) & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))
+        rest = ~whole & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))   # ~whole: not in fake
         cand, cu = idx[rest], unit[rest]
         got = allocate(cu, np.full(cand.size, h.label_hours), wo.remaining[cand],
                        pool * split_label / split)
@@ -250,7 +250,7 @@ def finish_and_close(day: int, model) -> dict:
     worked = finish_worked(idx, day, model)
     tally = flag_overdue(idx, day, model)
     explained = explain_unsolvable(idx, day, model)
-    closing = np.unique(np.concatenate([worked, explained, idx[(wo.ti_done[idx] == day) & wo.gamed[idx]]]))
+    closing = union_of_rows(idx, (worked, explained, idx[(wo.ti_done[idx] == day) & wo.gamed[idx]]))
     solved = wo.true_resolved[closing]
     claim = model.streams.bernoulli(model.units.claim_probability(wo.unit[closing]), "handling.claim", wo.key[closing])
     # a unit reports 'resolved' what it solved, some unsolved worked orders (弄虚作假) and its
@@ -265,6 +265,21 @@ def finish_and_close(day: int, model) -> dict:
     wo.state[closing] = CLOSED
     wo.ti_closed[closing] = day
     return {"closing": closing, "tally": tally}
+
+
+def union_of_rows(idx: np.ndarray, parts: tuple) -> np.ndarray:
+    """np.unique of the concatenated ``parts``, all rows of ``idx``: when ``idx`` ascends (the open
+    list does: rows are appended in order and pruning keeps it), marking their positions in it
+    gives the same sorted rows without a sort (issue 13)."""
+    rows = np.concatenate(parts)
+    if idx.size > 1 and not (idx[1:] > idx[:-1]).all():
+        return np.unique(rows)
+    pos = np.searchsorted(idx, rows)
+    if rows.size and (pos.max() >= idx.size or not (idx[pos] == rows).all()):
+        return np.unique(rows)              # not all rows of idx: the general way
+    mark = np.zeros(idx.size, bool)
+    mark[pos] = True
+    return idx[mark]
 
 
 def finish_worked(idx: np.ndarray, day: int, model) -> np.ndarray:
