@@ -1,20 +1,27 @@
 """The fast paths of issue 13 give exactly what the plain computations give.
 
 Each faster formulation (in-place hashing, the integer binary search for requester classes,
-np.add.at counts, one sort to split schedules by day, per-phase timers) is checked against
-the direct computation it replaced, bit for bit, including edge cases (draws exactly at a
-class threshold, repeated callers, empty inputs). No timing asserts.
+np.add.at counts, one sort to split schedules by day, per-phase timers, the union of closing
+rows, small pages) is checked against the direct computation it replaced, bit for bit,
+including edge cases (draws exactly at a class threshold, repeated callers, ties in a queue,
+empty inputs). The compiled kernels (model/kernels.py) are checked against the pure-numpy
+path they stand for, one by one and on a whole run. No timing asserts.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import model
 
+from model import kernels
 from model.citizens import N_CLASSES, add_counts, class_thresholds
+from model.handling import allocate, union_of_rows
 from model.hotline import split_by_day
+from model.orders import small_pages
 from model.streams import Streams, _as_u64, mix, mix_inplace
 from model.timers import NO_TIMERS, PhaseTimers, make_timers
 
@@ -114,3 +121,136 @@ def test_timers_book_every_phase_and_change_nothing(monkeypatch):
     assert phases["handling.work_day"]["seconds"] > 0 and b.timers.calls["handling.work_day"] == 20
     assert abs(sum(r["share"] for r in phases.values()) - 1) < 1e-9
     assert "handling.work_day" in b.timers.report()
+
+
+# ---------------------------------------------------------------------------- compiled kernels
+# model/kernels.py: the numba path and the pure-numpy path (JIESU_PURE=1) give the same bits.
+
+@pytest.fixture
+def both_paths():
+    """Yields a switch between the paths; the environment's choice is restored afterwards."""
+    pytest.importorskip("numba")
+    yield kernels.set_active
+    kernels.set_active(None)
+
+
+def _run_tables(days: int = 40) -> dict:
+    from model.orders import COLUMNS
+
+    m = model({"world.behaviour.learning": True}, days=days)
+    m.run(days)
+    r = m.results()
+    return {"daily": r.daily, "units": r.units_monthly, "summary": r.summary,
+            "orders": {k: getattr(m.orders, k).copy() for k in COLUMNS}, "open": m.orders.open_idx.copy()}
+
+
+def test_compiled_and_pure_paths_give_identical_runs(both_paths):
+    both_paths(False)
+    pure = _run_tables()
+    both_paths(True)
+    assert kernels.active()
+    fast = _run_tables()
+    pd.testing.assert_frame_equal(pure["daily"], fast["daily"])
+    pd.testing.assert_frame_equal(pure["units"], fast["units"])
+    assert pure["summary"].keys() == fast["summary"].keys()
+    for k, v in pure["summary"].items():
+        w = fast["summary"][k]
+        assert (v == w) or (isinstance(v, float) and np.isnan(v) and np.isnan(w)), k
+    for k, v in pure["orders"].items():
+        assert np.array_equal(v, fast["orders"][k]), k
+    assert np.array_equal(pure["open"], fast["open"])
+
+
+def test_jiesu_pure_selects_the_numpy_path(monkeypatch):
+    kernels.set_active(None)
+    monkeypatch.setenv("JIESU_PURE", "1")
+    assert not kernels.active() and kernels.get() is None
+    monkeypatch.setenv("JIESU_PURE", "0")
+    assert kernels.active() == (importlib.util.find_spec("numba") is not None)
+    kernels.set_active(False)
+    assert not kernels.active()
+    kernels.set_active(None)
+
+
+@pytest.mark.parametrize("keys", [
+    lambda r: (r.integers(0, 2**63, 5000).astype(np.uint64),),
+    lambda r: (7, r.integers(-9, 60, 5000), r.integers(0, 2**63, 5000).astype(np.uint64)),
+    lambda r: (r.integers(0, 2**63, 10000).astype(np.uint64)[::2], np.int8(3)),
+    lambda r: (r.integers(0, 400, 3000).astype(np.int16), np.array([5]), r.random(3000) < 0.5),
+    lambda r: (r.integers(0, 100, 30),),                      # below the kernel's size: numpy
+    lambda r: (r.integers(0, 100, (40, 3)),),                 # 2-D keys: numpy
+])
+def test_keyed_hash_and_uniform_are_the_same_on_both_paths(both_paths, keys):
+    s = Streams(11)
+    k = keys(np.random.default_rng(3))
+    both_paths(False)
+    ref = s.key("a", *k), s.uniform("b", *k), s.bernoulli(0.3, "c", *k)
+    both_paths(True)
+    got = s.key("a", *k), s.uniform("b", *k), s.bernoulli(0.3, "c", *k)
+    for a, b in zip(ref, got):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+
+
+def _allocate_cases():
+    rng = np.random.default_rng(5)
+    n, nU = 4000, 37
+    unit = rng.integers(0, nU, n)
+    yield unit, np.full(n, 0.25), rng.integers(0, 3, n).astype(float), rng.random(nU) * 20   # many ties
+    yield unit.astype(np.int16), (rng.random(n) * 3).astype(np.float32), rng.normal(0, 5, n), rng.normal(2, 4, nU)
+    yield unit, np.zeros(n), rng.random(n), np.zeros(nU)                                   # nothing to give
+    yield np.zeros(1, np.int64), np.ones(1), np.zeros(1), np.full(1, 0.5)
+
+
+def test_allocate_pours_the_same_hours_on_both_paths(both_paths):
+    for unit, need, prio, budget in _allocate_cases():
+        both_paths(False)
+        ref = allocate(unit, need, prio, budget)
+        both_paths(True)
+        got = allocate(unit, need, prio, budget)
+        assert got.dtype == ref.dtype and np.array_equal(got.view(np.uint64), ref.view(np.uint64))   # bits, signs of zero too
+
+
+def test_counting_callers_is_the_same_on_both_paths(both_paths):
+    rng = np.random.default_rng(7)
+    days = [rng.integers(0, 500, 3000) for _ in range(4)] + [np.zeros(0, np.int64), np.array([3, 3, 3])]
+    got = {}
+    for on in (False, True):
+        both_paths(on)
+        c = model().citizens
+        got[on] = [(c.count_callers(w), c.distinct_ytd, c.contacts_ytd, c.calls_this_year[:600].copy())[1:]
+                   for w in days]
+    for a, b in zip(got[False], got[True]):
+        assert a[0] == b[0] and a[1] == b[1] and np.array_equal(a[2], b[2])
+
+
+def test_picking_requesters_is_the_same_on_both_paths(both_paths):
+    c = model().citizens
+    s = Streams(2)
+    rng = np.random.default_rng(8)
+    c.trust[:] = rng.random(c.n).astype(np.float32)          # many rejections: every attempt is used
+    t = rng.integers(0, c.n_townships, 20000)
+    key = s.key("req", np.arange(t.size))
+    both_paths(False)
+    ref = c.pick_requesters(t, key, s)
+    both_paths(True)
+    assert np.array_equal(c.pick_requesters(t, key, s), ref)
+
+
+def test_union_of_rows_equals_unique():
+    rng = np.random.default_rng(9)
+    idx = np.sort(rng.choice(100000, 5000, replace=False))
+    parts = (idx[rng.random(idx.size) < 0.2], idx[rng.random(idx.size) < 0.1], idx[rng.random(idx.size) < 0.05])
+    assert np.array_equal(union_of_rows(idx, parts), np.unique(np.concatenate(parts)))
+    assert np.array_equal(union_of_rows(idx[::-1], parts), np.unique(np.concatenate(parts)))   # not ascending
+    outside = (np.array([idx[3], 100001, idx[0]]),)
+    assert np.array_equal(union_of_rows(idx, outside), np.unique(outside[0]))                 # not rows of idx
+    empty = union_of_rows(idx, (np.zeros(0, np.int64),))
+    assert empty.size == 0 and empty.dtype == np.int64
+
+
+def test_small_pages_gives_zeros_and_restores_numpy_setting():
+    mu = np._core.multiarray
+    before = mu._get_madvise_hugepage()
+    with small_pages():
+        a = np.zeros(3_000_000, np.int16)
+    assert mu._get_madvise_hugepage() == before and not a.any()
