@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .measures import in_scope, rate, rate_or0, responded_on_time, routing_days, satisfied, three_rate_score
 from .orders import COOP_ENGAGED, END_EXPLAINED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE
 from .world import KIND_TOWNSHIP, acting_units
@@ -57,6 +58,17 @@ class Tally:
         if units.size:
             self.items.append((name, np.bincount(units.astype(np.int64), weights=weights, minlength=self.n)))
 
+    def add_masks(self, units: np.ndarray, masks: list[tuple[str, np.ndarray]]) -> None:
+        """``add(name, units[mask])`` for each (name, mask), in order; on the compiled path
+        (model/kernels.py) all the counts come from one pass over ``units`` (same counts)."""
+        k = kernels.get()
+        if k is None or units.size < 64:
+            for name, mask in masks:
+                self.add(name, units[mask])
+            return
+        counts = k.count_masks(np.ascontiguousarray(units, dtype=np.int64), np.stack([m for _, m in masks]), self.n)
+        self.items += [(name, c) for (name, _), c in zip(masks, counts) if c.any()]   # add() skips empty ones
+
     def add_array(self, name: str, values: np.ndarray) -> None:
         """Add a per-unit array under ``name``."""
         self.items.append((name, values))
@@ -92,40 +104,28 @@ def closure_tally(orders, closing: np.ndarray, rules, n_units: int) -> Tally:
     hard = wo.hard[closing]
     true, meas = wo.true_resolved[closing], wo.measured_resolved[closing]
     sat = satisfied(wo, closing)
-    add = lambda name, mask, w=None: t.add(name, u[mask], None if w is None else w[mask])  # noqa: E731
-    add("closed", np.ones(u.size, bool))
-    add("in_scope", scope)
-    add("responded", scope & responded)
-    add("measured_resolved", scope & meas)
-    add("satisfied", scope & sat)
-    add("true_resolved", true)
-    # overdue (and its Art. 36 forgiveness) is booked when an order falls due: handling.flag_overdue
-    add("gamed", wo.gamed[closing])
-    add("explained", wo.ending[closing] == END_EXPLAINED)
-    add("false_claims", wo.claimed_resolved[closing] & ~true)
-    add("false_claims_measured", wo.claimed_resolved[closing] & ~true & meas)
-    add("unclaimed_unsolved", ~wo.claimed_resolved[closing] & ~true)       # what a unit learns not claiming brings
-    add("unclaimed_measured", ~wo.claimed_resolved[closing] & ~true & meas)
-    add("detected", wo.detected[closing])
-    add("audited", wo.audited[closing])
-    add("hard", hard & scope)
-    add("hard_measured_resolved", hard & scope & meas)
-    add("hard_true_resolved", hard & true)
-    add("labelled", wo.labelled[closing])
-    add("label_rejected", wo.label_rejected[closing])
-    add("excluded", wo.excluded[closing])
     kind, unreasonable, rejected = wo.label_kind[closing], wo.unreasonable[closing], wo.label_rejected[closing]
-    add("labels_honest", kind == LABEL_HONEST)
-    add("labels_gamed", kind == LABEL_GAMED)
-    add("labels_false", (kind != LABEL_NONE) & ~unreasonable)
-    add("labels_rejected_honest", rejected & (kind == LABEL_HONEST))
-    add("labels_rejected_gamed", rejected & (kind == LABEL_GAMED))
-    add("unreasonable_missed", unreasonable & (kind == LABEL_NONE))
-    add("routing_days", np.ones(u.size, bool), routing_days(wo, closing))
-    add("perfunctory", ~true & (wo.ti_contact[closing] < 0))
-    add("whistled_orders", wo.whistled[closing])
-    add("whistled_resolved", wo.whistled[closing] & meas)
-    add("days_to_close", np.ones(u.size, bool), (wo.ti_closed[closing] - wo.ti_created[closing]).astype(float))
+    claimed, whistled = wo.claimed_resolved[closing], wo.whistled[closing]
+    # overdue (and its Art. 36 forgiveness) is booked when an order falls due: handling.flag_overdue
+    t.add_masks(u, [
+        ("closed", np.ones(u.size, bool)), ("in_scope", scope), ("responded", scope & responded),
+        ("measured_resolved", scope & meas), ("satisfied", scope & sat), ("true_resolved", true),
+        ("gamed", wo.gamed[closing]), ("explained", wo.ending[closing] == END_EXPLAINED),
+        ("false_claims", claimed & ~true), ("false_claims_measured", claimed & ~true & meas),
+        ("unclaimed_unsolved", ~claimed & ~true),       # what a unit learns not claiming brings
+        ("unclaimed_measured", ~claimed & ~true & meas),
+        ("detected", wo.detected[closing]), ("audited", wo.audited[closing]),
+        ("hard", hard & scope), ("hard_measured_resolved", hard & scope & meas), ("hard_true_resolved", hard & true),
+        ("labelled", wo.labelled[closing]), ("label_rejected", rejected), ("excluded", wo.excluded[closing]),
+        ("labels_honest", kind == LABEL_HONEST), ("labels_gamed", kind == LABEL_GAMED),
+        ("labels_false", (kind != LABEL_NONE) & ~unreasonable),
+        ("labels_rejected_honest", rejected & (kind == LABEL_HONEST)),
+        ("labels_rejected_gamed", rejected & (kind == LABEL_GAMED)),
+        ("unreasonable_missed", unreasonable & (kind == LABEL_NONE))])
+    t.add("routing_days", u, routing_days(wo, closing))
+    t.add_masks(u, [("perfunctory", ~true & (wo.ti_contact[closing] < 0)), ("whistled_orders", whistled),
+                    ("whistled_resolved", whistled & meas)])
+    t.add("days_to_close", u, (wo.ti_closed[closing] - wo.ti_created[closing]).astype(float))
     co = closing[wo.need_coop[closing]]
     cu = wo.coop_unit[co].astype(np.int64)
     delivered = (wo.coop_state[co] == COOP_ENGAGED) & (wo.coop_remaining[co] <= 0)

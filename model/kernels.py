@@ -159,6 +159,17 @@ def _pick_step(township, keys, attempt, h_class, h_person, h_trust, thresholds, 
     return idx, thr
 
 
+def _count_masks(unit, masks, n_units):
+    """Per-unit counts of ``unit`` under each row of ``masks`` (K x n): K bincounts in one pass."""
+    out = np.zeros((masks.shape[0], n_units), np.int64)
+    for i in range(unit.size):
+        u = unit[i]
+        for k in range(masks.shape[0]):
+            if masks[k, i]:
+                out[k, u] += 1
+    return out
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -171,6 +182,6 @@ def _compile() -> _Kernels:
     inline = {name: numba.njit(inline="always")(g[name]) for name in ("_mix", "_chain")}
     g.update(inline)                              # kernels see the compiled helpers by name
     k = _Kernels()
-    for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step"):
+    for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k
