@@ -52,6 +52,23 @@ def add_counts(counter: np.ndarray, idx: np.ndarray) -> None:
     np.add.at(counter, idx, np.ones(1, counter.dtype))   # unbuffered: repeats add up (numpy >= 2 makes this fast)
 
 
+def last_per_person(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct residents of ``idx`` in ascending order and the position of each one's last
+    entry: what ``np.unique(idx[::-1], return_index=True)`` gives (turned into positions in
+    ``idx``), from one sort of resident x 2^20 + position (no stable argsort; issue 13)."""
+    idx = np.asarray(idx)
+    if idx.size == 0 or idx.size >= 1 << 20 or idx.min() < 0:
+        rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
+        return rev_unique, idx.size - 1 - rev_pos
+    comb = (idx.astype(np.int64) << 20) | np.arange(idx.size)
+    comb.sort()
+    person = comb >> 20
+    last = np.empty(person.size, bool)
+    last[-1] = True
+    np.not_equal(person[1:], person[:-1], out=last[:-1])
+    return person[last].astype(idx.dtype), comb[last] & ((1 << 20) - 1)
+
+
 class Citizens:
     """All residents, scaled: home township, trust, expectation, request history."""
 
@@ -258,11 +275,15 @@ class Citizens:
         """Trust and expectation move toward this outcome; unresolved requests are remembered."""
         c = self.cfg.world.citizens
         # last answer of the day wins for a citizen with several callbacks
-        rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
-        pos = len(idx) - 1 - rev_pos
-        who = rev_unique
+        who, pos = last_per_person(idx)
         outcome = np.choose(np.clip(satisfaction[pos], 0, 2), [0.0, c.basic_trust_outcome, 1.0])
         self._move_trust(who, outcome)
+        k = kernels.get()
+        if k is not None:        # the same updates in compiled passes (model/kernels.py)
+            k.move_expectation(self.expectation, who, np.ascontiguousarray(performance[pos], dtype=np.float64),
+                               float(c.expectation_learning), float(c.expectation_cap))
+            k.count_unresolved(self.n_unresolved, np.ascontiguousarray(idx), np.ascontiguousarray(resolved))
+            return
         new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
         self.expectation[who] = np.clip(new_e, 0.0, c.expectation_cap)
         unresolved = idx[~resolved]
@@ -275,20 +296,27 @@ class Citizens:
         Art. 11(2), or a call nobody answered); the last of the day wins."""
         if idx.size == 0:
             return
-        rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
-        self._move_trust(rev_unique, np.asarray(target, dtype=np.float64)[len(idx) - 1 - rev_pos])
+        who, pos = last_per_person(idx)
+        self._move_trust(who, np.asarray(target, dtype=np.float64)[pos])
 
     def _move_trust(self, who: np.ndarray, outcome: np.ndarray) -> None:
         """Trust of distinct citizens ``who`` moves toward ``outcome``; township sums follow."""
         c = self.cfg.world.citizens
-        old_tf = self.trust_factor(self.trust[who])
-        old_trust = self.trust[who].copy()
-        self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
+        k = kernels.get()
+        if k is not None:        # one gather and one scatter of trust (model/kernels.py), the same values
+            old_trust, new_trust = k.move_trust(self.trust, np.ascontiguousarray(who),
+                                                np.ascontiguousarray(outcome, dtype=np.float64), float(c.trust_learning))
+            old_tf = self.trust_factor(old_trust)
+        else:
+            old_tf = self.trust_factor(self.trust[who])
+            old_trust = self.trust[who].copy()
+            self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
+            new_trust = self.trust[who]
         cell = self.class_of(who)                       # (township, propensity class) of each citizen
         level, t_of = self.level[cell % N_CLASSES], self.township_of_class[cell]
-        delta = (self.trust_factor(self.trust[who]) - old_tf) * level
+        delta = (self.trust_factor(new_trust) - old_tf) * level
         self.trust_num += np.bincount(t_of, weights=delta, minlength=self.n_townships)
-        self.trust_sum += np.bincount(t_of, weights=(self.trust[who] - old_trust) * level, minlength=self.n_townships)
+        self.trust_sum += np.bincount(t_of, weights=(new_trust - old_trust) * level, minlength=self.n_townships)
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.trust, self.expectation, self.n_unresolved))

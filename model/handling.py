@@ -76,6 +76,13 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
 def priority(idx: np.ndarray, day: int, model, unit: np.ndarray) -> np.ndarray:
     """Queue priority: urgent tiers first (Art. 13), then deadline, ease and escalation threats."""
     wo, U = model.orders, model.units
+    k = kernels.get()
+    if (k is not None and type(U.ease_scale) is float and type(U.priority_urgent) is float
+            and U.priority.dtype == np.float64 and wo.remaining.dtype == np.float32):
+        # the same sums in one compiled pass (model/kernels.py; Python-float scales as numpy reads them)
+        return k.priority(np.ascontiguousarray(idx), np.ascontiguousarray(unit), int(day), wo.tier, wo.ti_deadline,
+                          wo.remaining, wo.threat, np.ascontiguousarray(U.priority),
+                          U.priority_urgent, np.float32(U.ease_scale), P_DEADLINE, P_EASE, P_THREAT, TIER_24H)
     w = U.priority[unit]
     left = np.maximum(wo.ti_deadline[idx] - day, 0)
     urgent = np.where(wo.tier[idx] <= TIER_24H, U.priority_urgent, 0.0)

@@ -144,7 +144,9 @@ def _pick_step(township, keys, attempt, h_class, h_person, h_trust, thresholds, 
         k = keys[i]
         m = _mix(_mix(h_class ^ k) ^ a) >> _S11
         target = (np.uint64(t) << _S54) | m
-        lo, hi = 0, thresholds.size                   # searchsorted(side='left')
+        # searchsorted(side='left') over all thresholds: those of earlier townships lie below
+        # t x 2^54 <= target and later ones above, so only township t's own block is searched
+        lo, hi = t * n_classes, t * n_classes + n_classes
         while lo < hi:
             mid = (lo + hi) >> 1
             if thresholds[mid] < target:
@@ -170,6 +172,78 @@ def _count_masks(unit, masks, n_units):
     return out
 
 
+def _move_trust(trust, who, outcome, learning):
+    """trust[who] += float32(learning x (outcome - trust[who])) for distinct residents ``who``
+    (float32 trust, float64 outcome, as citizens._move_trust writes it); returns the trust
+    before and after, so the township sums need no second gather."""
+    old = np.empty(who.size, np.float32)
+    new = np.empty(who.size, np.float32)
+    for i in range(who.size):
+        w = who[i]
+        o = trust[w]
+        n = o + np.float32(learning * (outcome[i] - np.float64(o)))
+        trust[w] = n
+        old[i] = o
+        new[i] = n
+    return old, new
+
+
+def _move_expectation(expectation, who, performance, learning, cap):
+    """expectation[who] moves toward ``performance`` (float64), clipped to [0, cap] and stored
+    as float32, as citizens.update_after_callback writes it."""
+    for i in range(who.size):
+        w = who[i]
+        e = np.float64(expectation[w])
+        v = e + learning * (performance[i] - e)
+        v = v if v > 0.0 else 0.0
+        expectation[w] = np.float32(v if v < cap else cap)
+
+
+def _count_unresolved(n_unresolved, idx, resolved):
+    """Each unresolved callback adds one to its requester's unresolved count, then a resolved
+    one resets it (in that order, as citizens.update_after_callback)."""
+    for i in range(idx.size):
+        if not resolved[i]:
+            n_unresolved[idx[i]] += 1
+    for i in range(idx.size):
+        if resolved[i]:
+            n_unresolved[idx[i]] = 0
+
+
+def _poisson_search(u, lam, p):
+    """The exact sequential search of streams.poisson_inverse for small means: ``p`` is
+    exp(-lam) from numpy; terms p x lam / i added to the CDF until it reaches u (i < 400)."""
+    out = np.zeros(u.size, np.int64)
+    for j in range(u.size):
+        pj = p[j]
+        cdf = pj
+        i = 1
+        while u[j] > cdf and i < 400:
+            pj = pj * (lam[j] / np.float64(i))
+            cdf = cdf + pj
+            out[j] = i
+            i += 1
+    return out
+
+
+def _priority(rows, unit, day, tier, deadline, remaining, threat, weights, urgent, ease_scale,
+              p_deadline, p_ease, p_threat, urgent_tier):
+    """handling.priority for orders ``rows`` queued at ``unit``: urgent tiers, then deadline,
+    ease and threats, with numpy's dtypes (ease in float32 from the float32 remaining work and
+    the Python-float scale) and its order of additions."""
+    out = np.empty(rows.size, np.float64)
+    one = np.float32(1.0)
+    for i in range(rows.size):
+        r = rows[i]
+        u = unit[i]
+        left = max(np.int64(deadline[r]) - day, 0)
+        ease = one / (one + remaining[r] / ease_scale)
+        v = (urgent if tier[r] <= urgent_tier else 0.0) + weights[u, p_deadline] / (1.0 + np.float64(left))
+        v = v + weights[u, p_ease] * np.float64(ease)
+        out[i] = v + weights[u, p_threat] * (1.0 if threat[r] else 0.0)
+    return out
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -182,6 +256,7 @@ def _compile() -> _Kernels:
     inline = {name: numba.njit(inline="always")(g[name]) for name in ("_mix", "_chain")}
     g.update(inline)                              # kernels see the compiled helpers by name
     k = _Kernels()
-    for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks"):
+    for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks",
+                 "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k

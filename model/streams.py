@@ -162,8 +162,12 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     small = ~big
     if small.any():
         us, ls = u[small], lam[small]
-        k = np.zeros(us.shape, dtype=np.int64)
         p = np.exp(-ls)
+        fast = kernels.get() if us.size >= _KERNEL_MIN else None
+        if fast is not None:     # the same search in one compiled pass (model/kernels.py)
+            out[small] = fast.poisson_search(np.ascontiguousarray(us, dtype=np.float64), np.ascontiguousarray(ls), p)
+            return out
+        k = np.zeros(us.shape, dtype=np.int64)
         cdf = p.copy()
         todo = np.flatnonzero(us > cdf)
         for i in range(1, 400):

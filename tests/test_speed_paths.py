@@ -15,11 +15,11 @@ import importlib.util
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import model
+from conftest import model, ran
 
 from model import kernels
-from model.citizens import N_CLASSES, add_counts, class_thresholds
-from model.handling import allocate, union_of_rows
+from model.citizens import N_CLASSES, add_counts, class_thresholds, last_per_person
+from model.handling import allocate, priority, union_of_rows
 from model.hotline import split_by_day
 from model.orders import small_pages
 from model.streams import Streams, _as_u64, mix, mix_inplace
@@ -254,3 +254,57 @@ def test_small_pages_gives_zeros_and_restores_numpy_setting():
     with small_pages():
         a = np.zeros(3_000_000, np.int16)
     assert mu._get_madvise_hugepage() == before and not a.any()
+
+
+def test_last_per_person_equals_unique_of_the_reversed_list():
+    rng = np.random.default_rng(10)
+    for idx in (rng.integers(0, 300, 2000).astype(np.int32), rng.integers(0, 10**7, 50), np.array([4]),
+                np.zeros(0, np.int64), np.array([-1, 3, -1])):
+        who, pos = last_per_person(idx)
+        ref_who, ref_rev = np.unique(idx[::-1], return_index=True)
+        assert np.array_equal(who, ref_who) and who.dtype == ref_who.dtype
+        assert np.array_equal(pos, idx.size - 1 - ref_rev)
+
+
+def test_callback_updates_of_residents_are_the_same_on_both_paths(both_paths):
+    rng = np.random.default_rng(11)
+    n = 3000
+    idx = rng.integers(0, 400, n)                                  # repeats: the last answer wins
+    sat, perf, res = rng.integers(-1, 3, n), rng.random(n) * 1.4 - 0.2, rng.random(n) < 0.5
+    trust0, target, unresolved0 = rng.random(500).astype(np.float32), rng.random(900), rng.integers(0, 3, 400)
+    got = {}
+    for on in (False, True):
+        both_paths(on)
+        c = model({"world.demand.trust_elasticity": 0.7}).citizens     # a real power in the trust factor
+        c.trust[:500] = trust0
+        c.n_unresolved[:400] = unresolved0
+        c.update_after_callback(idx, sat, perf, res)
+        c.update_after_contact(idx[:900], target)
+        got[on] = (c.trust.copy(), c.expectation.copy(), c.n_unresolved.copy(), c.trust_num.copy(), c.trust_sum.copy())
+    for a, b in zip(got[False], got[True]):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("lam", [
+    lambda r: r.random(5000) * 3,
+    lambda r: np.r_[r.random(3000) * 0.01, r.random(3000) * 59.9, 61 + r.random(100) * 500, [0.0, 60.0]],
+])
+def test_poisson_counts_are_the_same_on_both_paths(both_paths, lam):
+    s = Streams(12)
+    lam = lam(np.random.default_rng(12))
+    both_paths(False)
+    ref = s.poisson(lam, "p", 3, np.arange(lam.size))
+    both_paths(True)
+    assert np.array_equal(s.poisson(lam, "p", 3, np.arange(lam.size)), ref)
+
+
+def test_queue_priority_is_the_same_on_both_paths(both_paths):
+    m = ran(days=12)
+    wo, idx = m.orders, m.orders.open_idx
+    units = (wo.unit[idx], wo.coop_unit[idx].clip(0).astype(np.int64))
+    out = {}
+    for on in (False, True):
+        both_paths(on)
+        out[on] = [priority(idx, 12, m, u) for u in units]
+    for a, b in zip(out[False], out[True]):
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint64), b.view(np.uint64))
