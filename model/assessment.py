@@ -61,8 +61,8 @@ class Tally:
     def add_masks(self, units: np.ndarray, masks: list[tuple[str, np.ndarray]]) -> None:
         """``add(name, units[mask])`` for each (name, mask), in order; on the compiled path
         (model/kernels.py) all the counts come from one pass over ``units`` (same counts)."""
-        k = kernels.get()
-        if k is None or units.size < 64:
+        k = kernels.get(units.size)
+        if k is None:
             for name, mask in masks:
                 self.add(name, units[mask])
             return

@@ -162,7 +162,7 @@ class Citizens:
         5.62 M distinct callers in 2019-2021)."""
         if who.size == 0:
             return
-        k = kernels.get()
+        k = kernels.get(who.size)
         if k is not None:        # one compiled pass (model/kernels.py): the same counts
             self.distinct_ytd += int(k.count_callers(self.calls_this_year, np.ascontiguousarray(who, dtype=np.int64)))
             self.contacts_ytd += int(who.size)
@@ -230,7 +230,7 @@ class Citizens:
         out = np.empty(len(township), dtype=np.int64)
         todo = np.arange(len(township))
         township = np.asarray(township, dtype=np.int64)
-        fast = kernels.get() if self._thresholds.size else None
+        fast = kernels.get(len(township)) if self._thresholds.size else None
         for attempt in range(12):
             if todo.size == 0:
                 break
@@ -278,7 +278,7 @@ class Citizens:
         who, pos = last_per_person(idx)
         outcome = np.choose(np.clip(satisfaction[pos], 0, 2), [0.0, c.basic_trust_outcome, 1.0])
         self._move_trust(who, outcome)
-        k = kernels.get()
+        k = kernels.get(idx.size)
         if k is not None:        # the same updates in compiled passes (model/kernels.py)
             k.move_expectation(self.expectation, who, np.ascontiguousarray(performance[pos], dtype=np.float64),
                                float(c.expectation_learning), float(c.expectation_cap))
@@ -302,7 +302,7 @@ class Citizens:
     def _move_trust(self, who: np.ndarray, outcome: np.ndarray) -> None:
         """Trust of distinct citizens ``who`` moves toward ``outcome``; township sums follow."""
         c = self.cfg.world.citizens
-        k = kernels.get()
+        k = kernels.get(who.size)
         if k is not None:        # one gather and one scatter of trust (model/kernels.py), the same values
             old_trust, new_trust = k.move_trust(self.trust, np.ascontiguousarray(who),
                                                 np.ascontiguousarray(outcome, dtype=np.float64), float(c.trust_learning))

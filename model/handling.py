@@ -57,7 +57,7 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
         return np.zeros(0)
     # one float key: unit first, then priority (bounded well inside the unit spacing)
     order = np.argsort(unit * 1e4 - np.clip(priority, -4e3, 4e3))
-    k = kernels.get()
+    k = kernels.get(unit.size)
     if k is not None:        # the pour below in one compiled pass (model/kernels.py): the same hours
         return k.allocate_sorted(order, np.ascontiguousarray(unit), np.ascontiguousarray(need),
                                  np.ascontiguousarray(budget, dtype=np.float64))
@@ -76,7 +76,7 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
 def priority(idx: np.ndarray, day: int, model, unit: np.ndarray) -> np.ndarray:
     """Queue priority: urgent tiers first (Art. 13), then deadline, ease and escalation threats."""
     wo, U = model.orders, model.units
-    k = kernels.get()
+    k = kernels.get(idx.size)
     if (k is not None and type(U.ease_scale) is float and type(U.priority_urgent) is float
             and U.priority.dtype == np.float64 and wo.remaining.dtype == np.float32):
         # the same sums in one compiled pass (model/kernels.py; Python-float scales as numpy reads them)

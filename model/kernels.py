@@ -2,18 +2,25 @@
 
 Each kernel does, element by element and in the same order, the integer and float operations
 of the numpy code it stands for, so that results are bit-identical: the keyed splitmix64
-hash (streams.py), pouring a unit's hours down its sorted queue (handling.allocate), picking
-requesters (citizens.pick_requesters), counting the year's callers (citizens.count_callers).
+hash and its uniform (streams.py), the Poisson search, pouring a unit's hours down its sorted
+queue and the queue priority (handling.py), picking requesters, counting the year's callers,
+residents' trust, expectation and unresolved counts after callback (citizens.py), per-unit
+counts under many masks (assessment.Tally.add_masks), classes from cumulative shares (intake.py).
 What they never do: transcendental functions (numpy's SIMD exp/log/power round differently
 from libm) or reductions whose order numpy sets otherwise (pairwise sums); those stay in numpy,
 as does every sort (numpy's unstable sorts order ties their own way).
 
 The kernels are compiled with numba on first use and cached beside this file (``cache=True``;
 numba falls back to a user cache directory when that is not writable), so only the first run
-after an install or a change pays the compilation. ``JIESU_PURE=1`` in the environment, a
-missing numba, or :func:`set_active` (tests) selects the pure-numpy path everywhere;
-:func:`active` says which path is in use. Call sites ask :func:`get` for the compiled kernels
-(None on the pure path), so importing this module imports neither numba nor LLVM.
+after an install or a change pays the compilation.
+
+Which path: ``JIESU_PURE=1`` in the environment (or a missing numba) selects the pure-numpy
+path everywhere and ``JIESU_PURE=0`` the kernels everywhere. Unset, a call site asks
+``get(n)`` for its ``n`` items and gets the kernels from ``AUTO_MIN`` items on: below that
+(small cities) loading numba and LLVM in a process (~0.5 s) costs more than the kernels
+save, so small runs never import numba. Results are the same either way. :func:`set_active`
+forces a path (tests); :func:`active` says whether the kernels are on offer. Importing this
+module imports neither numba nor LLVM.
 """
 
 from __future__ import annotations
@@ -28,28 +35,39 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11, _S54 = (np.uint64(s) for s in (30, 27, 31, 11, 54))
 _TO_UNIT = 1.0 / 9007199254740992.0        # 2^-53: uniform from the top 53 bits
 
+AUTO_MIN = 4096        # items from which a call site uses the kernels when JIESU_PURE is unset
 _state: dict = {"forced": None, "kernels": None, "failed": False}
 
 
 def active() -> bool:
-    """Whether the compiled path is in use (not forced off, JIESU_PURE unset, numba importable)."""
-    return get() is not None
+    """Whether the kernels are on offer (not forced off, JIESU_PURE not 1, numba importable)."""
+    return _choice() is not False and _load() is not None
 
 
 def set_active(on: bool | None) -> None:
-    """Force the compiled path on or off (None: back to the environment's choice). For tests."""
+    """Force the kernels on for every size (True) or off (False); None: the environment's
+    choice. For tests."""
     _state["forced"] = on
 
 
-def _wanted() -> bool:
+def _choice() -> bool | None:
+    """True: always the kernels; False: never; None: by size (AUTO_MIN)."""
     if _state["forced"] is not None:
         return bool(_state["forced"])
-    return os.environ.get("JIESU_PURE", "") in ("", "0")
+    env = os.environ.get("JIESU_PURE", "")
+    return None if env == "" else env == "0"
 
 
-def get():
-    """The compiled kernels (a namespace), or None on the pure-numpy path."""
-    if not _wanted() or _state["failed"]:
+def get(n: int = AUTO_MIN):
+    """The compiled kernels (a namespace) for a call on ``n`` items, or None (pure numpy)."""
+    choice = _choice()
+    if choice is False or (choice is None and n < AUTO_MIN):
+        return None
+    return _load()
+
+
+def _load():
+    if _state["failed"]:
         return None
     k = _state["kernels"]
     if k is None:
@@ -244,6 +262,20 @@ def _priority(rows, unit, day, tier, deadline, remaining, threat, weights, urgen
     return out
 
 
+def _count_exceeded(u, rows, table):
+    """For each item, how many entries of its row of ``table`` (R x K) lie below its draw:
+    ``(u[:, None] > table[rows]).sum(1)`` without the (n x K) gather."""
+    out = np.empty(u.size, np.int64)
+    for i in range(u.size):
+        r = rows[i]
+        n = 0
+        for j in range(table.shape[1]):
+            if u[i] > table[r, j]:
+                n += 1
+        out[i] = n
+    return out
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -257,6 +289,7 @@ def _compile() -> _Kernels:
     g.update(inline)                              # kernels see the compiled helpers by name
     k = _Kernels()
     for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks",
-                 "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority"):
+                 "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
+                 "_count_exceeded"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k

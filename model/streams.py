@@ -130,26 +130,23 @@ class Streams:
 
 
 def _flat_keys(keys: tuple):
-    """(kernels, keys as 1-D uint64 arrays, item count) when the compiled hash applies: the
-    kernels are active and the keys are scalars or 1-D arrays of one length n >= _KERNEL_MIN
-    (so the broadcast is flat: a scalar key is a length-1 array); else None (numpy path)."""
-    k = kernels.get()
-    if k is None or not keys:
-        return None
-    flat, n = [], 1
+    """(kernels, keys as 1-D uint64 arrays, item count) when the compiled hash applies: the keys
+    are scalars or 1-D arrays of one length n >= _KERNEL_MIN (so the broadcast is flat: a scalar
+    key is a length-1 array) and kernels.get(n) offers the kernels; else None (numpy path)."""
+    n = 1
     for key in keys:
-        a = np.asarray(key)
-        if a.ndim > 1:
+        shape = np.shape(key)
+        if len(shape) > 1:
             return None
-        a = _as_u64(a).reshape(-1)
-        if a.size != 1:
-            if n not in (1, a.size):
+        if shape and shape[0] != 1:
+            if n not in (1, shape[0]):
                 return None
-            n = a.size
-        flat.append(a if a.flags.c_contiguous else np.ascontiguousarray(a))
-    if n < _KERNEL_MIN:
+            n = shape[0]
+    k = kernels.get(n) if n >= _KERNEL_MIN else None
+    if k is None:
         return None
-    return k, tuple(flat), n
+    flat = [_as_u64(np.asarray(key)).reshape(-1) for key in keys]
+    return k, tuple(a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in flat), n
 
 
 def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -163,7 +160,7 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     if small.any():
         us, ls = u[small], lam[small]
         p = np.exp(-ls)
-        fast = kernels.get() if us.size >= _KERNEL_MIN else None
+        fast = kernels.get(us.size) if us.size >= _KERNEL_MIN else None
         if fast is not None:     # the same search in one compiled pass (model/kernels.py)
             out[small] = fast.poisson_search(np.ascontiguousarray(us, dtype=np.float64), np.ascontiguousarray(ls), p)
             return out

@@ -167,8 +167,11 @@ def test_jiesu_pure_selects_the_numpy_path(monkeypatch):
     assert not kernels.active() and kernels.get() is None
     monkeypatch.setenv("JIESU_PURE", "0")
     assert kernels.active() == (importlib.util.find_spec("numba") is not None)
+    monkeypatch.delenv("JIESU_PURE")
+    assert kernels.get(kernels.AUTO_MIN - 1) is None            # small calls: numpy, numba never loaded
+    assert (kernels.get(kernels.AUTO_MIN) is not None) == (importlib.util.find_spec("numba") is not None)
     kernels.set_active(False)
-    assert not kernels.active()
+    assert not kernels.active() and kernels.get(10**9) is None
     kernels.set_active(None)
 
 
