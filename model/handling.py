@@ -123,7 +123,11 @@ def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict
     and ``cohandling`` (for the network) and ``tally`` (per-unit counts for the ledger)."""
     wo, U, cfg = model.orders, model.units, model.cfg
     idx = wo.open_idx
-    idx = idx[(wo.state[idx] == OPEN) & (wo.ti_available[idx] <= day)]
+    k = kernels.get(idx.size)     # compiled steps (model/kernels.py): the same rows, hours and sums
+    if k is not None:
+        idx = k.select_open(idx, wo.state, wo.ti_available, int(day), OPEN)
+    else:
+        idx = idx[(wo.state[idx] == OPEN) & (wo.ti_available[idx] <= day)]
     unit = wo.unit[idx]
     nU = model.city.n_units
     tally = Tally(nU)
@@ -144,32 +148,46 @@ def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict
     used[:, U_CONTACT] = spent
     resolve -= spent
     # 2. real work: own orders plus cooperation items of engaged cooperating units
-    mine = wo.ti_contact[idx] >= 0
-    own = idx[mine & (wo.remaining[idx] > 0)]
-    co = idx[(wo.coop_state[idx] == COOP_ENGAGED) & (wo.coop_remaining[idx] > 0)]
-    items_unit = np.concatenate([wo.unit[own], wo.coop_unit[co]]).astype(np.int64)
     cap = cfg.world.handling.max_hours_per_day
-    need = np.minimum(np.concatenate([wo.remaining[own], wo.coop_remaining[co]]), cap)
-    pr = np.concatenate([prio[mine & (wo.remaining[idx] > 0)],
-                         U.coop_priority[wo.coop_unit[co]] * priority(co, day, model, wo.coop_unit[co].astype(np.int64))])
+    if k is not None:
+        mine, own, co, items_unit, need, pr_own = k.work_items(idx, prio, wo.ti_contact, wo.remaining, wo.coop_state,
+                                                               wo.coop_remaining, wo.unit, wo.coop_unit,
+                                                               np.float32(cap), COOP_ENGAGED)
+    else:
+        mine = wo.ti_contact[idx] >= 0
+        own = idx[mine & (wo.remaining[idx] > 0)]
+        co = idx[(wo.coop_state[idx] == COOP_ENGAGED) & (wo.coop_remaining[idx] > 0)]
+        items_unit = np.concatenate([wo.unit[own], wo.coop_unit[co]]).astype(np.int64)
+        need = np.minimum(np.concatenate([wo.remaining[own], wo.coop_remaining[co]]), cap)
+        pr_own = prio[mine & (wo.remaining[idx] > 0)]
+    co_unit = wo.coop_unit[co].astype(np.int64)
+    pr = np.concatenate([pr_own, U.coop_priority[co_unit] * priority(co, day, model, co_unit)])
     given = allocate(items_unit, need, pr, resolve)
     g_own, g_co = given[: own.size], given[own.size:]
-    wo.remaining[own] = np.maximum(wo.remaining[own] - g_own, 0.0)
-    wo.coop_remaining[co] = np.maximum(wo.coop_remaining[co] - g_co, 0.0)
-    used[:, U_RESOLVE] = np.bincount(wo.unit[own], weights=g_own, minlength=nU)
-    used[:, U_COOP] = np.bincount(wo.coop_unit[co].astype(np.int64), weights=g_co, minlength=nU)
-    cohandling = (wo.unit[co].astype(np.int64), wo.coop_unit[co].astype(np.int64), g_co) if co.size else ()
+    if k is not None:
+        used[:, U_RESOLVE], used[:, U_COOP] = k.apply_work(own, co, given, wo.remaining, wo.coop_remaining, wo.unit,
+                                                           wo.coop_unit, nU)
+    else:
+        wo.remaining[own] = np.maximum(wo.remaining[own] - g_own, 0.0)
+        wo.coop_remaining[co] = np.maximum(wo.coop_remaining[co] - g_co, 0.0)
+        used[:, U_RESOLVE] = np.bincount(wo.unit[own], weights=g_own, minlength=nU)
+        used[:, U_COOP] = np.bincount(co_unit, weights=g_co, minlength=nU)
+    cohandling = (wo.unit[co].astype(np.int64), co_unit, g_co) if co.size else ()
     # the balance carried to tomorrow: positive is banked slack, negative is overtime to repay
     banked = np.clip(resolve - used[:, U_RESOLVE] - used[:, U_COOP] - flex, -flex, flex)   # resolve is net of contact time
     # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2));
     # units pressing their standing at month end talk only to requesters of orders due by the
     # month's end, whose callback falls in this month at the latest (Art. 23, 28)
-    talk_mask = mine & ~(pressing[unit] & (wo.ti_deadline[idx] > month_end_day(model.month)))
-    talk_mask |= mine & (np.bincount(unit[talk_mask], minlength=nU) == 0)[unit]   # nobody due: talk to all
-    talk = idx[talk_mask]
-    n_talk = np.bincount(unit[talk_mask], minlength=nU)
-    per = budgets[:, E_SATISFY] / np.maximum(n_talk, 1)            # hours of explanation per order today
-    wo.explain[talk] += per[unit[talk_mask]]
+    if k is not None:
+        n_talk = k.talk(idx, mine, unit, pressing, wo.ti_deadline, month_end_day(model.month),
+                        np.ascontiguousarray(budgets[:, E_SATISFY]), wo.explain, nU)
+    else:
+        talk_mask = mine & ~(pressing[unit] & (wo.ti_deadline[idx] > month_end_day(model.month)))
+        talk_mask |= mine & (np.bincount(unit[talk_mask], minlength=nU) == 0)[unit]   # nobody due: talk to all
+        talk = idx[talk_mask]
+        n_talk = np.bincount(unit[talk_mask], minlength=nU)
+        per = budgets[:, E_SATISFY] / np.maximum(n_talk, 1)            # hours of explanation per order today
+        wo.explain[talk] += per[unit[talk_mask]]
     used[:, U_SATISFY] = np.where(n_talk > 0, budgets[:, E_SATISFY], 0.0)
     # 4. gaming
     game_banked, pressure_hours = game(idx[mine], day, model, budgets[:, E_GAME])

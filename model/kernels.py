@@ -276,6 +276,102 @@ def _count_exceeded(u, rows, table):
     return out
 
 
+def _select_open(rows, state, available, day, open_state):
+    """Rows of ``rows`` that are open and have reached their unit by ``day`` (work_day's queue)."""
+    out = np.empty(rows.size, np.int64)
+    n = 0
+    for i in range(rows.size):
+        r = rows[i]
+        if state[r] == open_state and available[r] <= day:
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
+def _work_items(idx, prio, contact, remaining, coop_state, coop_remaining, unit, coop_unit, cap, engaged):
+    """Today's work items (handling.work_day step 2): own orders of contacted rows with work
+    left, then cooperation items of engaged cooperating units with work left. Returns whether
+    each row of ``idx`` is contacted, the own and cooperation rows, the items' unit, need
+    (float32, at most ``cap`` hours) and, for own items, the queue priority."""
+    mine = np.empty(idx.size, np.bool_)
+    n_own = 0
+    n_co = 0
+    for i in range(idx.size):
+        r = idx[i]
+        mine[i] = contact[r] >= 0
+        if mine[i] and remaining[r] > 0:
+            n_own += 1
+        if coop_state[r] == engaged and coop_remaining[r] > 0:
+            n_co += 1
+    own = np.empty(n_own, np.int64)
+    co = np.empty(n_co, np.int64)
+    items_unit = np.empty(n_own + n_co, np.int64)
+    need = np.empty(n_own + n_co, np.float32)
+    pr_own = np.empty(n_own, np.float64)
+    a = 0
+    b = 0
+    for i in range(idx.size):
+        r = idx[i]
+        if mine[i] and remaining[r] > 0:
+            own[a] = r
+            items_unit[a] = unit[r]
+            need[a] = remaining[r] if remaining[r] < cap else cap      # np.minimum(float32, cap)
+            pr_own[a] = prio[i]
+            a += 1
+        if coop_state[r] == engaged and coop_remaining[r] > 0:
+            co[b] = r
+            items_unit[n_own + b] = coop_unit[r]
+            need[n_own + b] = coop_remaining[r] if coop_remaining[r] < cap else cap
+            b += 1
+    return mine, own, co, items_unit, need, pr_own
+
+
+def _apply_work(own, co, given, remaining, coop_remaining, unit, coop_unit, n_units):
+    """Take today's hours off the items' remaining work (float32, never below 0) and sum them
+    per unit in item order (np.bincount's order): own work, cooperation work."""
+    used_own = np.zeros(n_units, np.float64)
+    used_co = np.zeros(n_units, np.float64)
+    for a in range(own.size):
+        r = own[a]
+        g = given[a]
+        v = np.float64(remaining[r]) - g
+        remaining[r] = np.float32(v if v >= 0.0 else 0.0)
+        used_own[unit[r]] += g
+    for b in range(co.size):
+        r = co[b]
+        g = given[own.size + b]
+        v = np.float64(coop_remaining[r]) - g
+        coop_remaining[r] = np.float32(v if v >= 0.0 else 0.0)
+        used_co[coop_unit[r]] += g
+    return used_own, used_co
+
+
+def _talk(idx, mine, unit, pressing, deadline, month_end, satisfy_hours, explain, n_units):
+    """Step 3 of work_day: each unit spreads its satisfaction hours over the contacted orders it
+    talks to (a pressing unit only to those due by the month's end, or to all if none is);
+    adds each order's share to ``explain`` (float32) and returns the orders talked to per unit."""
+    talk = np.zeros(idx.size, np.bool_)
+    due = np.zeros(n_units, np.int64)
+    for i in range(idx.size):
+        u = unit[i]
+        talk[i] = mine[i] and not (pressing[u] and deadline[idx[i]] > month_end)
+        if talk[i]:
+            due[u] += 1
+    n_talk = np.zeros(n_units, np.int64)
+    for i in range(idx.size):
+        u = unit[i]
+        if mine[i] and due[u] == 0:
+            talk[i] = True
+        if talk[i]:
+            n_talk[u] += 1
+    for i in range(idx.size):
+        if talk[i]:
+            u = unit[i]
+            r = idx[i]
+            explain[r] = np.float32(np.float64(explain[r]) + satisfy_hours[u] / np.float64(max(n_talk[u], 1)))
+    return n_talk
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -290,6 +386,6 @@ def _compile() -> _Kernels:
     k = _Kernels()
     for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks",
                  "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
-                 "_count_exceeded"):
+                 "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k
