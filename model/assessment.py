@@ -269,13 +269,32 @@ def _class_mean(x, cls, ok) -> np.ndarray:
     return out
 
 
+def rank_average(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``x``, ties sharing the mean of their ranks, all NaN if any value is NaN:
+    scipy.stats.rankdata's default (average ranks, NaN propagated). The ranks are whole or
+    half numbers, exact in float64, so this gives its values bit for bit without importing
+    scipy.stats (~0.4 s of a run's start-up, issue 13)."""
+    x = np.asarray(x)
+    n = x.size
+    if n == 0 or np.isnan(x).any():
+        return np.full(n, np.nan)
+    order = np.argsort(x, kind="stable")
+    s = x[order]
+    start = np.r_[True, s[1:] != s[:-1]]             # first of each run of equal values
+    group = np.cumsum(start) - 1
+    first = np.flatnonzero(start)                     # 0-based position where each run starts
+    last = np.r_[first[1:], n] - 1                    # and where it ends
+    ranks = np.empty(n)
+    ranks[order] = (first[group] + last[group]) / 2.0 + 1.0
+    return ranks
+
+
 def _percentile_in_class(score, cls, ok) -> np.ndarray:
     """Rank percentile (0 = worst, 1 = best) within each class; ties share the mean rank."""
-    from scipy.stats import rankdata  # here, not at import: scipy.stats costs ~1 s to import (issue 12, 13)
     out = np.full(score.shape, np.nan)
     for c in np.unique(cls[ok]):
         m = np.flatnonzero(ok & (cls == c))
-        out[m] = (rankdata(score[m]) - 0.5) / len(m)
+        out[m] = (rank_average(score[m]) - 0.5) / len(m)
     return out
 
 

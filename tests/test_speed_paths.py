@@ -18,6 +18,7 @@ import pytest
 from conftest import model, ran
 
 from model import kernels
+from model.assessment import rank_average
 from model.citizens import N_CLASSES, add_counts, class_thresholds, last_per_person
 from model.handling import allocate, priority, union_of_rows
 from model.hotline import split_by_day
@@ -311,3 +312,14 @@ def test_queue_priority_is_the_same_on_both_paths(both_paths):
         out[on] = [priority(idx, 12, m, u) for u in units]
     for a, b in zip(out[False], out[True]):
         assert a.dtype == b.dtype and np.array_equal(a.view(np.uint64), b.view(np.uint64))
+
+
+def test_average_ranks_equal_scipy_rankdata():
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(13)
+    cases = [rng.random(50), rng.integers(0, 5, 40).astype(float), np.array([1.0]), np.array([2.0, np.nan, 1.0]),
+             np.zeros(0), np.array([-0.0, 0.0, 1.0, np.inf, -np.inf, np.inf]), rng.integers(0, 3, 343) / 7]
+    for x in cases:
+        ref, got = rankdata(x), rank_average(x)
+        assert got.dtype == ref.dtype and np.array_equal(got, ref, equal_nan=True)
