@@ -271,13 +271,19 @@ def finish_and_close(day: int, model) -> dict:
     they fall due, Art. 35(2), with the share Art. 36 forgives on hard ones)."""
     wo, cfg = model.orders, model.cfg
     idx = wo.open_idx
-    idx = idx[wo.state[idx] != CLOSED]
+    k = kernels.get(idx.size)     # compiled steps (model/kernels.py): the same rows and values
+    idx = k.select_not(idx, wo.state, CLOSED) if k is not None else idx[wo.state[idx] != CLOSED]
     worked = finish_worked(idx, day, model)
     tally = flag_overdue(idx, day, model)
     explained = explain_unsolvable(idx, day, model)
     closing = union_of_rows(idx, (worked, explained, idx[(wo.ti_done[idx] == day) & wo.gamed[idx]]))
-    solved = wo.true_resolved[closing]
     claim = model.streams.bernoulli(model.units.claim_probability(wo.unit[closing]), "handling.claim", wo.key[closing])
+    if k is not None:
+        k.close(closing, claim, wo.true_resolved, wo.ti_contact, wo.ending, wo.gamed, wo.remaining, wo.difficulty,
+                np.float32(cfg.world.handling.rework_share), wo.claimed_resolved, wo.carry, wo.state, wo.ti_closed,
+                int(day), END_WORKED, CLOSED)
+        return {"closing": closing, "tally": tally}
+    solved = wo.true_resolved[closing]
     # a unit reports 'resolved' what it solved, some unsolved worked orders (弄虚作假) and its
     # formal closures; an order explained as temporarily unsolvable is reported as such
     contacted = wo.ti_contact[closing] >= 0
@@ -296,6 +302,11 @@ def union_of_rows(idx: np.ndarray, parts: tuple) -> np.ndarray:
     """np.unique of the concatenated ``parts``, all rows of ``idx``: when ``idx`` ascends (the open
     list does: rows are appended in order and pruning keeps it), marking their positions in it
     gives the same sorted rows without a sort (issue 13)."""
+    k = kernels.get(idx.size)
+    if k is not None and len(parts) == 3:     # a merge of the ascending parts (model/kernels.py)
+        out, ok = k.merge_unique(*(np.ascontiguousarray(p, dtype=np.int64) for p in parts))
+        if ok:
+            return out
     rows = np.concatenate(parts)
     if idx.size > 1 and not (idx[1:] > idx[:-1]).all():
         return np.unique(rows)
@@ -310,8 +321,12 @@ def union_of_rows(idx: np.ndarray, parts: tuple) -> np.ndarray:
 def finish_worked(idx: np.ndarray, day: int, model) -> np.ndarray:
     """Orders whose own work and needed cooperation are complete today: the fix is tried."""
     wo, cfg, h = model.orders, model.cfg, model.cfg.world.handling
-    done = idx[(wo.ti_done[idx] < 0) & (wo.ti_contact[idx] >= 0) & (wo.remaining[idx] <= 0)
-               & (~wo.need_coop[idx] | (wo.coop_remaining[idx] <= 0))]
+    k = kernels.get(idx.size)
+    if k is not None:             # the same rows in one compiled pass (model/kernels.py)
+        done = k.select_worked(idx, wo.ti_done, wo.ti_contact, wo.remaining, wo.need_coop, wo.coop_remaining)
+    else:
+        done = idx[(wo.ti_done[idx] < 0) & (wo.ti_contact[idx] >= 0) & (wo.remaining[idx] <= 0)
+                   & (~wo.need_coop[idx] | (wo.coop_remaining[idx] <= 0))]
     wo.ti_done[done] = day
     wo.ending[done] = END_WORKED
     misrouted = wo.unit[done] != wo.right_unit[done]

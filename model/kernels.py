@@ -372,6 +372,73 @@ def _talk(idx, mine, unit, pressing, deadline, month_end, satisfy_hours, explain
     return n_talk
 
 
+def _select_not(rows, state, closed):
+    """Rows of ``rows`` whose state is not ``closed``."""
+    out = np.empty(rows.size, np.int64)
+    n = 0
+    for i in range(rows.size):
+        if state[rows[i]] != closed:
+            out[n] = rows[i]
+            n += 1
+    return out[:n]
+
+
+def _select_worked(idx, done, contact, remaining, need_coop, coop_remaining):
+    """Rows whose own work and needed cooperation are complete (handling.finish_worked)."""
+    out = np.empty(idx.size, np.int64)
+    n = 0
+    for i in range(idx.size):
+        r = idx[i]
+        if done[r] < 0 and contact[r] >= 0 and remaining[r] <= 0 and (not need_coop[r] or coop_remaining[r] <= 0):
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
+def _merge_unique(a, b, c):
+    """The sorted union of three ascending arrays of distinct rows (np.unique of their
+    concatenation); ``ok`` is False (and the union empty) if an input does not ascend."""
+    out = np.empty(a.size + b.size + c.size, np.int64)
+    for x in (a, b, c):
+        for i in range(1, x.size):
+            if x[i] <= x[i - 1]:
+                return out[:0], False
+    i = j = k = n = 0
+    big = np.iinfo(np.int64).max
+    while i < a.size or j < b.size or k < c.size:
+        va = a[i] if i < a.size else big
+        vb = b[j] if j < b.size else big
+        vc = c[k] if k < c.size else big
+        v = min(va, min(vb, vc))
+        out[n] = v
+        n += 1
+        if va == v:
+            i += 1
+        if vb == v:
+            j += 1
+        if vc == v:
+            k += 1
+    return out[:n], True
+
+
+def _close(closing, claim, true_resolved, contact, ending, gamed, remaining, difficulty, rework_share,
+           claimed, carry, state, closed_day, day, end_worked, closed):
+    """handling.finish_and_close for today's ended orders: the unit's claim, the work a repeat
+    carries (float32: the work left, or rework_share x difficulty when the fix failed), closed."""
+    for i in range(closing.size):
+        r = closing[i]
+        solved = true_resolved[r]
+        claimed[r] = solved or (claim[i] and contact[r] >= 0 and ending[r] == end_worked) or gamed[r]
+        if solved:
+            carry[r] = np.float32(0.0)
+        elif remaining[r] > 0:
+            carry[r] = remaining[r]
+        else:
+            carry[r] = rework_share * difficulty[r]
+        state[r] = closed
+        closed_day[r] = day
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -386,6 +453,7 @@ def _compile() -> _Kernels:
     k = _Kernels()
     for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks",
                  "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
-                 "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk"):
+                 "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
+                 "_select_not", "_select_worked", "_merge_unique", "_close"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k

@@ -240,15 +240,19 @@ def test_picking_requesters_is_the_same_on_both_paths(both_paths):
     assert np.array_equal(c.pick_requesters(t, key, s), ref)
 
 
-def test_union_of_rows_equals_unique():
+@pytest.mark.parametrize("compiled", [False, True])
+def test_union_of_rows_equals_unique(both_paths, compiled):
+    both_paths(compiled)
     rng = np.random.default_rng(9)
     idx = np.sort(rng.choice(100000, 5000, replace=False))
     parts = (idx[rng.random(idx.size) < 0.2], idx[rng.random(idx.size) < 0.1], idx[rng.random(idx.size) < 0.05])
     assert np.array_equal(union_of_rows(idx, parts), np.unique(np.concatenate(parts)))
     assert np.array_equal(union_of_rows(idx[::-1], parts), np.unique(np.concatenate(parts)))   # not ascending
-    outside = (np.array([idx[3], 100001, idx[0]]),)
-    assert np.array_equal(union_of_rows(idx, outside), np.unique(outside[0]))                 # not rows of idx
-    empty = union_of_rows(idx, (np.zeros(0, np.int64),))
+    outside = (np.array([idx[3], 100001, idx[0]]), parts[1], parts[0])
+    assert np.array_equal(union_of_rows(idx, outside), np.unique(np.concatenate(outside)))    # not rows of idx, unsorted
+    twice = (parts[0], parts[0], parts[2])
+    assert np.array_equal(union_of_rows(idx, twice), np.unique(np.concatenate(twice)))        # the same rows twice
+    empty = union_of_rows(idx, (np.zeros(0, np.int64),) * 3)
     assert empty.size == 0 and empty.dtype == np.int64
 
 
