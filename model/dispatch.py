@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .assessment import Tally
 from .orders import CLOSED, COOP_NONE, OBJECTED, OPEN, RTYPE_CONSULTATION
 from .world import (
@@ -188,14 +189,23 @@ def receive_day(day: int, model) -> dict:
     return {**total, **routed, "tally": tally}
 
 
+def arrived_today(wo, day: int) -> np.ndarray:
+    """Open-list rows that reach a unit today and are not closed (one compiled pass when the
+    kernels serve, model/kernels.py; the same rows)."""
+    idx = wo.open_idx
+    k = kernels.get(idx.size)
+    if k is not None:
+        return k.select_arrived(idx, wo.ti_available, wo.state, int(day), CLOSED)
+    return idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
+
+
 def route_fallback(day: int, model) -> dict:
     """Art. 12(1)2: district governments route the orders of unclear unit that reached them,
     urgent and oldest first, as far as their staff hours today allow; each goes to the right
     unit with ``world.district.fallback_accuracy``, else to a peer of it. The rest wait a day
     (their deadline, counted from receipt by a handling unit, moves with them)."""
     wo, s, d = model.orders, model.streams, model.cfg.world.district
-    idx = wo.open_idx
-    idx = idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
+    idx = arrived_today(wo, day)
     at_gov = idx[model.city.unit_kind[wo.unit[idx]] == KIND_DISTGOV]
     district = model.city.unit_district[wo.unit[at_gov]].astype(np.int64)
     rank = wo.tier[at_gov].astype(np.int64) * 100_000 + wo.ti_created[at_gov]
@@ -212,8 +222,7 @@ def route_fallback(day: int, model) -> dict:
 def receive(day: int, model, tally: Tally) -> dict:
     """Units receiving orders today decide whether to object; the review decides (Art. 12(3), 14)."""
     wo, r, s, U = model.orders, model.cfg.rules, model.streams, model.units
-    idx = wo.open_idx
-    idx = idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
+    idx = arrived_today(wo, day)
     wo.state[idx[wo.state[idx] == OBJECTED]] = OPEN
     idx = idx[(wo.ti_contact[idx] < 0) & (wo.n_objections[idx] < r.dispatch.max_objections)]
     unit = wo.unit[idx]

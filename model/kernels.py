@@ -439,6 +439,75 @@ def _close(closing, claim, true_resolved, contact, ending, gamed, remaining, dif
         closed_day[r] = day
 
 
+def _select_eq(rows, col, value):
+    """Rows of ``rows`` where ``col`` equals ``value``."""
+    out = np.empty(rows.size, np.int64)
+    n = 0
+    for i in range(rows.size):
+        if col[rows[i]] == value:
+            out[n] = rows[i]
+            n += 1
+    return out[:n]
+
+
+def _select_supervised(idx, unit, unit_kind, township_kind, deadline, done, supervised, day):
+    """escalation.supervise's rows: township orders at or past their deadline, unfinished, not
+    yet followed up."""
+    out = np.empty(idx.size, np.int64)
+    n = 0
+    for i in range(idx.size):
+        r = idx[i]
+        if unit_kind[unit[r]] == township_kind and deadline[r] <= day and done[r] < 0 and not supervised[r]:
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
+def _select_stuck(idx, day, available, coop_state, hard, supervised, esc_level, done, remaining, coop_remaining,
+                  refused_after, hard_after, refused_state, esc_none):
+    """escalation.to_district's candidates: not yet escalated, stuck (unfinished, and cooperation
+    refused or hard), and refused or hard long enough (days as floats, as numpy compares them)
+    or followed up by the district."""
+    out = np.empty(idx.size, np.int64)
+    n = 0
+    for i in range(idx.size):
+        r = idx[i]
+        if esc_level[r] != esc_none:
+            continue
+        age = np.float64(day - np.int64(available[r]))
+        refused = coop_state[r] == refused_state
+        went = (refused and age >= refused_after) or (hard[r] and age >= hard_after) or supervised[r]
+        unfinished = done[r] < 0 and (remaining[r] + coop_remaining[r]) > 0
+        if went and unfinished and (refused or hard[r]):
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
+def _select_city(idx, esc_level, city_day, esc_city):
+    """escalation.to_city's queue: at the city level, not yet taken up."""
+    out = np.empty(idx.size, np.int64)
+    n = 0
+    for i in range(idx.size):
+        r = idx[i]
+        if esc_level[r] == esc_city and city_day[r] < 0:
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
+def _select_arrived(rows, available, state, day, closed):
+    """Rows reaching a unit today and not closed (dispatch.receive, route_fallback)."""
+    out = np.empty(rows.size, np.int64)
+    n = 0
+    for i in range(rows.size):
+        r = rows[i]
+        if available[r] == day and state[r] != closed:
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -454,6 +523,7 @@ def _compile() -> _Kernels:
     for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks",
                  "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
                  "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
-                 "_select_not", "_select_worked", "_merge_unique", "_close"):
+                 "_select_not", "_select_worked", "_merge_unique", "_close", "_select_eq", "_select_supervised",
+                 "_select_stuck", "_select_city", "_select_arrived"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k
