@@ -508,6 +508,78 @@ def _select_arrived(rows, available, state, day, closed):
     return out[:n]
 
 
+def _uniform1(h_name, key):
+    """U[0,1) of one key under a name's hash (streams.Streams.uniform of a single key)."""
+    return np.float64(_mix(h_name ^ key) >> _S11) * _TO_UNIT
+
+
+def _rate(closing, key, true_resolved, contact, requester, claimed_col, labelled, unreasonable, rtype,
+          pressure, explained, noise, expectation, h, f, flags,
+          said_col, satisfaction_col, unreached_col, measured_col, audited_col, detected_col, rejected_col,
+          excluded_col):
+    """callback.call_back after the pressure lines, order by order, with numpy's dtypes (float32
+    pressure and explanation effects and their products with Python-float weights, float64
+    score). ``h``: the name hashes of the draws (honest, sway, confirm, unreached, audit.sample,
+    audit.detect, label.check, label.verdict, refile.decide, source.fix); ``f``: the float
+    parameters; ``flags``: unreached excluded, resolved_by (0 unit report, 1 requester, 2 audit),
+    unreached counted unresolved, exclude unreasonable. Writes the order columns and returns
+    the satisfaction answer (int64), unreached, measured, detected, refile and fixed."""
+    n = closing.size
+    sat = np.empty(n, np.int64)
+    unreached = np.empty(n, np.bool_)
+    measured = np.empty(n, np.bool_)
+    detected = np.empty(n, np.bool_)
+    refile = np.empty(n, np.bool_)
+    fixed = np.empty(n, np.bool_)
+    pe32, ep32, cs1_32 = np.float32(f[1]), np.float32(f[2]), np.float32(1.0 - f[7])
+    zero32, one32 = np.float32(0.0), np.float32(1.0)
+    for i in range(n):
+        r = closing[i]
+        k = key[r]
+        true = true_resolved[r]
+        contacted = contact[r] >= 0
+        honest = _uniform1(h[0], k) < f[0]
+        p = pe32 * pressure[i] + ep32 * explained[i]                   # float32, clipped to [0, 1]
+        p = p if p > zero32 else zero32
+        p = p if p < one32 else one32
+        swayed = _uniform1(h[1], k) < np.float64(p)
+        said = (_uniform1(h[2], k) < f[3]) if true else ((not honest) or swayed)
+        perf = f[4] if true else f[5]
+        mix = f[7] * (1.0 if contacted else 0.0) + np.float64(cs1_32 * explained[i])
+        score = perf - np.float64(expectation[requester[r]]) + f[6] * mix
+        score = score + np.float64(pe32 * pressure[i])
+        score = score + f[8] * noise[i]
+        s_i = 2 if score > f[9] else (1 if score > f[10] else 0)
+        sat[i] = s_i
+        unr = _uniform1(h[3], k) < f[11]
+        unreached[i] = unr
+        unreached_col[r] = unr and flags[0] == 1
+        said = said and not unr
+        said_col[r] = said
+        satisfaction_col[r] = -1 if unr else s_i
+        claimed = claimed_col[r]
+        m = claimed if flags[1] == 0 else said
+        audited = _uniform1(h[4], k) < f[12]
+        if flags[1] == 2 and audited:
+            m = true
+        det = audited and (claimed and not true) and _uniform1(h[5], k) < f[13]
+        m = m and not det and not (unr and flags[2] == 1)
+        measured[i] = m
+        detected[i] = det
+        measured_col[r] = m
+        audited_col[r] = audited
+        detected_col[r] = det
+        lab = labelled[r]
+        checked = lab and _uniform1(h[6], k) < f[14]
+        p_reject = f[15] if unreasonable[r] else f[16]
+        rej = checked and _uniform1(h[7], k) < p_reject
+        rejected_col[r] = rej
+        excluded_col[r] = lab and not rej and flags[3] == 1
+        refile[i] = (not true) and s_i == 0 and _uniform1(h[8], k) < f[17]
+        fixed[i] = true and (not unreasonable[r] and rtype[r] > 0) and _uniform1(h[9], k) < f[18]
+    return sat, unreached, measured, detected, refile, fixed
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -517,13 +589,13 @@ def _compile() -> _Kernels:
 
     jit = numba.njit(cache=True, nogil=True)
     g = globals()
-    inline = {name: numba.njit(inline="always")(g[name]) for name in ("_mix", "_chain")}
+    inline = {name: numba.njit(inline="always")(g[name]) for name in ("_mix", "_chain", "_uniform1")}
     g.update(inline)                              # kernels see the compiled helpers by name
     k = _Kernels()
     for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks",
                  "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
                  "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
                  "_select_not", "_select_worked", "_merge_unique", "_close", "_select_eq", "_select_supervised",
-                 "_select_stuck", "_select_city", "_select_arrived"):
+                 "_select_stuck", "_select_city", "_select_arrived", "_rate"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k

@@ -135,22 +135,28 @@ def both_paths():
     kernels.set_active(None)
 
 
-def _run_tables(days: int = 40) -> dict:
+def _run_tables(days: int = 40, overrides: dict | None = None) -> dict:
     from model.orders import COLUMNS
 
-    m = model({"world.behaviour.learning": True}, days=days)
+    m = model({"world.behaviour.learning": True, **(overrides or {})}, days=days)
     m.run(days)
     r = m.results()
     return {"daily": r.daily, "units": r.units_monthly, "summary": r.summary,
             "orders": {k: getattr(m.orders, k).copy() for k in COLUMNS}, "open": m.orders.open_idx.copy()}
 
 
-def test_compiled_and_pure_paths_give_identical_runs(both_paths):
+@pytest.mark.parametrize("rules", [
+    {},
+    {"rules.assessment.resolved_by": "audit", "rules.hotline.unreached_callback": "counted_unresolved"},
+    {"rules.assessment.resolved_by": "unit_report", "rules.assessment.exclude_unreasonable": False,
+     "rules.dispatch.copy_to_district": False, "world.demand.trust_elasticity": 0.6},
+])
+def test_compiled_and_pure_paths_give_identical_runs(both_paths, rules):
     both_paths(False)
-    pure = _run_tables()
+    pure = _run_tables(overrides=rules)
     both_paths(True)
     assert kernels.active()
-    fast = _run_tables()
+    fast = _run_tables(overrides=rules)
     pd.testing.assert_frame_equal(pure["daily"], fast["daily"])
     pd.testing.assert_frame_equal(pure["units"], fast["units"])
     assert pure["summary"].keys() == fast["summary"].keys()
