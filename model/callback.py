@@ -135,8 +135,8 @@ def _rate_compiled(closing, key, true, contacted, pressure, explained, requester
                       r.hotline.unreached_callback == "counted_unresolved", bool(a.exclude_unreasonable)], dtype=np.int64)
     noise = s.normal("callback.noise", key)
     return kernels.get().rate(np.ascontiguousarray(closing, dtype=np.int64), wo.key, wo.true_resolved, wo.ti_contact,
-                              wo.requester, wo.claimed_resolved, wo.labelled, wo.unreasonable, wo.rtype, pressure,
-                              explained, noise, model.citizens.expectation, h, f, flags, wo.said_resolved,
+                              wo.claimed_resolved, wo.labelled, wo.unreasonable, wo.rtype, pressure,
+                              explained, noise, model.citizens.expectation[requester], h, f, flags, wo.said_resolved,
                               wo.satisfaction, wo.unreached, wo.measured_resolved, wo.audited, wo.detected,
                               wo.label_rejected, wo.excluded)
 

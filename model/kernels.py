@@ -513,7 +513,7 @@ def _uniform1(h_name, key):
     return np.float64(_mix(h_name ^ key) >> _S11) * _TO_UNIT
 
 
-def _rate(closing, key, true_resolved, contact, requester, claimed_col, labelled, unreasonable, rtype,
+def _rate(closing, key, true_resolved, contact, claimed_col, labelled, unreasonable, rtype,
           pressure, explained, noise, expectation, h, f, flags,
           said_col, satisfaction_col, unreached_col, measured_col, audited_col, detected_col, rejected_col,
           excluded_col):
@@ -523,7 +523,9 @@ def _rate(closing, key, true_resolved, contact, requester, claimed_col, labelled
     audit.detect, label.check, label.verdict, refile.decide, source.fix); ``f``: the float
     parameters; ``flags``: unreached excluded, resolved_by (0 unit report, 1 requester, 2 audit),
     unreached counted unresolved, exclude unreasonable. Writes the order columns and returns
-    the satisfaction answer (int64), unreached, measured, detected, refile and fixed."""
+    the satisfaction answer (int64), unreached, measured, detected, refile and fixed.
+    ``expectation``: each requester's, gathered by numpy beforehand (random reads of the
+    residents' array overlap better in numpy's tight loop than in this long one)."""
     n = closing.size
     sat = np.empty(n, np.int64)
     unreached = np.empty(n, np.bool_)
@@ -546,7 +548,7 @@ def _rate(closing, key, true_resolved, contact, requester, claimed_col, labelled
         said = (_uniform1(h[2], k) < f[3]) if true else ((not honest) or swayed)
         perf = f[4] if true else f[5]
         mix = f[7] * (1.0 if contacted else 0.0) + np.float64(cs1_32 * explained[i])
-        score = perf - np.float64(expectation[requester[r]]) + f[6] * mix
+        score = perf - np.float64(expectation[i]) + f[6] * mix
         score = score + np.float64(pe32 * pressure[i])
         score = score + f[8] * noise[i]
         s_i = 2 if score > f[9] else (1 if score > f[10] else 0)
