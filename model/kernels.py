@@ -163,15 +163,13 @@ def _pick_step(township, keys, attempt, h_class, h_person, h_trust, thresholds, 
         m = _mix(_mix(h_class ^ k) ^ a) >> _S11
         target = (np.uint64(t) << _S54) | m
         # searchsorted(side='left') over all thresholds: those of earlier townships lie below
-        # t x 2^54 <= target and later ones above, so only township t's own block is searched
-        lo, hi = t * n_classes, t * n_classes + n_classes
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if thresholds[mid] < target:
-                lo = mid + 1
-            else:
-                hi = mid
-        cls = min(max(lo - t * n_classes, 0), n_classes - 1)
+        # t x 2^54 <= target and later ones above, so the position is t x n_classes plus the
+        # count of township t's own (sorted) thresholds below the target: counted without branches
+        base = t * n_classes
+        below = 0
+        for j in range(n_classes):
+            below += thresholds[base + j] < target
+        cls = min(below, n_classes - 1)
         cell = t * n_classes + cls
         u2 = np.float64(_mix(_mix(h_person ^ k) ^ a) >> _S11) * _TO_UNIT
         idx[i] = flat_start[cell] + np.int64(u2 * counts[cell])
