@@ -95,6 +95,16 @@ class Catalogue:
     def right_unit(self, township, category, key, streams, municipal_share):
         """Unit the catalogue should name, the cooperating unit, and the linkage channel."""
         city, cats = self.city, self.city.categories
+        k = kernels.get(len(township))
+        if k is not None:        # the same choice in one compiled pass (model/kernels.py)
+            ent_cum = np.cumsum(city.enterprise_share / city.enterprise_share.sum())
+            codes = np.array([RESP_TERRITORIAL, RESP_FUNCTIONAL, RESP_JOINT, RESP_UTILITY, RESP_LINKAGE, RESP_CENTRAL,
+                              LINK_NONE, LINK_JINGJINJI, LINK_CENTRAL], dtype=np.int64)
+            return k.right_unit(*(np.ascontiguousarray(a, dtype=np.int64) for a in (township, category)),
+                                _keys_u64(key), streams._name_hash("dispatch.municipal")[()],
+                                streams._name_hash("dispatch.enterprise")[()], float(municipal_share),
+                                city.township_district, cats.line, cats.resp, city.distdept_unit, city.muni_unit,
+                                ent_cum, city.enterprise_unit, codes)
         d = city.township_district[township]
         line = cats.line[category]
         resp = cats.resp[category]
@@ -113,9 +123,18 @@ class Catalogue:
 
     def wrong_unit(self, right, key, streams, tag: str = "dispatch.wrong"):
         """Another unit of the same peer group (a misrouted order)."""
+        k = kernels.get(len(right))
+        if k is not None:        # the same units in one compiled pass (model/kernels.py)
+            return k.wrong_unit(np.ascontiguousarray(right, dtype=np.int64), _keys_u64(key),
+                                streams._name_hash(tag)[()], self.size, self.first, self.pos, self.members)
         n = self.size[right]
         step = 1 + (streams.uniform(tag, key) * np.maximum(n - 1, 1)).astype(np.int64)
         return self.members[self.first[right] + (self.pos[right] + step) % n]
+
+
+def _keys_u64(key) -> np.ndarray:
+    """Order keys as a contiguous uint64 array (the kernels' key type)."""
+    return np.ascontiguousarray(np.asarray(key).astype(np.uint64, copy=False))
 
 
 def dispatch_new(req: dict, day: int, model) -> dict:

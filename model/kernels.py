@@ -580,6 +580,53 @@ def _rate(closing, key, true_resolved, contact, claimed_col, labelled, unreasona
     return sat, unreached, measured, detected, refile, fixed
 
 
+def _right_unit(township, category, key, h_muni, h_ent, municipal_share, township_district, line, resp,
+                distdept_unit, muni_unit, ent_cum, enterprise_unit, codes):
+    """dispatch.Catalogue.right_unit order by order: the unit the catalogue should name (np.select's
+    first matching responsibility, else 0), the district department of the line, the linkage.
+    ``codes``: territorial, functional, joint, utility, linkage, central, link none, jingjinji,
+    central link."""
+    n = township.size
+    unit = np.empty(n, np.int64)
+    dept = np.empty(n, np.int64)
+    link = np.empty(n, np.int64)
+    for i in range(n):
+        t = township[i]
+        c = category[i]
+        ln = line[c]
+        rp = resp[c]
+        dp = distdept_unit[township_district[t], ln]
+        mu = muni_unit[ln]
+        dept[i] = dp
+        if rp == codes[0] or rp == codes[2]:
+            unit[i] = t
+        elif rp == codes[3]:
+            u = _uniform1(h_ent, key[i])
+            pick = 0
+            for j in range(ent_cum.size):
+                pick += ent_cum[j] < u                  # searchsorted(side='left')
+            unit[i] = enterprise_unit[min(pick, ent_cum.size - 1)]
+        elif rp == codes[4] or rp == codes[5]:
+            unit[i] = mu
+        elif rp == codes[1]:
+            unit[i] = mu if _uniform1(h_muni, key[i]) < municipal_share else dp
+        else:
+            unit[i] = 0
+        link[i] = codes[7] if rp == codes[4] else (codes[8] if rp == codes[5] else codes[6])
+    return unit, dept, link
+
+
+def _wrong_unit(right, key, h_tag, size, first, pos, members):
+    """dispatch.Catalogue.wrong_unit: another unit of the same peer group, a keyed step away."""
+    out = np.empty(right.size, np.int64)
+    for i in range(right.size):
+        r = right[i]
+        n = size[r]
+        step = 1 + np.int64(_uniform1(h_tag, key[i]) * np.float64(max(n - 1, 1)))
+        out[i] = members[first[r] + (pos[r] + step) % n]
+    return out
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -596,6 +643,6 @@ def _compile() -> _Kernels:
                  "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
                  "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
                  "_select_not", "_select_worked", "_merge_unique", "_close", "_select_eq", "_select_supervised",
-                 "_select_stuck", "_select_city", "_select_arrived", "_rate"):
+                 "_select_stuck", "_select_city", "_select_arrived", "_rate", "_right_unit", "_wrong_unit"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k
