@@ -18,7 +18,7 @@ import numpy as np
 
 from . import kernels
 from .measures import in_scope, rate, rate_or0, responded_on_time, routing_days, satisfied, three_rate_score
-from .orders import COOP_ENGAGED, END_EXPLAINED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE
+from .orders import COOP_ENGAGED, END_EXPLAINED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE, SAT_BASIC
 from .world import KIND_TOWNSHIP, acting_units
 
 CLOSURE_FIELDS = ["closed", "in_scope", "responded", "measured_resolved", "satisfied", "true_resolved",
@@ -95,9 +95,20 @@ class Ledger:
         return Tally(self.n)
 
 
+# closure_tally's unweighted counts, in the order it books them (kernels._closure_counts computes them in one pass)
+CLOSURE_MASKS = ["closed", "in_scope", "responded", "measured_resolved", "satisfied", "true_resolved", "gamed",
+                 "explained", "false_claims", "false_claims_measured", "unclaimed_unsolved", "unclaimed_measured",
+                 "detected", "audited", "hard", "hard_measured_resolved", "hard_true_resolved", "labelled",
+                 "label_rejected", "excluded", "labels_honest", "labels_gamed", "labels_false", "labels_rejected_honest",
+                 "labels_rejected_gamed", "unreasonable_missed", "perfunctory", "whistled_orders", "whistled_resolved"]
+
+
 def closure_tally(orders, closing: np.ndarray, rules, n_units: int) -> Tally:
     """Today's closed orders, counted for their lead unit (and cooperating unit)."""
     wo, t = orders, Tally(n_units)
+    k = kernels.get(closing.size)
+    if k is not None:
+        return _closure_tally_compiled(k, wo, closing, rules, t)
     u = wo.unit[closing].astype(np.int64)
     responded = responded_on_time(wo, closing, rules.deadlines.response_days)
     scope = in_scope(wo, closing)
@@ -126,13 +137,42 @@ def closure_tally(orders, closing: np.ndarray, rules, n_units: int) -> Tally:
     t.add_masks(u, [("perfunctory", ~true & (wo.ti_contact[closing] < 0)), ("whistled_orders", whistled),
                     ("whistled_resolved", whistled & meas)])
     t.add("days_to_close", u, (wo.ti_closed[closing] - wo.ti_created[closing]).astype(float))
+    _coop_tally(wo, closing, t)
+    return t
+
+
+def _closure_tally_compiled(k, wo, closing: np.ndarray, rules, t: Tally) -> Tally:
+    """closure_tally with its unweighted counts from one compiled pass (model/kernels.py): the same
+    items, in the same order, with the same counts."""
+    closing = np.ascontiguousarray(closing, dtype=np.int64)
+    counts = k.closure_counts(closing, wo.unit, wo.tier, wo.ti_contact, wo.ti_available,
+                              np.asarray(rules.deadlines.response_days, dtype=np.float64), wo.excluded, wo.unreached,
+                              wo.satisfaction, SAT_BASIC, wo.hard, wo.true_resolved, wo.measured_resolved, wo.gamed,
+                              wo.ending, END_EXPLAINED, wo.claimed_resolved, wo.detected, wo.audited, wo.labelled,
+                              wo.label_rejected, wo.label_kind, LABEL_NONE, LABEL_HONEST, LABEL_GAMED, wo.unreasonable,
+                              wo.whistled, t.n)
+    rows = dict(zip(CLOSURE_MASKS, counts))
+    u = wo.unit[closing].astype(np.int64)
+    for name in CLOSURE_MASKS[:26]:
+        if rows[name].any():                    # Tally.add skips empty counts
+            t.items.append((name, rows[name]))
+    t.add("routing_days", u, routing_days(wo, closing))
+    for name in CLOSURE_MASKS[26:]:
+        if rows[name].any():
+            t.items.append((name, rows[name]))
+    t.add("days_to_close", u, (wo.ti_closed[closing] - wo.ti_created[closing]).astype(float))
+    _coop_tally(wo, closing, t)
+    return t
+
+
+def _coop_tally(wo, closing: np.ndarray, t: Tally) -> None:
+    """The cooperating units' counts of today's closed orders that needed them."""
     co = closing[wo.need_coop[closing]]
     cu = wo.coop_unit[co].astype(np.int64)
     delivered = (wo.coop_state[co] == COOP_ENGAGED) & (wo.coop_remaining[co] <= 0)
     t.add("coop_orders", cu)
     t.add("coop_delivered", cu[delivered])
     t.add("coop_measured_resolved", cu[wo.measured_resolved[co]])
-    return t
 
 
 def assessment_class(city, assessment) -> np.ndarray:

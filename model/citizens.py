@@ -306,7 +306,14 @@ class Citizens:
         if k is not None:        # one gather and one scatter of trust (model/kernels.py), the same values
             old_trust, new_trust = k.move_trust(self.trust, np.ascontiguousarray(who),
                                                 np.ascontiguousarray(outcome, dtype=np.float64), float(c.trust_learning))
-            old_tf = self.trust_factor(old_trust)
+            old_tf, new_tf = self.trust_factor(old_trust), self.trust_factor(new_trust)
+            if old_tf.dtype == new_tf.dtype == np.float32:     # township sums in the same pass order
+                num, tot = k.trust_sums(np.ascontiguousarray(who, dtype=np.int64), old_tf, new_tf, old_trust, new_trust,
+                                        self._flat_start, self.level, self.township_of_class, N_CLASSES,
+                                        self.n_townships)
+                self.trust_num += num
+                self.trust_sum += tot
+                return
         else:
             old_tf = self.trust_factor(self.trust[who])
             old_trust = self.trust[who].copy()

@@ -627,6 +627,65 @@ def _wrong_unit(right, key, h_tag, size, first, pos, members):
     return out
 
 
+def _closure_counts(closing, unit, tier, contact, available, response_days, excluded, unreached, satisfaction,
+                    sat_basic, hard, true_resolved, measured, gamed, ending, end_explained, claimed, detected, audited,
+                    labelled, rejected, label_kind, label_none, label_honest, label_gamed, unreasonable, whistled,
+                    n_units):
+    """assessment.closure_tally's 29 unweighted per-unit counts (rows in CLOSURE_MASKS order) in one
+    pass over today's closed orders, from the same definitions as measures.py: responded within
+    the tier's response days of receipt, in scope (not excluded, not unreached), satisfied or
+    basically satisfied."""
+    out = np.zeros((29, n_units), np.int64)
+    for i in range(closing.size):
+        r = closing[i]
+        u = unit[r]
+        c = contact[r]
+        responded = c >= 0 and np.float64(c) <= np.float64(available[r]) + response_days[tier[r]]
+        scope = not excluded[r] and not unreached[r]
+        sat = satisfaction[r] >= sat_basic
+        hd, tr, ms, cl, kd, ur = hard[r], true_resolved[r], measured[r], claimed[r], label_kind[r], unreasonable[r]
+        rj, wh = rejected[r], whistled[r]
+        flags = (True, scope, scope and responded, scope and ms, scope and sat, tr, gamed[r], ending[r] == end_explained,
+                 cl and not tr, cl and not tr and ms, not cl and not tr, not cl and not tr and ms,
+                 detected[r], audited[r], hd and scope, hd and scope and ms, hd and tr, labelled[r], rj, excluded[r],
+                 kd == label_honest, kd == label_gamed, kd != label_none and not ur, rj and kd == label_honest,
+                 rj and kd == label_gamed, ur and kd == label_none, not tr and c < 0, wh, wh and ms)
+        for k in range(29):
+            if flags[k]:
+                out[k, u] += 1
+    return out
+
+
+def _trust_sums(who, old_tf, new_tf, old_trust, new_trust, flat_start, level, township_of_class, n_classes,
+                n_townships):
+    """citizens._move_trust's township sums: each resident's (township, propensity class) cell as
+    searchsorted(flat_start, who, 'right') - 1 (a pointer walk when ``who`` ascends), then the
+    changes of filing factor and trust (float32) times the class level, summed per township in
+    the order of ``who`` (np.bincount's)."""
+    num = np.zeros(n_townships, np.float64)
+    tot = np.zeros(n_townships, np.float64)
+    c = 0
+    for i in range(who.size):
+        w = who[i]
+        if i == 0 or w < who[i - 1]:                  # start, or not ascending: binary search
+            lo, hi = 0, flat_start.size
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if flat_start[mid] <= w:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            c = lo - 1
+        else:
+            while c + 1 < flat_start.size and flat_start[c + 1] <= w:
+                c += 1
+        lv = level[c % n_classes]
+        t = township_of_class[c]
+        num[t] += np.float64(new_tf[i] - old_tf[i]) * lv
+        tot[t] += np.float64(new_trust[i] - old_trust[i]) * lv
+    return num, tot
+
+
 class _Kernels:
     """The compiled functions (attributes named as the sources without the underscore)."""
 
@@ -643,6 +702,7 @@ def _compile() -> _Kernels:
                  "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
                  "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
                  "_select_not", "_select_worked", "_merge_unique", "_close", "_select_eq", "_select_supervised",
-                 "_select_stuck", "_select_city", "_select_arrived", "_rate", "_right_unit", "_wrong_unit"):
+                 "_select_stuck", "_select_city", "_select_arrived", "_rate", "_right_unit", "_wrong_unit",
+                 "_closure_counts", "_trust_sums"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k
