@@ -645,14 +645,35 @@ def _closure_counts(closing, unit, tier, contact, available, response_days, excl
         sat = satisfaction[r] >= sat_basic
         hd, tr, ms, cl, kd, ur = hard[r], true_resolved[r], measured[r], claimed[r], label_kind[r], unreasonable[r]
         rj, wh = rejected[r], whistled[r]
-        flags = (True, scope, scope and responded, scope and ms, scope and sat, tr, gamed[r], ending[r] == end_explained,
-                 cl and not tr, cl and not tr and ms, not cl and not tr, not cl and not tr and ms,
-                 detected[r], audited[r], hd and scope, hd and scope and ms, hd and tr, labelled[r], rj, excluded[r],
-                 kd == label_honest, kd == label_gamed, kd != label_none and not ur, rj and kd == label_honest,
-                 rj and kd == label_gamed, ur and kd == label_none, not tr and c < 0, wh, wh and ms)
-        for k in range(29):
-            if flags[k]:
-                out[k, u] += 1
+        out[0, u] += 1
+        out[1, u] += scope
+        out[2, u] += scope and responded
+        out[3, u] += scope and ms
+        out[4, u] += scope and sat
+        out[5, u] += tr
+        out[6, u] += gamed[r]
+        out[7, u] += ending[r] == end_explained
+        out[8, u] += cl and not tr
+        out[9, u] += cl and not tr and ms
+        out[10, u] += not cl and not tr
+        out[11, u] += not cl and not tr and ms
+        out[12, u] += detected[r]
+        out[13, u] += audited[r]
+        out[14, u] += hd and scope
+        out[15, u] += hd and scope and ms
+        out[16, u] += hd and tr
+        out[17, u] += labelled[r]
+        out[18, u] += rj
+        out[19, u] += excluded[r]
+        out[20, u] += kd == label_honest
+        out[21, u] += kd == label_gamed
+        out[22, u] += kd != label_none and not ur
+        out[23, u] += rj and kd == label_honest
+        out[24, u] += rj and kd == label_gamed
+        out[25, u] += ur and kd == label_none
+        out[26, u] += not tr and c < 0
+        out[27, u] += wh
+        out[28, u] += wh and ms
     return out
 
 
