@@ -16,11 +16,13 @@ after an install or a change pays the compilation.
 
 Which path: ``JIESU_PURE=1`` in the environment (or a missing numba) selects the pure-numpy
 path everywhere and ``JIESU_PURE=0`` the kernels everywhere. Unset, a call site asks
-``get(n)`` for its ``n`` items and gets the kernels from ``AUTO_MIN`` items on: below that
-(small cities) loading numba and LLVM in a process (~0.5 s) costs more than the kernels
-save, so small runs never import numba. Results are the same either way. :func:`set_active`
-forces a path (tests); :func:`active` says whether the kernels are on offer. Importing this
-module imports neither numba nor LLVM.
+``get(n)`` for its ``n`` items: the first call on ``AUTO_MIN`` items or more marks the
+process as running a large city (about scale 0.1 and up), and from then on calls on
+``LARGE_MIN`` items or more get the kernels. In a small city loading numba and LLVM (~0.5 s
+a process) costs more than the kernels save, so small runs never import numba. Results are
+the same either way. :func:`set_active` forces a path (tests); :func:`active` says whether
+the kernels are on offer. Importing this module imports neither numba nor LLVM.
+``python -m model.kernels`` compiles and caches every kernel ahead of a first large run.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11, _S54 = (np.uint64(s) for s in (30, 27, 31, 11, 54))
 _TO_UNIT = 1.0 / 9007199254740992.0        # 2^-53: uniform from the top 53 bits
 
-AUTO_MIN = 4096        # items from which a call site uses the kernels when JIESU_PURE is unset
-_state: dict = {"forced": None, "kernels": None, "failed": False}
+AUTO_MIN = 8192        # a call on this many items marks a large run (JIESU_PURE unset) ...
+LARGE_MIN = 256        # ... whose calls from this many items on use the kernels
+_state: dict = {"forced": None, "kernels": None, "failed": False, "large": False}
 
 
 def active() -> bool:
@@ -61,7 +64,12 @@ def _choice() -> bool | None:
 def get(n: int = AUTO_MIN):
     """The compiled kernels (a namespace) for a call on ``n`` items, or None (pure numpy)."""
     choice = _choice()
-    if choice is False or (choice is None and n < AUTO_MIN):
+    if choice is None:
+        if n >= AUTO_MIN:
+            _state["large"] = True             # from now on this process runs a large city
+        if not _state["large"] or n < LARGE_MIN:
+            return None
+    elif not choice:
         return None
     return _load()
 
@@ -727,3 +735,31 @@ def _compile() -> _Kernels:
                  "_closure_counts", "_trust_sums"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k
+
+
+def warm_up() -> float:
+    """Compile (or load from the cache) every kernel with the types the model passes, by a few
+    days of a tiny run on the compiled path; returns the seconds it took."""
+    import time
+
+    from .model import Model
+    from .scenario import load_scenario
+
+    t0 = time.perf_counter()
+    before = _state["forced"]
+    set_active(True)
+    try:
+        from pathlib import Path
+
+        final = Path(__file__).resolve().parents[1] / "scenarios" / "final_2021.toml"
+        cfg = load_scenario(final, overrides={"city.scale": 0.002, "city.sampling": "thin", "city.days": 40})
+        Model(cfg, seed=1).run(40)
+    finally:
+        set_active(before)
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":          # run as a script this file is a second module: warm the package's own
+    from model import kernels as _package_kernels
+
+    print(f"kernels compiled or loaded from the cache in {_package_kernels.warm_up():.1f} s")

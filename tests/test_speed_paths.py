@@ -175,8 +175,13 @@ def test_jiesu_pure_selects_the_numpy_path(monkeypatch):
     monkeypatch.setenv("JIESU_PURE", "0")
     assert kernels.active() == (importlib.util.find_spec("numba") is not None)
     monkeypatch.delenv("JIESU_PURE")
-    assert kernels.get(kernels.AUTO_MIN - 1) is None            # small calls: numpy, numba never loaded
-    assert (kernels.get(kernels.AUTO_MIN) is not None) == (importlib.util.find_spec("numba") is not None)
+    monkeypatch.setitem(kernels._state, "large", False)
+    assert kernels.get(kernels.AUTO_MIN - 1) is None            # a small city: numpy, numba never loaded
+    assert kernels.get(kernels.LARGE_MIN) is None
+    has_numba = importlib.util.find_spec("numba") is not None
+    assert (kernels.get(kernels.AUTO_MIN) is not None) == has_numba   # a large call marks a large run ...
+    assert (kernels.get(kernels.LARGE_MIN) is not None) == has_numba  # ... whose smaller calls use them too
+    assert kernels.get(kernels.LARGE_MIN - 1) is None
     kernels.set_active(False)
     assert not kernels.active() and kernels.get(10**9) is None
     kernels.set_active(None)
