@@ -9,9 +9,12 @@ Two measurements per scale, each in a fresh process (so they share no memory):
   run, results, writing the tables and plots), timed as a process: wall time, and the child's
   own peak RSS from ``os.wait4``.
 
-Orders/s is work orders over wall time. Not a test: the numbers go into the README's "Speed"
-section (state the machine load: the script prints ``uptime``). Usage:
-python benchmarks/full_scale.py [--days 365] [--scales 0.05 0.2 1.0] [--no-loop] [--no-cli]
+Orders/s is work orders over wall time. The compiled kernels (model/kernels.py) are used as a
+run would use them; ``--pure`` sets JIESU_PURE=1 in the children (the numpy path), and
+``--cold`` empties numba's cache first, so the first measurement pays the compilation (later
+ones find the cache). Not a test: the numbers go into the README's "Speed" section (state the
+machine load: the script prints ``uptime`` before and after each measurement). Usage:
+python benchmarks/full_scale.py [--days 365] [--scales 0.05 0.2 1.0] [--no-loop] [--no-cli] [--pure] [--cold]
 """
 
 from __future__ import annotations
@@ -30,14 +33,14 @@ from pathlib import Path
 
 def measure_loop(scenario: str, scale: float, days: int, seed: int, queue) -> None:
     """The model loop alone, in this (spawned) process, with per-phase timers."""
-    from model import Model, load_scenario
+    from model import Model, kernels, load_scenario
 
     cfg = load_scenario(scenario, overrides={"city.scale": scale})
     t0 = time.perf_counter()
     m = Model(cfg, seed=seed, timers=True)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     m.run(days)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     res = m.results()
     t3 = time.perf_counter()
     queue.put({"scale": scale, "days": days, "citizens": m.citizens.n, "contacts": res.summary["contacts"],
@@ -45,6 +48,7 @@ def measure_loop(scenario: str, scale: float, days: int, seed: int, queue) -> No
                "results_s": round(t3 - t2, 2), "total_s": round(t3 - t0, 2),
                "orders_per_s": round(m.orders.n / (t3 - t0)), "ms_per_day": round(1000 * (t2 - t1) / days, 1),
                "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
+               "run_cpu_s": round(c2 - c1, 2), "kernels": "numba" in sys.modules and kernels.active(),
                "phases": m.timers.table(), "phase_report": m.timers.report()})
 
 
@@ -80,6 +84,20 @@ def cli_row(scenario: str, scale: float, days: int, seed: int, plot: bool) -> di
             "contacts": summary["contacts"], "orders_per_s": round(summary["work_orders"] / wall)}
 
 
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min), to print beside every timing."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def clear_numba_cache() -> int:
+    """Remove numba's cached kernels beside model/kernels.py; returns how many files went."""
+    cache = Path(__file__).resolve().parents[1] / "model" / "__pycache__"
+    files = [f for f in cache.glob("kernels.*") if f.suffix in (".nbi", ".nbc")] if cache.exists() else []
+    for f in files:
+        f.unlink()
+    return len(files)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="scenarios/final_2021.toml")
@@ -90,25 +108,37 @@ def main() -> None:
     ap.add_argument("--no-cli", action="store_true", help="skip the whole-process measurement")
     ap.add_argument("--no-plot", action="store_true", help="jiesu run without its plots")
     ap.add_argument("--phases", action="store_true", help="print the per-phase table of each scale")
+    ap.add_argument("--pure", action="store_true", help="JIESU_PURE=1 in the children: the numpy path")
+    ap.add_argument("--cold", action="store_true", help="empty numba's cache first (the first run compiles)")
     args = ap.parse_args()
+    if args.pure:
+        os.environ["JIESU_PURE"] = "1"           # inherited by the spawned and the jiesu processes
+    if args.cold:
+        print(f"numba cache emptied ({clear_numba_cache()} files)")
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), flush=True)
     rows = []
     for scale in args.scales:
         row = {"scale": scale}
         if not args.no_loop:
+            before = load()
             r = row["loop"] = loop_row(args.scenario, scale, args.days, args.seed)
+            r["load_before"], r["load_after"] = before, load()
             print(f"scale {scale:>5} loop: {r['citizens']:>11,} citizens, {r['contacts']:>11,} contacts, "
                   f"{r['work_orders']:>10,} work orders | set-up {r['setup_s']:5.1f} s, run {r['run_s']:6.1f} s "
-                  f"({r['ms_per_day']} ms/day), results {r['results_s']:4.1f} s, total {r['total_s']:6.1f} s | "
-                  f"{r['orders_per_s']:>9,} orders/s | peak RSS {r['peak_rss_gb']:.2f} GB", flush=True)
+                  f"({r['ms_per_day']} ms/day), results {r['results_s']:4.1f} s, total {r['total_s']:6.1f} s "
+                  f"| run cpu {r['run_cpu_s']:.1f} s | {r['orders_per_s']:>9,} orders/s | peak RSS {r['peak_rss_gb']:.2f} GB"
+                  f" | kernels {'on' if r['kernels'] else 'off'} | load {before} -> {r['load_after']}", flush=True)
             if args.phases:
                 print(r.pop("phase_report"), flush=True)
             else:
                 r.pop("phase_report")
         if not args.no_cli:
+            before = load()
             c = row["cli"] = cli_row(args.scenario, scale, args.days, args.seed, plot=not args.no_plot)
+            c["load_before"], c["load_after"] = before, load()
             print(f"scale {scale:>5} jiesu run: wall {c['wall_s']:6.1f} s (cpu {c['cpu_s']:6.1f} s) | "
-                  f"{c['orders_per_s']:>9,} orders/s | peak RSS {c['peak_rss_gb']:.2f} GB", flush=True)
+                  f"{c['orders_per_s']:>9,} orders/s | peak RSS {c['peak_rss_gb']:.2f} GB | load {before} -> "
+                  f"{c['load_after']}", flush=True)
         rows.append(row)
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .assessment import Tally
 from .decisions import evidence_tally
 from .orders import SAT_BASIC, SAT_NO, SAT_NONE, SAT_YES
@@ -33,7 +34,7 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
     wo, cfg, s = model.orders, model.cfg, model.streams
     if closing.size == 0:
         return {}
-    c, rules = cfg.world.citizens, cfg.rules
+    c = cfg.world.citizens
     key, unit = wo.key[closing], wo.unit[closing].astype(np.int64)
     true = wo.true_resolved[closing]
     contacted = wo.ti_contact[closing] >= 0
@@ -47,14 +48,38 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
     # diminishing returns: the first half hour of pressure or hour of explanation does most
     pressure = 1.0 - np.exp(-wo.pressure[closing] / c.pressure_hours)
     explained = 1.0 - np.exp(-wo.explain[closing] / c.explain_hours)
+    requester = wo.requester[closing]
+    perf = np.where(true, c.performance_resolved, c.performance_unresolved)
+    k = kernels.get(closing.size)
+    rate = _rate_compiled if k is not None and pressure.dtype == explained.dtype == np.float32 else _rate_numpy
+    sat, unreached, measured, detected, refile, fixed = rate(closing, key, true, contacted, pressure, explained,
+                                                             requester, perf, model)
+    delay = 1 + np.floor(-c.refile_delay_days * np.log1p(-s.uniform("refile.delay", key))).astype(np.int64)
+    wo.ti_refile[closing[refile]] = day + delay[refile]
+    reports = pressure_reports(closing, pressure, unit, ~unreached, model)
+    reports["tally"].items += evidence_tally(wo, closing, model.city.n_units).items   # what units learn from
+    survey = independent_survey(key, true, contacted, explained, requester, model)
+    return {**reports, **survey, "unreached": int(unreached.sum()),
+            "closed": int(closing.size), "measured_resolved": int(measured.sum()),
+            "satisfied": int((sat >= SAT_BASIC).sum()), "true_resolved": int(true.sum()),
+            "refiled": int(refile.sum()), "detected": int(detected.sum()),
+            "requester": requester, "satisfaction": sat, "performance": perf + c.contact_performance * contacted,
+            "resolved": true, "refile_rows": closing[refile], "refile_days": day + delay[refile],
+            "township": wo.township[closing], "category": wo.category[closing], "fixed": fixed}
+
+
+def _rate_numpy(closing, key, true, contacted, pressure, explained, requester, perf, model) -> tuple:
+    """The requester's answers, who decides 'resolved', audits, label checks, who calls again
+    and which fixes reach a problem source; writes them into the orders. Returns the
+    satisfaction answer, unreached, measured, detected, refile and fixed (per closing order)."""
+    wo, cfg, s = model.orders, model.cfg, model.streams
+    c, rules = cfg.world.citizens, cfg.rules
     # "was it resolved?" honest unless persuaded or pressed (Art. 9)
     honest = s.bernoulli(c.honesty, "callback.honest", key)
     swayed = s.bernoulli(np.clip(c.pressure_effect * pressure + c.explain_persuasion * explained, 0, 1),
                          "callback.sway", key)
     said = np.where(true, s.bernoulli(c.confirm_resolved, "callback.confirm", key), ~honest | swayed)
     # satisfaction: expectancy-disconfirmation
-    requester = wo.requester[closing]
-    perf = np.where(true, c.performance_resolved, c.performance_unresolved)
     score = (perf - model.citizens.expectation[requester]
              + c.contact_effect * (c.contact_share * contacted + (1 - c.contact_share) * explained)
              + c.pressure_effect * pressure + c.rating_noise * s.normal("callback.noise", key))
@@ -84,22 +109,36 @@ def call_back(closing: np.ndarray, day: int, model, pressure_hours: np.ndarray) 
     wo.excluded[closing] = lab & ~rejected & rules.assessment.exclude_unreasonable
     # what the requester does next: trust, expectation, repeat filing (voice)
     refile = ~true & (sat == SAT_NO) & s.bernoulli(c.refile_prob, "refile.decide", key)
-    delay = 1 + np.floor(-c.refile_delay_days * np.log1p(-s.uniform("refile.delay", key))).astype(np.int64)
-    wo.ti_refile[closing[refile]] = day + delay[refile]
     # sources: a real fix of a source-driven request removes its problem
     from_source = ~wo.unreasonable[closing] & (wo.rtype[closing] > 0)
     fixed = true & from_source & s.bernoulli(cfg.world.sources.fix_on_resolution, "source.fix", key)
-    reports = pressure_reports(closing, pressure, unit, ~unreached, model)
-    reports["tally"].items += evidence_tally(wo, closing, model.city.n_units).items   # what units learn from
-    survey = independent_survey(key, true, contacted, explained, requester, model)
-    return {**reports, **survey, "unreached": int(unreached.sum()),
-            "closed": int(closing.size), "measured_resolved": int(measured.sum()),
-            "satisfied": int((sat >= SAT_BASIC).sum()), "true_resolved": int(true.sum()),
-            "refiled": int(refile.sum()), "detected": int(detected.sum()),
-            "requester": requester, "satisfaction": sat, "performance": perf + c.contact_performance * contacted,
-            "resolved": true, "refile_rows": closing[refile], "refile_days": day + delay[refile],
-            "township": wo.township[closing], "category": wo.category[closing], "fixed": fixed}
+    return sat, unreached, measured, detected, refile, fixed
 
+
+_RATE_DRAWS = ("callback.honest", "callback.sway", "callback.confirm", "callback.unreached", "audit.sample",
+               "audit.detect", "label.check", "label.verdict", "refile.decide", "source.fix")
+
+
+def _rate_compiled(closing, key, true, contacted, pressure, explained, requester, perf, model) -> tuple:
+    """:func:`_rate_numpy` in one compiled pass (model/kernels.py): the same draws, dtypes and answers."""
+    wo, cfg, s = model.orders, model.cfg, model.streams
+    c, r = cfg.world.citizens, cfg.rules
+    a = r.assessment
+    h = np.array([s._name_hash(n)[()] for n in _RATE_DRAWS], dtype=np.uint64)
+    f = np.array([c.honesty, c.pressure_effect, c.explain_persuasion, c.confirm_resolved, c.performance_resolved,
+                  c.performance_unresolved, c.contact_effect, c.contact_share, c.rating_noise, c.satisfied_cut,
+                  c.basic_cut, c.callback_unreachable, r.audit.sample_share, r.audit.detection, a.label_check,
+                  a.label_check_wrong_reject, a.label_check_catch, c.refile_prob, cfg.world.sources.fix_on_resolution],
+                 dtype=np.float64)
+    flags = np.array([r.hotline.unreached_callback == "excluded",
+                      {"unit_report": 0, "requester": 1, "audit": 2}[a.resolved_by],
+                      r.hotline.unreached_callback == "counted_unresolved", bool(a.exclude_unreasonable)], dtype=np.int64)
+    noise = s.normal("callback.noise", key)
+    return kernels.get().rate(np.ascontiguousarray(closing, dtype=np.int64), wo.key, wo.true_resolved, wo.ti_contact,
+                              wo.claimed_resolved, wo.labelled, wo.unreasonable, wo.rtype, pressure,
+                              explained, noise, model.citizens.expectation[requester], h, f, flags, wo.said_resolved,
+                              wo.satisfaction, wo.unreached, wo.measured_resolved, wo.audited, wo.detected,
+                              wo.label_rejected, wo.excluded)
 
 
 def reachability(closing: np.ndarray, model) -> np.ndarray:

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .streams import Streams
+from . import kernels
+from .orders import small_pages
+from .streams import Streams, _as_u64
 
 N_CLASSES = 20
 PROPENSITY_CAP = 1000.0
+_PICK_NAMES = ("requester.class", "requester.person", "requester.trust")   # pick_requesters' streams
 
 
 def propensity_classes(shape: float) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +52,23 @@ def add_counts(counter: np.ndarray, idx: np.ndarray) -> None:
     np.add.at(counter, idx, np.ones(1, counter.dtype))   # unbuffered: repeats add up (numpy >= 2 makes this fast)
 
 
+def last_per_person(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct residents of ``idx`` in ascending order and the position of each one's last
+    entry: what ``np.unique(idx[::-1], return_index=True)`` gives (turned into positions in
+    ``idx``), from one sort of resident x 2^20 + position (no stable argsort; issue 13)."""
+    idx = np.asarray(idx)
+    if idx.size == 0 or idx.size >= 1 << 20 or idx.min() < 0:
+        rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
+        return rev_unique, idx.size - 1 - rev_pos
+    comb = (idx.astype(np.int64) << 20) | np.arange(idx.size)
+    comb.sort()
+    person = comb >> 20
+    last = np.empty(person.size, bool)
+    last[-1] = True
+    np.not_equal(person[1:], person[:-1], out=last[:-1])
+    return person[last].astype(idx.dtype), comb[last] & ((1 << 20) - 1)
+
+
 class Citizens:
     """All residents, scaled: home township, trust, expectation, request history."""
 
@@ -66,9 +86,11 @@ class Citizens:
         self._flat_start = self.start.ravel()
         self.township_of_class = np.repeat(np.arange(len(n_t)), N_CLASSES)
         ini = cfg.world.citizens
-        self.trust = np.full(self.n, ini.initial_trust, dtype=np.float32)
-        self.expectation = np.full(self.n, ini.initial_expectation, dtype=np.float32)
-        self.n_unresolved = np.zeros(self.n, dtype=np.int16)
+        with small_pages():                  # one array per resident (orders.small_pages: faster set-up)
+            self.trust = np.full(self.n, ini.initial_trust, dtype=np.float32)
+            self.expectation = np.full(self.n, ini.initial_expectation, dtype=np.float32)
+            self.n_unresolved = np.zeros(self.n, dtype=np.int16)
+            self.calls_this_year = np.zeros(self.n, dtype=np.int32)
         self.trust0 = ini.initial_trust
         self.tf_max = self.trust_factor(1.0)
         w = self.count * self.level                      # (T, K) propensity mass
@@ -79,8 +101,7 @@ class Citizens:
         self.trust_sum = (w * ini.initial_trust).sum(1)      # propensity-weighted trust level
         # word of mouth: what neighbours and the media say about the township's service (Art. 6)
         self.reputation = np.full(self.count.shape[0], ini.initial_trust)
-        # this calendar year's calls per resident, distinct callers and contacts (count_callers)
-        self.calls_this_year = np.zeros(self.n, dtype=np.int32)
+        # this calendar year's distinct callers and contacts (count_callers; calls per resident above)
         self.distinct_ytd, self.contacts_ytd = 0, 0
         self._init_malicious(p_cls, ini.malicious_share, streams)
 
@@ -140,6 +161,11 @@ class Citizens:
         year's distinct callers and contacts (literature.md pattern 13; facts.md: 2.82 M, 4.35 M,
         5.62 M distinct callers in 2019-2021)."""
         if who.size == 0:
+            return
+        k = kernels.get(who.size)
+        if k is not None:        # one compiled pass (model/kernels.py): the same counts
+            self.distinct_ytd += int(k.count_callers(self.calls_this_year, np.ascontiguousarray(who, dtype=np.int64)))
+            self.contacts_ytd += int(who.size)
             return
         first = self.calls_this_year[who] == 0          # contacts of people not yet counted this year
         add_counts(self.calls_this_year, who)
@@ -204,10 +230,22 @@ class Citizens:
         out = np.empty(len(township), dtype=np.int64)
         todo = np.arange(len(township))
         township = np.asarray(township, dtype=np.int64)
+        fast = kernels.get(len(township)) if self._thresholds.size else None
         for attempt in range(12):
             if todo.size == 0:
                 break
             t, k = township[todo], keys[todo]
+            if fast is not None:     # the same draws in one compiled pass (model/kernels.py)
+                idx, thr = fast.pick_step(t, _as_u64(k), attempt, *(streams._name_hash(n)[()] for n in _PICK_NAMES),
+                                          self._thresholds, self._flat_start, self.count.ravel(), N_CLASSES,
+                                          float(self.tf_max))
+                if attempt == 11:
+                    out[todo] = idx
+                    break
+                accept = thr < self.trust_factor(self.trust[idx])
+                out[todo[accept]] = idx[accept]
+                todo = todo[~accept]
+                continue
             cell = t * N_CLASSES + self._class_draw(t, streams.key("requester.class", k, attempt))
             u2 = streams.uniform("requester.person", k, attempt)
             idx = self._flat_start[cell] + (u2 * self.count.ravel()[cell]).astype(np.int64)
@@ -237,11 +275,15 @@ class Citizens:
         """Trust and expectation move toward this outcome; unresolved requests are remembered."""
         c = self.cfg.world.citizens
         # last answer of the day wins for a citizen with several callbacks
-        rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
-        pos = len(idx) - 1 - rev_pos
-        who = rev_unique
+        who, pos = last_per_person(idx)
         outcome = np.choose(np.clip(satisfaction[pos], 0, 2), [0.0, c.basic_trust_outcome, 1.0])
         self._move_trust(who, outcome)
+        k = kernels.get(idx.size)
+        if k is not None:        # the same updates in compiled passes (model/kernels.py)
+            k.move_expectation(self.expectation, who, np.ascontiguousarray(performance[pos], dtype=np.float64),
+                               float(c.expectation_learning), float(c.expectation_cap))
+            k.count_unresolved(self.n_unresolved, np.ascontiguousarray(idx), np.ascontiguousarray(resolved))
+            return
         new_e = self.expectation[who] + c.expectation_learning * (performance[pos] - self.expectation[who])
         self.expectation[who] = np.clip(new_e, 0.0, c.expectation_cap)
         unresolved = idx[~resolved]
@@ -254,20 +296,34 @@ class Citizens:
         Art. 11(2), or a call nobody answered); the last of the day wins."""
         if idx.size == 0:
             return
-        rev_unique, rev_pos = np.unique(idx[::-1], return_index=True)
-        self._move_trust(rev_unique, np.asarray(target, dtype=np.float64)[len(idx) - 1 - rev_pos])
+        who, pos = last_per_person(idx)
+        self._move_trust(who, np.asarray(target, dtype=np.float64)[pos])
 
     def _move_trust(self, who: np.ndarray, outcome: np.ndarray) -> None:
         """Trust of distinct citizens ``who`` moves toward ``outcome``; township sums follow."""
         c = self.cfg.world.citizens
-        old_tf = self.trust_factor(self.trust[who])
-        old_trust = self.trust[who].copy()
-        self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
+        k = kernels.get(who.size)
+        if k is not None:        # one gather and one scatter of trust (model/kernels.py), the same values
+            old_trust, new_trust = k.move_trust(self.trust, np.ascontiguousarray(who),
+                                                np.ascontiguousarray(outcome, dtype=np.float64), float(c.trust_learning))
+            old_tf, new_tf = self.trust_factor(old_trust), self.trust_factor(new_trust)
+            if old_tf.dtype == new_tf.dtype == np.float32:     # township sums in the same pass order
+                num, tot = k.trust_sums(np.ascontiguousarray(who, dtype=np.int64), old_tf, new_tf, old_trust, new_trust,
+                                        self._flat_start, self.level, self.township_of_class, N_CLASSES,
+                                        self.n_townships)
+                self.trust_num += num
+                self.trust_sum += tot
+                return
+        else:
+            old_tf = self.trust_factor(self.trust[who])
+            old_trust = self.trust[who].copy()
+            self.trust[who] += (c.trust_learning * (outcome - self.trust[who])).astype(np.float32)
+            new_trust = self.trust[who]
         cell = self.class_of(who)                       # (township, propensity class) of each citizen
         level, t_of = self.level[cell % N_CLASSES], self.township_of_class[cell]
-        delta = (self.trust_factor(self.trust[who]) - old_tf) * level
+        delta = (self.trust_factor(new_trust) - old_tf) * level
         self.trust_num += np.bincount(t_of, weights=delta, minlength=self.n_townships)
-        self.trust_sum += np.bincount(t_of, weights=(self.trust[who] - old_trust) * level, minlength=self.n_townships)
+        self.trust_sum += np.bincount(t_of, weights=(new_trust - old_trust) * level, minlength=self.n_townships)
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.trust, self.expectation, self.n_unresolved))

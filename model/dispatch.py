@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .assessment import Tally
 from .orders import CLOSED, COOP_NONE, OBJECTED, OPEN, RTYPE_CONSULTATION
 from .world import (
@@ -94,6 +95,16 @@ class Catalogue:
     def right_unit(self, township, category, key, streams, municipal_share):
         """Unit the catalogue should name, the cooperating unit, and the linkage channel."""
         city, cats = self.city, self.city.categories
+        k = kernels.get(len(township))
+        if k is not None:        # the same choice in one compiled pass (model/kernels.py)
+            ent_cum = np.cumsum(city.enterprise_share / city.enterprise_share.sum())
+            codes = np.array([RESP_TERRITORIAL, RESP_FUNCTIONAL, RESP_JOINT, RESP_UTILITY, RESP_LINKAGE, RESP_CENTRAL,
+                              LINK_NONE, LINK_JINGJINJI, LINK_CENTRAL], dtype=np.int64)
+            return k.right_unit(*(np.ascontiguousarray(a, dtype=np.int64) for a in (township, category)),
+                                _keys_u64(key), streams._name_hash("dispatch.municipal")[()],
+                                streams._name_hash("dispatch.enterprise")[()], float(municipal_share),
+                                city.township_district, cats.line, cats.resp, city.distdept_unit, city.muni_unit,
+                                ent_cum, city.enterprise_unit, codes)
         d = city.township_district[township]
         line = cats.line[category]
         resp = cats.resp[category]
@@ -112,9 +123,18 @@ class Catalogue:
 
     def wrong_unit(self, right, key, streams, tag: str = "dispatch.wrong"):
         """Another unit of the same peer group (a misrouted order)."""
+        k = kernels.get(len(right))
+        if k is not None:        # the same units in one compiled pass (model/kernels.py)
+            return k.wrong_unit(np.ascontiguousarray(right, dtype=np.int64), _keys_u64(key),
+                                streams._name_hash(tag)[()], self.size, self.first, self.pos, self.members)
         n = self.size[right]
         step = 1 + (streams.uniform(tag, key) * np.maximum(n - 1, 1)).astype(np.int64)
         return self.members[self.first[right] + (self.pos[right] + step) % n]
+
+
+def _keys_u64(key) -> np.ndarray:
+    """Order keys as a contiguous uint64 array (the kernels' key type)."""
+    return np.ascontiguousarray(np.asarray(key).astype(np.uint64, copy=False))
 
 
 def dispatch_new(req: dict, day: int, model) -> dict:
@@ -188,14 +208,23 @@ def receive_day(day: int, model) -> dict:
     return {**total, **routed, "tally": tally}
 
 
+def arrived_today(wo, day: int) -> np.ndarray:
+    """Open-list rows that reach a unit today and are not closed (one compiled pass when the
+    kernels serve, model/kernels.py; the same rows)."""
+    idx = wo.open_idx
+    k = kernels.get(idx.size)
+    if k is not None:
+        return k.select_arrived(idx, wo.ti_available, wo.state, int(day), CLOSED)
+    return idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
+
+
 def route_fallback(day: int, model) -> dict:
     """Art. 12(1)2: district governments route the orders of unclear unit that reached them,
     urgent and oldest first, as far as their staff hours today allow; each goes to the right
     unit with ``world.district.fallback_accuracy``, else to a peer of it. The rest wait a day
     (their deadline, counted from receipt by a handling unit, moves with them)."""
     wo, s, d = model.orders, model.streams, model.cfg.world.district
-    idx = wo.open_idx
-    idx = idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
+    idx = arrived_today(wo, day)
     at_gov = idx[model.city.unit_kind[wo.unit[idx]] == KIND_DISTGOV]
     district = model.city.unit_district[wo.unit[at_gov]].astype(np.int64)
     rank = wo.tier[at_gov].astype(np.int64) * 100_000 + wo.ti_created[at_gov]
@@ -212,8 +241,7 @@ def route_fallback(day: int, model) -> dict:
 def receive(day: int, model, tally: Tally) -> dict:
     """Units receiving orders today decide whether to object; the review decides (Art. 12(3), 14)."""
     wo, r, s, U = model.orders, model.cfg.rules, model.streams, model.units
-    idx = wo.open_idx
-    idx = idx[(wo.ti_available[idx] == day) & (wo.state[idx] != CLOSED)]
+    idx = arrived_today(wo, day)
     wo.state[idx[wo.state[idx] == OBJECTED]] = OPEN
     idx = idx[(wo.ti_contact[idx] < 0) & (wo.n_objections[idx] < r.dispatch.max_objections)]
     unit = wo.unit[idx]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .orders import COOP_ENGAGED, COOP_REFUSED, OPEN
 from .world import KIND_DISTGOV, KIND_TOWNSHIP
 
@@ -101,7 +102,8 @@ def escalate(idx: np.ndarray, day: int, model, tally) -> None:
     """Art. 12(1)1, 20, 24: supervision of the copies, escalation to the district and on to
     the city, for today's open available orders ``idx``."""
     wo = model.orders
-    idx = idx[wo.state[idx] == OPEN]
+    k = kernels.get(idx.size)     # the selections below as compiled passes (model/kernels.py): the same rows
+    idx = k.select_eq(idx, wo.state, OPEN) if k is not None else idx[wo.state[idx] == OPEN]
     supervise(idx, day, model)
     to_district(idx, day, model, tally)
     to_city(idx, day, model)
@@ -124,8 +126,13 @@ def supervise(idx: np.ndarray, day: int, model) -> None:
     wo, cfg = model.orders, model.cfg
     if not cfg.rules.dispatch.copy_to_district:
         return
-    kind = model.city.unit_kind[wo.unit[idx]]
-    due = idx[(kind == KIND_TOWNSHIP) & (wo.ti_deadline[idx] <= day) & (wo.ti_done[idx] < 0) & ~wo.supervised[idx]]
+    k = kernels.get(idx.size)
+    if k is not None:
+        due = k.select_supervised(idx, wo.unit, model.city.unit_kind, KIND_TOWNSHIP, wo.ti_deadline, wo.ti_done,
+                                  wo.supervised, int(day))
+    else:
+        kind = model.city.unit_kind[wo.unit[idx]]
+        due = idx[(kind == KIND_TOWNSHIP) & (wo.ti_deadline[idx] <= day) & (wo.ti_done[idx] < 0) & ~wo.supervised[idx]]
     ok = model.districts.spend(_district_of(model, due), wo.ti_deadline[due].astype(np.int64),
                                       cfg.world.district.supervision_hours, "supervision")
     rows = due[ok]
@@ -140,11 +147,17 @@ def to_district(idx: np.ndarray, day: int, model, tally) -> None:
     r, d = cfg.rules, cfg.world.district
     # without the copy of township orders (Art. 12(1)1) the district learns of stuck orders later
     late = 1.0 if r.dispatch.copy_to_district else cfg.world.handling.uncopied_escalation_factor
-    age = day - wo.ti_available[idx]
-    refused = (wo.coop_state[idx] == COOP_REFUSED) & (age >= r.whistle.escalation_days * late)
-    hard = wo.hard[idx] & (age >= r.whistle.hard_escalation_days * late)
-    found = wo.supervised[idx]                    # followed up by the district: goes up at once
-    cand = idx[(wo.esc_level[idx] == ESC_NONE) & (refused | hard | found) & _stuck(wo, idx)]
+    k = kernels.get(idx.size)
+    if k is not None:
+        cand = k.select_stuck(idx, int(day), wo.ti_available, wo.coop_state, wo.hard, wo.supervised, wo.esc_level,
+                              wo.ti_done, wo.remaining, wo.coop_remaining, float(r.whistle.escalation_days * late),
+                              float(r.whistle.hard_escalation_days * late), COOP_REFUSED, ESC_NONE)
+    else:
+        age = day - wo.ti_available[idx]
+        refused = (wo.coop_state[idx] == COOP_REFUSED) & (age >= r.whistle.escalation_days * late)
+        hard = wo.hard[idx] & (age >= r.whistle.hard_escalation_days * late)
+        found = wo.supervised[idx]                    # followed up by the district: goes up at once
+        cand = idx[(wo.esc_level[idx] == ESC_NONE) & (refused | hard | found) & _stuck(wo, idx)]
     ok = model.districts.spend(_district_of(model, cand), wo.ti_available[cand].astype(np.int64),
                                       d.case_hours, "escalation")
     up = cand[ok]
@@ -165,7 +178,9 @@ def to_city(idx: np.ndarray, day: int, model) -> None:
     """Art. 20, 24: the city takes up queued cases, oldest escalation first, up to its
     coordination capacity today; the rest wait (the city queue)."""
     wo, c = model.orders, model.districts
-    queue = idx[(wo.esc_level[idx] == ESC_CITY) & (wo.ti_city[idx] < 0)]
+    k = kernels.get(idx.size)
+    queue = k.select_city(idx, wo.esc_level, wo.ti_city, ESC_CITY) if k is not None \
+        else idx[(wo.esc_level[idx] == ESC_CITY) & (wo.ti_city[idx] < 0)]
     n = min(int(np.floor(c.city_credit + 1e-9)), queue.size)
     take = queue[np.argsort(wo.ti_escalated[queue], kind="stable")[:n]]
     c.city_credit -= n

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import escalation
+from . import escalation, kernels
 from .assessment import Tally
 from .behaviour import E_GAME, E_RESOLVE, E_SATISFY, P_DEADLINE, P_EASE, P_THREAT
 from .calendar import month_end_day
@@ -57,6 +57,10 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
         return np.zeros(0)
     # one float key: unit first, then priority (bounded well inside the unit spacing)
     order = np.argsort(unit * 1e4 - np.clip(priority, -4e3, 4e3))
+    k = kernels.get(unit.size)
+    if k is not None:        # the pour below in one compiled pass (model/kernels.py): the same hours
+        return k.allocate_sorted(order, np.ascontiguousarray(unit), np.ascontiguousarray(need),
+                                 np.ascontiguousarray(budget, dtype=np.float64))
     u, n = unit[order], need[order].astype(np.float64)
     cum = np.cumsum(n)
     starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])
@@ -72,6 +76,13 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
 def priority(idx: np.ndarray, day: int, model, unit: np.ndarray) -> np.ndarray:
     """Queue priority: urgent tiers first (Art. 13), then deadline, ease and escalation threats."""
     wo, U = model.orders, model.units
+    k = kernels.get(idx.size)
+    if (k is not None and type(U.ease_scale) is float and type(U.priority_urgent) is float
+            and U.priority.dtype == np.float64 and wo.remaining.dtype == np.float32):
+        # the same sums in one compiled pass (model/kernels.py; Python-float scales as numpy reads them)
+        return k.priority(np.ascontiguousarray(idx), np.ascontiguousarray(unit), int(day), wo.tier, wo.ti_deadline,
+                          wo.remaining, wo.threat, np.ascontiguousarray(U.priority),
+                          U.priority_urgent, np.float32(U.ease_scale), P_DEADLINE, P_EASE, P_THREAT, TIER_24H)
     w = U.priority[unit]
     left = np.maximum(wo.ti_deadline[idx] - day, 0)
     urgent = np.where(wo.tier[idx] <= TIER_24H, U.priority_urgent, 0.0)
@@ -112,7 +123,11 @@ def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict
     and ``cohandling`` (for the network) and ``tally`` (per-unit counts for the ledger)."""
     wo, U, cfg = model.orders, model.units, model.cfg
     idx = wo.open_idx
-    idx = idx[(wo.state[idx] == OPEN) & (wo.ti_available[idx] <= day)]
+    k = kernels.get(idx.size)     # compiled steps (model/kernels.py): the same rows, hours and sums
+    if k is not None:
+        idx = k.select_open(idx, wo.state, wo.ti_available, int(day), OPEN)
+    else:
+        idx = idx[(wo.state[idx] == OPEN) & (wo.ti_available[idx] <= day)]
     unit = wo.unit[idx]
     nU = model.city.n_units
     tally = Tally(nU)
@@ -133,32 +148,46 @@ def work_day(day: int, model, budgets: np.ndarray, pressing: np.ndarray) -> dict
     used[:, U_CONTACT] = spent
     resolve -= spent
     # 2. real work: own orders plus cooperation items of engaged cooperating units
-    mine = wo.ti_contact[idx] >= 0
-    own = idx[mine & (wo.remaining[idx] > 0)]
-    co = idx[(wo.coop_state[idx] == COOP_ENGAGED) & (wo.coop_remaining[idx] > 0)]
-    items_unit = np.concatenate([wo.unit[own], wo.coop_unit[co]]).astype(np.int64)
     cap = cfg.world.handling.max_hours_per_day
-    need = np.minimum(np.concatenate([wo.remaining[own], wo.coop_remaining[co]]), cap)
-    pr = np.concatenate([prio[mine & (wo.remaining[idx] > 0)],
-                         U.coop_priority[wo.coop_unit[co]] * priority(co, day, model, wo.coop_unit[co].astype(np.int64))])
+    if k is not None:
+        mine, own, co, items_unit, need, pr_own = k.work_items(idx, prio, wo.ti_contact, wo.remaining, wo.coop_state,
+                                                               wo.coop_remaining, wo.unit, wo.coop_unit,
+                                                               np.float32(cap), COOP_ENGAGED)
+    else:
+        mine = wo.ti_contact[idx] >= 0
+        own = idx[mine & (wo.remaining[idx] > 0)]
+        co = idx[(wo.coop_state[idx] == COOP_ENGAGED) & (wo.coop_remaining[idx] > 0)]
+        items_unit = np.concatenate([wo.unit[own], wo.coop_unit[co]]).astype(np.int64)
+        need = np.minimum(np.concatenate([wo.remaining[own], wo.coop_remaining[co]]), cap)
+        pr_own = prio[mine & (wo.remaining[idx] > 0)]
+    co_unit = wo.coop_unit[co].astype(np.int64)
+    pr = np.concatenate([pr_own, U.coop_priority[co_unit] * priority(co, day, model, co_unit)])
     given = allocate(items_unit, need, pr, resolve)
     g_own, g_co = given[: own.size], given[own.size:]
-    wo.remaining[own] = np.maximum(wo.remaining[own] - g_own, 0.0)
-    wo.coop_remaining[co] = np.maximum(wo.coop_remaining[co] - g_co, 0.0)
-    used[:, U_RESOLVE] = np.bincount(wo.unit[own], weights=g_own, minlength=nU)
-    used[:, U_COOP] = np.bincount(wo.coop_unit[co].astype(np.int64), weights=g_co, minlength=nU)
-    cohandling = (wo.unit[co].astype(np.int64), wo.coop_unit[co].astype(np.int64), g_co) if co.size else ()
+    if k is not None:
+        used[:, U_RESOLVE], used[:, U_COOP] = k.apply_work(own, co, given, wo.remaining, wo.coop_remaining, wo.unit,
+                                                           wo.coop_unit, nU)
+    else:
+        wo.remaining[own] = np.maximum(wo.remaining[own] - g_own, 0.0)
+        wo.coop_remaining[co] = np.maximum(wo.coop_remaining[co] - g_co, 0.0)
+        used[:, U_RESOLVE] = np.bincount(wo.unit[own], weights=g_own, minlength=nU)
+        used[:, U_COOP] = np.bincount(co_unit, weights=g_co, minlength=nU)
+    cohandling = (wo.unit[co].astype(np.int64), co_unit, g_co) if co.size else ()
     # the balance carried to tomorrow: positive is banked slack, negative is overtime to repay
     banked = np.clip(resolve - used[:, U_RESOLVE] - used[:, U_COOP] - flex, -flex, flex)   # resolve is net of contact time
     # 3. satisfaction management: explanation spread over contacted orders (Art. 15(2));
     # units pressing their standing at month end talk only to requesters of orders due by the
     # month's end, whose callback falls in this month at the latest (Art. 23, 28)
-    talk_mask = mine & ~(pressing[unit] & (wo.ti_deadline[idx] > month_end_day(model.month)))
-    talk_mask |= mine & (np.bincount(unit[talk_mask], minlength=nU) == 0)[unit]   # nobody due: talk to all
-    talk = idx[talk_mask]
-    n_talk = np.bincount(unit[talk_mask], minlength=nU)
-    per = budgets[:, E_SATISFY] / np.maximum(n_talk, 1)            # hours of explanation per order today
-    wo.explain[talk] += per[unit[talk_mask]]
+    if k is not None:
+        n_talk = k.talk(idx, mine, unit, pressing, wo.ti_deadline, month_end_day(model.month),
+                        np.ascontiguousarray(budgets[:, E_SATISFY]), wo.explain, nU)
+    else:
+        talk_mask = mine & ~(pressing[unit] & (wo.ti_deadline[idx] > month_end_day(model.month)))
+        talk_mask |= mine & (np.bincount(unit[talk_mask], minlength=nU) == 0)[unit]   # nobody due: talk to all
+        talk = idx[talk_mask]
+        n_talk = np.bincount(unit[talk_mask], minlength=nU)
+        per = budgets[:, E_SATISFY] / np.maximum(n_talk, 1)            # hours of explanation per order today
+        wo.explain[talk] += per[unit[talk_mask]]
     used[:, U_SATISFY] = np.where(n_talk > 0, budgets[:, E_SATISFY], 0.0)
     # 4. gaming
     game_banked, pressure_hours = game(idx[mine], day, model, budgets[:, E_GAME])
@@ -221,7 +250,7 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarra
     used = np.bincount(unit[whole], weights=got[whole], minlength=nU).astype(float)
     if (split_label > 0).any():
         # labels go on orders unlikely to be solved: hard ones or those refused cooperation
-        rest = ~np.isin(idx, fake) & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))
+        rest = ~whole & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))   # ~whole: not in fake
         cand, cu = idx[rest], unit[rest]
         got = allocate(cu, np.full(cand.size, h.label_hours), wo.remaining[cand],
                        pool * split_label / split)
@@ -242,13 +271,19 @@ def finish_and_close(day: int, model) -> dict:
     they fall due, Art. 35(2), with the share Art. 36 forgives on hard ones)."""
     wo, cfg = model.orders, model.cfg
     idx = wo.open_idx
-    idx = idx[wo.state[idx] != CLOSED]
+    k = kernels.get(idx.size)     # compiled steps (model/kernels.py): the same rows and values
+    idx = k.select_not(idx, wo.state, CLOSED) if k is not None else idx[wo.state[idx] != CLOSED]
     worked = finish_worked(idx, day, model)
     tally = flag_overdue(idx, day, model)
     explained = explain_unsolvable(idx, day, model)
-    closing = np.unique(np.concatenate([worked, explained, idx[(wo.ti_done[idx] == day) & wo.gamed[idx]]]))
-    solved = wo.true_resolved[closing]
+    closing = union_of_rows(idx, (worked, explained, idx[(wo.ti_done[idx] == day) & wo.gamed[idx]]))
     claim = model.streams.bernoulli(model.units.claim_probability(wo.unit[closing]), "handling.claim", wo.key[closing])
+    if k is not None:
+        k.close(closing, claim, wo.true_resolved, wo.ti_contact, wo.ending, wo.gamed, wo.remaining, wo.difficulty,
+                np.float32(cfg.world.handling.rework_share), wo.claimed_resolved, wo.carry, wo.state, wo.ti_closed,
+                int(day), END_WORKED, CLOSED)
+        return {"closing": closing, "tally": tally}
+    solved = wo.true_resolved[closing]
     # a unit reports 'resolved' what it solved, some unsolved worked orders (弄虚作假) and its
     # formal closures; an order explained as temporarily unsolvable is reported as such
     contacted = wo.ti_contact[closing] >= 0
@@ -263,11 +298,35 @@ def finish_and_close(day: int, model) -> dict:
     return {"closing": closing, "tally": tally}
 
 
+def union_of_rows(idx: np.ndarray, parts: tuple) -> np.ndarray:
+    """np.unique of the concatenated ``parts``, all rows of ``idx``: when ``idx`` ascends (the open
+    list does: rows are appended in order and pruning keeps it), marking their positions in it
+    gives the same sorted rows without a sort (issue 13)."""
+    k = kernels.get(idx.size)
+    if k is not None and len(parts) == 3:     # a merge of the ascending parts (model/kernels.py)
+        out, ok = k.merge_unique(*(np.ascontiguousarray(p, dtype=np.int64) for p in parts))
+        if ok:
+            return out
+    rows = np.concatenate(parts)
+    if idx.size > 1 and not (idx[1:] > idx[:-1]).all():
+        return np.unique(rows)
+    pos = np.searchsorted(idx, rows)
+    if rows.size and (pos.max() >= idx.size or not (idx[pos] == rows).all()):
+        return np.unique(rows)              # not all rows of idx: the general way
+    mark = np.zeros(idx.size, bool)
+    mark[pos] = True
+    return idx[mark]
+
+
 def finish_worked(idx: np.ndarray, day: int, model) -> np.ndarray:
     """Orders whose own work and needed cooperation are complete today: the fix is tried."""
     wo, cfg, h = model.orders, model.cfg, model.cfg.world.handling
-    done = idx[(wo.ti_done[idx] < 0) & (wo.ti_contact[idx] >= 0) & (wo.remaining[idx] <= 0)
-               & (~wo.need_coop[idx] | (wo.coop_remaining[idx] <= 0))]
+    k = kernels.get(idx.size)
+    if k is not None:             # the same rows in one compiled pass (model/kernels.py)
+        done = k.select_worked(idx, wo.ti_done, wo.ti_contact, wo.remaining, wo.need_coop, wo.coop_remaining)
+    else:
+        done = idx[(wo.ti_done[idx] < 0) & (wo.ti_contact[idx] >= 0) & (wo.remaining[idx] <= 0)
+                   & (~wo.need_coop[idx] | (wo.coop_remaining[idx] <= 0))]
     wo.ti_done[done] = day
     wo.ending[done] = END_WORKED
     misrouted = wo.unit[done] != wo.right_unit[done]

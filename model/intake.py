@@ -22,6 +22,7 @@ import functools
 
 import numpy as np
 
+from . import kernels
 from .demand import STREAM_CONSULT, STREAM_UNREASONABLE
 from .handling import join_open
 from .orders import RTYPE_CONSULTATION, TIER_7D, TIER_15D
@@ -54,13 +55,24 @@ def record(drawn: dict, refiles: np.ndarray, model) -> dict:
     return new
 
 
+def count_exceeded(u: np.ndarray, rows: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """How many entries of row ``rows[i]`` of ``table`` lie below each draw ``u[i]`` (a class
+    from cumulative shares): ``(u[:, None] > table[rows]).sum(1)``, or one compiled pass
+    without the gathered table (model/kernels.py; the same counts)."""
+    k = kernels.get(u.size)
+    if k is None:
+        return (u[:, None] > table[rows]).sum(1)
+    return k.count_exceeded(np.ascontiguousarray(u, dtype=np.float64), np.ascontiguousarray(rows, dtype=np.int64),
+                            np.ascontiguousarray(table, dtype=np.float64))
+
+
 def describe_requests(req: dict, model) -> dict:
     """Add the recorded attributes of new requests (Art. 10): type, tier, effort, requester."""
     cfg, s, cats = model.cfg.world, model.streams, model.city.categories
     key, c, stream = req["key"], req["category"], req["stream"]
     consult = stream == STREAM_CONSULT
     u_tier = s.uniform("attr.tier", key)
-    tier = (u_tier[:, None] > np.cumsum(cats.tier_p, 1)[c, :3]).sum(1)   # per-category table, then gathered
+    tier = count_exceeded(u_tier, c, np.cumsum(cats.tier_p, 1)[:, :3])   # the category's cumulative tier shares
     tier = np.where(consult, TIER_7D, tier).astype(np.int8)
     hard = tier == TIER_15D
     median = cats.difficulty_hours[c] * np.where(hard, cfg.handling.hard_effort_factor, 1.0)
@@ -125,9 +137,9 @@ def classify(req: dict, model) -> np.ndarray:
     t, s, key = model.cfg.world.triage, model.streams, req["key"]
     consult = req["rtype"] == RTYPE_CONSULTATION
     out = np.full(key.size, NOT_DIVERTED, dtype=np.int8)
-    cum = np.cumsum(matter_probabilities(model), 2)[req["category"], req["rtype"]]   # (n, 4), same sums per row
+    cum = np.cumsum(matter_probabilities(model), 2)                    # (C, 5, 4): per category and type
     u = s.uniform("triage.class", key)
-    k = (u[:, None] > cum).sum(1)
+    k = count_exceeded(u, req["category"].astype(np.int64) * cum.shape[1] + req["rtype"], cum.reshape(-1, cum.shape[2]))
     by_matter = k < len(MATTER_CLASSES)
     out[by_matter] = np.array(MATTER_CLASSES)[k[by_matter]]
     # Art. 11(2)3: the same matter again with no new facts (only about an order)

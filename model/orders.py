@@ -7,6 +7,8 @@ Column prefixes follow Starsim: ``ti_`` is a day index (-1 = not yet), ``n_`` a 
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 # request types (Art. 2): consultation, help, complaint, report, suggestion
@@ -58,6 +60,31 @@ COLUMNS: dict[str, tuple[type, int | float]] = {
 }
 
 
+@contextlib.contextmanager
+def small_pages():
+    """Large arrays allocated inside are mapped without numpy's transparent-huge-page advice.
+    With that advice each first touch of a 2 MB page may wait for the kernel to compact memory
+    (THP defrag 'madvise', as on the benchmark machine), which cost more than the 4 kB page
+    faults it saves: the order store's rows are first touched a day's worth at a time, the
+    residents' arrays once at set-up (issue 13). Values are the same either way."""
+    mu = getattr(getattr(np, "_core", None), "multiarray", None)
+    get, put = getattr(mu, "_get_madvise_hugepage", None), getattr(mu, "_set_madvise_hugepage", None)
+    if get is None or put is None:
+        yield
+        return
+    before = get()
+    put(False)
+    try:
+        yield
+    finally:
+        put(before)
+
+
+def _zeros_small_pages(n: int, dtype) -> np.ndarray:
+    with small_pages():
+        return np.zeros(n, dtype=dtype)
+
+
 class WorkOrders:
     """Columns of all work orders; ``wo.col`` is a view of the first ``n`` rows."""
 
@@ -65,7 +92,7 @@ class WorkOrders:
         self.n = 0
         self._cap = max(int(capacity), 16)
         # zeros are allocated lazily by the OS: over-reserving rows costs no memory until used
-        self._cols = {k: np.zeros(self._cap, dtype=dt) for k, (dt, _fill) in COLUMNS.items()}
+        self._cols = {k: _zeros_small_pages(self._cap, dt) for k, (dt, _fill) in COLUMNS.items()}
         self.open_idx = np.empty(0, dtype=np.int64)
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -77,7 +104,7 @@ class WorkOrders:
     def _grow(self, need: int) -> None:
         new_cap = max(need, int(self._cap * 1.5) + 16)
         for k, (dt, _fill) in COLUMNS.items():
-            arr = np.zeros(new_cap, dtype=dt)
+            arr = _zeros_small_pages(new_cap, dt)
             arr[: self.n] = self._cols[k][: self.n]
             self._cols[k] = arr
         self._cap = new_cap

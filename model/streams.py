@@ -5,7 +5,8 @@ the draw is *about*: a day, a township, a category, an order's own key, a citize
 So changing a rule for one township cannot reshuffle the draws of any other township, and
 two scenarios run with the same seed face the same luck wherever their states agree
 (DESIGN.md "Random streams"). The hash is splitmix64, vectorised over numpy uint64 (mixed in
-place: a numba kernel of the same hash measured no faster here, issue 13).
+place), or, for arrays of keys, one compiled pass that chains every key and ends in the
+uniform (model/kernels.py, the same bits; ``JIESU_PURE=1`` keeps numpy, issue 13).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import zlib
 import numpy as np
 from scipy import special
 
+from . import kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
+_KERNEL_MIN = 64     # below this many items the numpy path is as fast as a kernel call
 
 
 def mix(z: np.ndarray) -> np.ndarray:
@@ -73,6 +77,9 @@ class Streams:
 
     def key(self, name: str, *keys) -> np.ndarray:
         """64-bit hash of the name and keys (broadcast); usable as an order's own key."""
+        fast = _flat_keys(keys)
+        if fast is not None:
+            return fast[0].hash_keys(self._name_hash(name)[()], fast[1], fast[2])
         return self._key_numpy(self._name_hash(name), keys)
 
     @staticmethod
@@ -93,6 +100,9 @@ class Streams:
 
     def uniform(self, name: str, *keys) -> np.ndarray:
         """U[0,1) for each broadcast key tuple."""
+        fast = _flat_keys(keys)
+        if fast is not None:
+            return fast[0].hash_uniform(self._name_hash(name)[()], fast[1], fast[2])
         h = self._key_numpy(self._name_hash(name), keys)
         if h.ndim == 0:
             return (h >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
@@ -119,6 +129,26 @@ class Streams:
         return np.random.default_rng(int(self.key(name, *keys).ravel()[0]))
 
 
+def _flat_keys(keys: tuple):
+    """(kernels, keys as 1-D uint64 arrays, item count) when the compiled hash applies: the keys
+    are scalars or 1-D arrays of one length n >= _KERNEL_MIN (so the broadcast is flat: a scalar
+    key is a length-1 array) and kernels.get(n) offers the kernels; else None (numpy path)."""
+    n = 1
+    for key in keys:
+        shape = np.shape(key)
+        if len(shape) > 1:
+            return None
+        if shape and shape[0] != 1:
+            if n not in (1, shape[0]):
+                return None
+            n = shape[0]
+    k = kernels.get(n) if n >= _KERNEL_MIN else None
+    if k is None:
+        return None
+    flat = [_as_u64(np.asarray(key)).reshape(-1) for key in keys]
+    return k, tuple(a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in flat), n
+
+
 def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Inverse Poisson CDF at ``u``: exact sequential search for small means, normal beyond."""
     out = np.empty(lam.shape, dtype=np.int64)
@@ -129,8 +159,12 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     small = ~big
     if small.any():
         us, ls = u[small], lam[small]
-        k = np.zeros(us.shape, dtype=np.int64)
         p = np.exp(-ls)
+        fast = kernels.get(us.size) if us.size >= _KERNEL_MIN else None
+        if fast is not None:     # the same search in one compiled pass (model/kernels.py)
+            out[small] = fast.poisson_search(np.ascontiguousarray(us, dtype=np.float64), np.ascontiguousarray(ls), p)
+            return out
+        k = np.zeros(us.shape, dtype=np.int64)
         cdf = p.copy()
         todo = np.flatnonzero(us > cdf)
         for i in range(1, 400):
