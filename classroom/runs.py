@@ -62,21 +62,15 @@ class Setup:
         return f"{name_of('rule_sets', self.rule_a, lang)}, {t('lever:' + self.lever, lang)} = {shown}"
 
 
-def _flatten(prefix: str, data: dict) -> dict:
-    out = {}
-    for k, v in data.items():
-        out.update(_flatten(f"{prefix}.{k}", v) if isinstance(v, dict) else {f"{prefix}.{k}": v})
-    return out
-
-
 def start_overrides(start: str) -> dict:
     """The world and calendar a start stands for (all world.* keys and the start date of its scenario;
     for the replayed late 2021, the world as the replay's timeline leaves it)."""
+    from experiments.rules_table import flatten
     from model.scenario import load_scenario
 
     cfg = load_scenario(SCENARIOS / START_FROM[start])
     world = replay_end_config(cfg).world if start == REPLAYED else cfg.world
-    return {**_flatten("world", world.model_dump()), "city.start_year": cfg.city.start_year,
+    return {**flatten(world.model_dump(), "world."), "city.start_year": cfg.city.start_year,
             "city.start_month": cfg.city.start_month}
 
 
