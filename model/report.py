@@ -47,6 +47,7 @@ def overview_figure(daily: pd.DataFrame, path: Path, title: str = "") -> Path:
             ax.plot(weekly.index, weekly[key], label=label(key), linewidth=1.8)
         ax.legend(title="rate")
         ax.set_ylim(0, 1.02)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))   # whole weeks
         ax.set_xlabel("week of the run")
         ax.set_ylabel("share of closed orders")
         ax.set_title(f"{title}: measured rates and true resolution")
