@@ -6,6 +6,13 @@ malicious repeated calling). Nobody is drawn for every day: demand gives request
 per township and category, then :meth:`Citizens.pick_requesters` chooses who filed,
 in proportion to propensity x trust factor, in O(requests).
 
+Not every resident uses 12345. Inside each (township, class) cell the first residents are its
+users (知晓并使用热线的居民): the contact volume is read as reach x use, so the users' share is
+``contacts_per_capita_year / contacts_per_user_year`` at the start and grows with the township's
+reputation (word of mouth) and with a higher volume. Users stay users: the hotline grows by
+drawing in new callers (literature.md pattern 13: distinct callers doubled 2019-2021 at about 2.5
+contacts each), and requesters are picked among users only.
+
 Trust follows outcomes (satisfied answers raise it) and raises future filing: the
 township's propensity-weighted mean trust factor is kept incrementally, so demand grows as
 the system becomes responsive (literature.md pattern 4). Expectations follow experience
@@ -93,17 +100,44 @@ class Citizens:
             self.calls_this_year = np.zeros(self.n, dtype=np.int32)
         self.trust0 = ini.initial_trust
         self.tf_max = self.trust_factor(1.0)
-        w = self.count * self.level                      # (T, K) propensity mass
-        self.weight = w.sum(1)
-        self._cum = np.cumsum(w, 1) / self.weight[:, None]
-        self._thresholds = class_thresholds(self._cum)   # search keys of _cum (pick_requesters)
-        self.trust_num = (w * self.trust_factor(np.float32(ini.initial_trust))).sum(1)
-        self.trust_sum = (w * ini.initial_trust).sum(1)      # propensity-weighted trust level
         # word of mouth: what neighbours and the media say about the township's service (Art. 6)
         self.reputation = np.full(self.count.shape[0], ini.initial_trust)
+        # users (reach): none yet; _widen_reach draws them in, cell by cell, from the first resident
+        self.users = np.zeros_like(self.count)
+        self.reach = np.zeros(self.count.shape[0])
+        self._reach_offset = streams.generator("citizens.reach").random(self.count.shape)   # unbiased rounding
+        self.trust_num = np.zeros(self.count.shape[0])   # users' propensity-weighted filing factor
+        self.trust_sum = np.zeros(self.count.shape[0])   # users' propensity-weighted trust level
+        self._widen_reach()
         # this calendar year's distinct callers and contacts (count_callers; calls per resident above)
         self.distinct_ytd, self.contacts_ytd = 0, 0
         self._init_malicious(p_cls, ini.malicious_share, streams)
+
+    def reach_target(self) -> np.ndarray:
+        """Share of each township's residents who use 12345 under the config in force: the volume
+        over one user's contacts (reach x use), raised by what people hear (reputation's filing
+        factor, 1 at the initial trust), at most everyone."""
+        d = self.cfg.world.demand
+        return np.clip(d.contacts_per_capita_year / d.contacts_per_user_year * self.trust_factor(self.reputation), 0, 1)
+
+    def _widen_reach(self) -> None:
+        """Draw in the residents the reach target adds (users stay users: the reach never shrinks).
+        A resident outside the reach has never called, so joins with the initial trust: the township
+        sums grow by that filing factor, cell by cell, and the pick's class weights follow. O(cells)."""
+        self.reach = np.maximum(self.reach, self.reach_target())
+        users = np.minimum(self.count, np.floor(self.reach[:, None] * self.count + self._reach_offset).astype(np.int64))
+        none = np.flatnonzero(users.sum(1) == 0)         # every township keeps at least one user
+        users[none, np.argmax(self.count[none] > 0, axis=1)] = 1
+        users = np.maximum(users, self.users)
+        added = (users - self.users) * self.level        # (T, K) propensity mass of the new users
+        t0 = np.float32(self.trust0)                      # residents' trust is float32 (the arrays above)
+        self.trust_num += (added * self.trust_factor(t0)).sum(1)
+        self.trust_sum += (added * t0).sum(1)
+        self.users = users
+        w = self.users * self.level                      # (T, K) users' propensity mass
+        self.weight = w.sum(1)
+        self._cum = np.cumsum(w, 1) / self.weight[:, None]
+        self._class_keys = class_thresholds(self._cum)   # search keys of _cum (pick_requesters)
 
     def _init_malicious(self, p_cls: np.ndarray, share: float, streams: Streams) -> None:
         """Malicious callers (Art. 9(3)): a share of residents whose chance rises with their calling
@@ -190,8 +224,9 @@ class Citizens:
             tf = self.trust_factor(self.trust).astype(np.float64)
             cum = np.concatenate([[0.0], np.cumsum(tf)])
             start = self.start.ravel()
-            per_cell = (cum[start + self.count.ravel()] - cum[start]).reshape(self.count.shape)
+            per_cell = (cum[start + self.users.ravel()] - cum[start]).reshape(self.count.shape)
             self.trust_num = (per_cell * self.level[None, :]).sum(1)
+        self._widen_reach()                              # a higher volume reaches new users
 
     @property
     def n_townships(self) -> int:
@@ -217,6 +252,7 @@ class Citizens:
         ok = np.isfinite(satisfaction_rate)
         w = self.cfg.world.citizens.word_of_mouth
         self.reputation[ok] += w * (satisfaction_rate[ok] - self.reputation[ok])
+        self._widen_reach()                              # what people hear draws in new users
 
     def township_of(self, idx: np.ndarray) -> np.ndarray:
         return self.township_of_class[self.class_of(idx)]
@@ -226,18 +262,19 @@ class Citizens:
         return np.searchsorted(self._flat_start, idx, side="right") - 1
 
     def pick_requesters(self, township: np.ndarray, keys: np.ndarray, streams: Streams) -> np.ndarray:
-        """Choose who filed each request, in proportion to propensity x trust factor."""
+        """Choose who filed each request among the township's users, in proportion to propensity x
+        trust factor."""
         out = np.empty(len(township), dtype=np.int64)
         todo = np.arange(len(township))
         township = np.asarray(township, dtype=np.int64)
-        fast = kernels.get(len(township)) if self._thresholds.size else None
+        fast = kernels.get(len(township)) if self._class_keys.size else None
         for attempt in range(12):
             if todo.size == 0:
                 break
             t, k = township[todo], keys[todo]
             if fast is not None:     # the same draws in one compiled pass (model/kernels.py)
                 idx, thr = fast.pick_step(t, _as_u64(k), attempt, *(streams._name_hash(n)[()] for n in _PICK_NAMES),
-                                          self._thresholds, self._flat_start, self.count.ravel(), N_CLASSES,
+                                          self._class_keys, self._flat_start, self.users.ravel(), N_CLASSES,
                                           float(self.tf_max))
                 if attempt == 11:
                     out[todo] = idx
@@ -248,7 +285,7 @@ class Citizens:
                 continue
             cell = t * N_CLASSES + self._class_draw(t, streams.key("requester.class", k, attempt))
             u2 = streams.uniform("requester.person", k, attempt)
-            idx = self._flat_start[cell] + (u2 * self.count.ravel()[cell]).astype(np.int64)
+            idx = self._flat_start[cell] + (u2 * self.users.ravel()[cell]).astype(np.int64)
             if attempt == 11:
                 out[todo] = idx
                 break
@@ -264,10 +301,10 @@ class Citizens:
         township, which gives exactly the classes of comparing u with every share (u x 2^53 is an
         integer m, and c < m holds exactly when floor(c) < m), at O(log) instead of O(classes)."""
         m = h >> np.uint64(11)
-        if self._thresholds.size == 0:          # too many townships for the layout: compare directly
+        if self._class_keys.size == 0:          # too many townships for the layout: compare directly
             u = m.astype(np.float64) * (1.0 / 9007199254740992.0)
             return (self._cum[t] < u[:, None]).sum(1).clip(0, N_CLASSES - 1)
-        pos = np.searchsorted(self._thresholds, (t.astype(np.uint64) << np.uint64(54)) | m, side="left")
+        pos = np.searchsorted(self._class_keys, (t.astype(np.uint64) << np.uint64(54)) | m, side="left")
         return (pos - t * N_CLASSES).clip(0, N_CLASSES - 1)
 
     def update_after_callback(self, idx: np.ndarray, satisfaction: np.ndarray,

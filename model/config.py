@@ -68,6 +68,14 @@ class Demand(Strict):
         doc="Correlation between a township's problem arrival (need) and its reporting propensity.")
     caller_tail_shape: float = P(1.6, lo=1.05, hi=5.0, unit="Pareto shape",
                                  doc="Heavy tail of very frequent callers (smaller = heavier).")
+    contacts_per_user_year: float = P(
+        1.5, lo=0.1, hi=20.0, unit="contacts/user/year",
+        source="assumption, set from facts.md's 2019 figures (0.32 contacts per resident, 2.5 per distinct caller)",
+        doc="Contacts a year of a resident who knows and uses 12345 (a user), at baseline trust. The contact "
+            "volume is read as reach x use: contacts_per_capita_year / this is the share of residents who are "
+            "users, and that share grows with the township's reputation (word of mouth). Users stay users: the "
+            "hotline grows by drawing in new callers (literature.md pattern 13), while a resident's own trust "
+            "moves how often a user calls.")
     trust_elasticity: float = P(1.0, lo=0.0, hi=3.0, unit="elasticity",
                                 doc="How strongly filing rises with trust in the system.")
     unreasonable_share: float = P(0.08, lo=0.0, hi=0.5, unit="share of requests", article="Art. 9, 11",
