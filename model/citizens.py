@@ -257,6 +257,11 @@ class Citizens:
     def township_of(self, idx: np.ndarray) -> np.ndarray:
         return self.township_of_class[self.class_of(idx)]
 
+    def is_user(self, idx: np.ndarray) -> np.ndarray:
+        """Whether each citizen is among the users of 12345 (the first ``users`` of their cell)."""
+        cell = self.class_of(idx)
+        return idx - self._flat_start[cell] < self.users.ravel()[cell]
+
     def class_of(self, idx: np.ndarray) -> np.ndarray:
         """Flat (township, class) cell of each citizen index."""
         return np.searchsorted(self._flat_start, idx, side="right") - 1

@@ -117,8 +117,7 @@ def test_requesters_are_picked_among_users_and_the_reach_is_volume_over_use():
     assert abs(share - 0.2) < 3 * np.sqrt(c.users.size) / c.count.sum() + 1e-9, share   # rounding: < 1 per cell
     t = np.arange(c.n_townships).repeat(50)
     idx = c.pick_requesters(t, m.streams.key("test.pick", np.arange(t.size)), m.streams)
-    cell = c.class_of(idx)
-    assert (idx - c._flat_start[cell] < c.users.ravel()[cell]).all()          # every requester is a user
+    assert c.is_user(idx).all()                                                # every requester is a user
 
 
 def test_the_reach_grows_with_reputation_and_volume_and_users_stay_users():
@@ -149,8 +148,6 @@ def test_the_township_sums_stay_those_of_the_users_after_callbacks_and_new_users
     c = m.citizens
     num, tot = _users_sums(c)
     assert np.allclose(c.trust_num, num, rtol=1e-5) and np.allclose(c.trust_sum, tot, rtol=1e-5)
-    user = np.zeros(c.n, bool)
-    for a, u in zip(c.start.ravel(), c.users.ravel()):
-        user[a:a + u] = True
+    user = c.is_user(np.arange(c.n))
     assert (c.trust[~user] == np.float32(c.trust0)).all()       # outside the reach nobody has called
     assert (c.trust[user] != np.float32(c.trust0)).any()

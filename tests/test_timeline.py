@@ -105,10 +105,10 @@ def test_a_new_trust_elasticity_re_weighs_filing_as_if_set_from_the_start():
     m = with_timeline([{"month": 1, "overrides": {"world.demand.trust_elasticity": 2.0}}], scale=0.002)
     run_to_month(m, 1)
     c = m.citizens
-    # from scratch: each resident's filing factor times their propensity level, summed by township
+    # from scratch: each user's filing factor times their propensity level, summed by township
     cell = c.class_of(np.arange(c.n))
-    expect = np.bincount(c.township_of_class[cell], weights=c.level[cell % c.level.size] * c.trust_factor(c.trust),
-                         minlength=c.n_townships)
+    w = c.level[cell % c.level.size] * c.trust_factor(c.trust) * c.is_user(np.arange(c.n))
+    expect = np.bincount(c.township_of_class[cell], weights=w, minlength=c.n_townships)
     assert c.elasticity == 2.0
     assert np.allclose(c.trust_num, expect, rtol=1e-6)
 
