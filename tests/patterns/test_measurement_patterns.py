@@ -6,7 +6,7 @@ import pytest
 from model.calendar import months_of
 from model.orders import CLOSED
 
-from .conftest import SHARES_BASELINE, assert_larger, run, summaries
+from .conftest import SAMPLED, SHARES_BASELINE, assert_larger, run, summaries
 
 pytestmark = pytest.mark.slow
 
@@ -56,10 +56,11 @@ def between_unit_sd(tw, months) -> float:
     return float(np.sqrt(max(p.var() - noise, 0.0)))
 
 
-@SHARES_BASELINE
 def test_gap_widens_with_sanctions_and_narrows_with_audit():
-    """Pattern 2: measured - true gap larger under harsh sanctions, smaller under strong audit."""
-    base, harsh, audit = summaries(), summaries(HARSH), summaries(AUDIT)
+    """Pattern 2: measured - true gap larger under harsh sanctions, smaller under strong audit.
+    On the sampled city (conftest.SAMPLED). Measured 2026-12-02, seeds 100-102: harsh - base +1.8,
+    +1.6, +0.9 points; strong audit - base -1.9, -3.4, -2.4."""
+    base, harsh, audit = summaries(**SAMPLED), summaries(HARSH, **SAMPLED), summaries(AUDIT, **SAMPLED)
     assert_larger(base, harsh, "measured_true_gap")
     assert_larger(audit, base, "measured_true_gap")
 
@@ -100,13 +101,14 @@ def test_units_near_the_remedial_line_press_the_measures_late_in_the_month():
 def test_scores_bunch_around_the_remedial_cutoff():
     """Pattern 3 (cut-offs), in the score distribution: with units able to see and press
     their standing, scores around the cut-off are packed tighter than without. Three seeds
-    pooled (each month and class a paired cell): one seed's 18 cells leave the effect, about
-    a third of a point, within two standard errors (measured 2026-12: -0.22, -0.55, -0.24)."""
+    pooled (each month and class a paired cell), on the thinned city at 0.02: at 0.01 its tiny
+    queues' noise buries the effect (measured 2026-12-02, seeds 1-6 pooled: -0.10, se 0.08);
+    at 0.02 -0.44, -0.39, -0.70 points (pooled -0.51, se 0.11)."""
     d = []
     for seed in (1, 2, 3):
         widths = {}
         for surge in (0.0, 0.3):
-            m = run(HARSH, {"world.behaviour.cutoff_surge": surge}, seed=seed)
+            m = run(HARSH, {"world.behaviour.cutoff_surge": surge}, seed=seed, scale=0.02)
             tw = m.results().units_monthly
             tw = tw[(tw["kind"] == "township") & tw["assessable"].astype(bool)]
             cut = m.cfg.rules.assessment.remedial_share
@@ -125,16 +127,16 @@ def test_model_shows_both_the_gaming_and_the_no_distortion_regime():
     without distortion; with manipulable measures, no audit and overload they do not.
     Two years: units learn slowly (calibrated learning_rate 0.23), and gaming that pays
     spreads by imitation over many months."""
-    clean = summaries(AUDIT, {"world.capacity.ratio": 1.4}, days=2 * 300)
+    clean = summaries(AUDIT, {"world.capacity.ratio": 1.4}, days=2 * 300, **SAMPLED)
     gaming = summaries(HARSH, {"rules.assessment.resolved_by": "unit_report", "rules.audit.sample_share": 0.0,
-                              "world.capacity.ratio": 0.8}, days=2 * 300)
+                              "world.capacity.ratio": 0.8}, days=2 * 300, **SAMPLED)
     assert_larger(clean, gaming, "measured_true_gap")
     assert_larger(clean, gaming, "effort_share_game")
     assert_larger(gaming, clean, "true_resolution_rate")
-    # the regimes differ in kind, not by a hair: the gaming regime's gap at least 1.25 times the
-    # clean one's (the clean regime keeps ~8 points from explanation persuading requesters, which a
-    # 20% audit sample cannot undo; calibrated explain_persuasion 0.45). Measured 2026-12 on seeds
-    # 100-102: 1.31 (10.1 vs 7.7 points) since units weigh the effort split and explaining on their
-    # consequences (issue 10 item 1; 1.62 before): public-service motivation holds gaming back in
-    # the gaming regime too, and overloaded units there explain more, which leaves the rates
-    assert np.mean([s["measured_true_gap"] for s in gaming]) > 1.25 * np.mean([s["measured_true_gap"] for s in clean])
+    # the regimes differ in kind, not by a hair: the gaming regime's gap at least 1.5 times the
+    # clean one's (the clean regime keeps ~9 points from explanation persuading requesters, which a
+    # 20% audit sample cannot undo). Measured 2026-12-02 on seeds 100-102, sampled city at 0.02:
+    # 2.1 (16.2, 25.0, 16.5 vs 8.2, 9.5, 10.0 points; gaming 4.5-7.4% of staff time vs 1.2-3.8%). On
+    # the thinned city at 0.01 the regimes barely part (9.0-15.0 vs 7.3-8.0 points): its small
+    # queues under-show gaming that pays.
+    assert np.mean([s["measured_true_gap"] for s in gaming]) > 1.5 * np.mean([s["measured_true_gap"] for s in clean])
