@@ -121,7 +121,7 @@ def test_requesters_are_picked_among_users_and_the_reach_is_volume_over_use():
 
 
 def test_the_reach_grows_with_reputation_and_volume_and_users_stay_users():
-    m = model({"world.demand.contacts_per_capita_year": 0.3}, scale=0.003)
+    m = model({"world.demand.contacts_per_capita_year": 0.3, "world.demand.contacts_per_user_year": 1.5}, scale=0.003)
     c = m.citizens
     before = c.users.copy()
     for _ in range(12):                                    # a year of word of mouth: service praised everywhere
