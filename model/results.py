@@ -21,7 +21,7 @@ import pandas as pd
 
 from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
-from .measures import city_rates, routing_days
+from .measures import city_rates, in_scope, responded_on_time, routing_days, satisfied
 from .orders import CLOSED, COOP_ENGAGED, END_EXPLAINED, END_WORKED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE, RTYPE_NAMES
 from .outcomes import DIVERT_NAMES, DIVERT_OUTCOMES, REPORT_CLASSES, SUMMARY
 from .outdir import OUTPUT_FILES, OutputError, check_out_dir  # noqa: F401 (re-exported)
@@ -344,17 +344,33 @@ def equity(m) -> dict:
 
 def by_type_and_channel(m) -> pd.DataFrame:
     """Work orders by request type (Art. 2: consultation, help, complaint, report, suggestion)
-    and channel (phone or online, Art. 8(2)): volume, measured and true outcomes of the closed ones."""
+    and channel (phone or online, Art. 8(2)): volume, measured and true outcomes of the closed ones.
+    The rates are measures.city_rates of each group's closed orders, from counts of one pass over
+    the closed orders (the same integer counts and divisions; issue 13)."""
     wo = m.orders
-    rows = []
+    n_types = len(RTYPE_NAMES)
+    rtype = wo.rtype.astype(np.int64)
+    group = np.where((rtype >= 0) & (rtype < n_types), rtype * 2 + wo.online, 2 * n_types)   # the last: no type
+    n_groups = 2 * n_types + 1
+    orders = np.bincount(group, minlength=n_groups)
+    rows = np.flatnonzero(wo.state == CLOSED)
+    g = group[rows]
+    scope = in_scope(wo, rows)
+    count = lambda mask=None: np.bincount(g if mask is None else g[mask], minlength=n_groups)  # noqa: E731
+    closed, n_scope = count(), count(scope)
+    responded = count(responded_on_time(wo, rows, m.cfg.rules.deadlines.response_days) & scope)
+    measured, sat = count(wo.measured_resolved[rows] & scope), count(satisfied(wo, rows) & scope)
+    true = count(wo.true_resolved[rows])
+    out = []
     for t, name in enumerate(RTYPE_NAMES):
         for online, channel in ((False, "phone"), (True, "online")):
-            sel = np.flatnonzero((wo.rtype == t) & (wo.online == online))
-            closed = sel[wo.state[sel] == CLOSED]
-            rates = city_rates(wo, closed, m.cfg.rules.deadlines.response_days)
-            rows.append({"request_type": name, "channel": channel, "orders": int(sel.size),
-                         "closed": int(closed.size), **(rates if closed.size else {k: None for k in rates})})
-    return pd.DataFrame(rows)
+            i = 2 * t + int(online)
+            den = max(int(n_scope[i]), 1)
+            rates = {"response_rate": int(responded[i]) / den, "resolution_rate": int(measured[i]) / den,
+                     "satisfaction_rate": int(sat[i]) / den, "true_resolution_rate": int(true[i]) / max(int(closed[i]), 1)}
+            out.append({"request_type": name, "channel": channel, "orders": int(orders[i]), "closed": int(closed[i]),
+                        **(rates if closed[i] else {k: None for k in rates})})
+    return pd.DataFrame(out)
 
 
 def provenance(cfg, seed: int, chash: str) -> dict:
