@@ -176,8 +176,9 @@ class Results:
             um["class"] = np.array(CLASS_NAMES)[um["class"].astype(int)]
             um.insert(4, "district", m.city.unit_district[um["unit"]])
         topics = pd.DataFrame(m.proactive.history)
-        return cls(daily=daily, units_monthly=um, summary=summarise(m, daily, um), topics=topics,
-                   by_type=by_type_and_channel(m), config=m.base_cfg, seed=m.seed)
+        counts = closed_counts(m)          # the rates' counts of the closed orders, shared by both tables
+        return cls(daily=daily, units_monthly=um, summary=summarise(m, daily, um, counts), topics=topics,
+                   by_type=by_type_and_channel(m, counts), config=m.base_cfg, seed=m.seed)
 
     def write(self, out_dir: str | Path, plot: bool = True) -> Path:
         """Write all outputs into ``out_dir`` atomically (temp dir, then rename)."""
@@ -209,11 +210,11 @@ class Results:
         return out_dir
 
 
-def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
-    """Headline figures over all orders closed during the run."""
+def summarise(m, daily: pd.DataFrame, um: pd.DataFrame, counts: tuple | None = None) -> dict:
+    """Headline figures over all orders closed during the run (``counts``: closed_counts(m))."""
     wo = m.orders
     closed = wo.state == CLOSED
-    rates = city_rates(wo, np.flatnonzero(closed), m.cfg.rules.deadlines.response_days)
+    rates = rates_of_counts((closed_counts(m) if counts is None else counts)[1].sum(0))   # city_rates of all closed
     months = max(m.day / DAYS_PER_MONTH, 1e-9)
     pop = m.citizens.n
     res, true = rates["resolution_rate"], rates["true_resolution_rate"]
@@ -342,34 +343,58 @@ def equity(m) -> dict:
     return out
 
 
-def by_type_and_channel(m) -> pd.DataFrame:
-    """Work orders by request type (Art. 2: consultation, help, complaint, report, suggestion)
-    and channel (phone or online, Art. 8(2)): volume, measured and true outcomes of the closed ones.
-    The rates are measures.city_rates of each group's closed orders, from counts of one pass over
-    the closed orders (the same integer counts and divisions; issue 13)."""
+# closed_counts' bits: in scope, and responded, measured resolved, satisfied (each in scope), truly resolved
+_SCOPE, _RESPONDED, _MEASURED, _SATISFIED, _TRUE = (1 << b for b in range(5))
+
+
+def closed_counts(m) -> tuple[np.ndarray, np.ndarray]:
+    """The counts behind measures.city_rates of the closed orders, per request type and channel:
+    ``orders`` (all, per group) and ``counts`` (group x 6: closed, in scope, responded, measured
+    resolved, satisfied, truly resolved). Groups are 2 x type + online, the last for orders
+    without a type. One pass over the orders with the measures' own predicates (issue 13: the
+    same integer counts as selecting each group's rows, in a fraction of the time and memory)."""
     wo = m.orders
     n_types = len(RTYPE_NAMES)
     n_groups = 2 * n_types + 1
-    # one small code per order (int8: memory stays low at scale 1): 2 x type + online, the last for no type
+    # one small code per order (int8: memory stays low at scale 1)
     group = np.where((wo.rtype >= 0) & (wo.rtype < n_types), wo.rtype * 2 + wo.online, 2 * n_types).astype(np.int8)
-    closed_mask = wo.state == CLOSED                # a mask selects what np.flatnonzero's rows select, in order
-    g = group[closed_mask]
-    scope = in_scope(wo, closed_mask)
-    count = lambda mask=None: np.bincount(g if mask is None else g[mask], minlength=n_groups)  # noqa: E731
-    orders, closed, n_scope = np.bincount(group, minlength=n_groups), count(), count(scope)
-    del group
-    responded = count(responded_on_time(wo, closed_mask, m.cfg.rules.deadlines.response_days) & scope)
-    measured, sat = count(wo.measured_resolved[closed_mask] & scope), count(satisfied(wo, closed_mask) & scope)
-    true = count(wo.true_resolved[closed_mask])
+    orders = np.bincount(group, minlength=n_groups)
+    closed = wo.state == CLOSED                 # a mask selects what np.flatnonzero's rows select, in order
+    scope = in_scope(wo, closed)
+    bits = scope.astype(np.uint8)
+    for bit, mask in ((_RESPONDED, responded_on_time(wo, closed, m.cfg.rules.deadlines.response_days) & scope),
+                      (_MEASURED, wo.measured_resolved[closed] & scope), (_SATISFIED, satisfied(wo, closed) & scope),
+                      (_TRUE, wo.true_resolved[closed])):
+        bits[mask] |= bit
+    code = group[closed].astype(np.int64) * 32 + bits
+    del group, bits
+    per = np.bincount(code, minlength=n_groups * 32).reshape(n_groups, 32)
+    pattern = np.arange(32)
+    counts = np.column_stack([per.sum(1)] + [per[:, (pattern & b) > 0].sum(1)
+                                             for b in (_SCOPE, _RESPONDED, _MEASURED, _SATISFIED, _TRUE)])
+    return orders, counts
+
+
+def rates_of_counts(c) -> dict[str, float]:
+    """measures.city_rates from one row of closed_counts (the same integer divisions)."""
+    closed, scope, responded, measured, sat, true = (int(x) for x in c)
+    den = max(scope, 1)
+    return {"response_rate": responded / den, "resolution_rate": measured / den, "satisfaction_rate": sat / den,
+            "true_resolution_rate": true / max(closed, 1)}
+
+
+def by_type_and_channel(m, counts: tuple | None = None) -> pd.DataFrame:
+    """Work orders by request type (Art. 2: consultation, help, complaint, report, suggestion)
+    and channel (phone or online, Art. 8(2)): volume, measured and true outcomes of the closed ones
+    (``counts``: closed_counts(m), computed if not given)."""
+    orders, per = closed_counts(m) if counts is None else counts
     out = []
     for t, name in enumerate(RTYPE_NAMES):
         for online, channel in ((False, "phone"), (True, "online")):
             i = 2 * t + int(online)
-            den = max(int(n_scope[i]), 1)
-            rates = {"response_rate": int(responded[i]) / den, "resolution_rate": int(measured[i]) / den,
-                     "satisfaction_rate": int(sat[i]) / den, "true_resolution_rate": int(true[i]) / max(int(closed[i]), 1)}
-            out.append({"request_type": name, "channel": channel, "orders": int(orders[i]), "closed": int(closed[i]),
-                        **(rates if closed[i] else {k: None for k in rates})})
+            rates = rates_of_counts(per[i])
+            out.append({"request_type": name, "channel": channel, "orders": int(orders[i]), "closed": int(per[i, 0]),
+                        **(rates if per[i, 0] else {k: None for k in rates})})
     return pd.DataFrame(out)
 
 
