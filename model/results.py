@@ -180,14 +180,17 @@ class Results:
         return cls(daily=daily, units_monthly=um, summary=summarise(m, daily, um, counts), topics=topics,
                    by_type=by_type_and_channel(m, counts), config=m.base_cfg, seed=m.seed)
 
-    def write(self, out_dir: str | Path, plot: bool = True) -> Path:
-        """Write all outputs into ``out_dir`` atomically (temp dir, then rename)."""
+    def write(self, out_dir: str | Path, plot: bool = True, plotter=None) -> Path:
+        """Write all outputs into ``out_dir`` atomically (temp dir, then rename). ``plotter``: a
+        started report.PlotWorker that draws the figure in its own process (else drawn here)."""
         from .scenario import config_hash, to_toml
 
         out_dir = check_out_dir(out_dir)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir.parent))
         try:
+            # a PlotWorker draws the figure in its own process while the tables are written here
+            sent = plot and plotter is not None and plotter.send(self.daily, tmp / "overview.png", self.config.name)
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             self.units_monthly.to_parquet(tmp / "units_monthly.parquet", index=False)
             if not self.topics.empty:
@@ -197,7 +200,7 @@ class Results:
             (tmp / "config.toml").write_text(to_toml(self.config))
             prov = provenance(self.config, self.seed, config_hash(self.config))
             (tmp / "provenance.json").write_text(json.dumps(prov, indent=2))
-            if plot:
+            if plot and not (sent and plotter.wait(tmp / "overview.png")):       # else drawn here
                 from .report import overview_figure
 
                 overview_figure(self.daily, tmp / "overview.png", title=self.config.name)
@@ -205,6 +208,8 @@ class Results:
                 shutil.rmtree(out_dir)
             os.replace(tmp, out_dir)
         except BaseException:
+            if plotter is not None:
+                plotter.close()             # nothing may still write into tmp
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out_dir
