@@ -4,13 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench clean browser state
+.PHONY: demo test test-fast bench clean browser state kernels
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { command -v pyenv >/dev/null 2>&1 && pyenv install -s 3.12; }
 	$(PY) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev,distributed,ema,app,calibrate]"
+	@# compile the numba kernels into their cache now, so the first large run does not pay it (~9 s)
+	$(BIN)/python -m model.kernels || echo "kernels not compiled ahead: the first large run compiles them"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -42,6 +44,10 @@ state: $(STATE)
 $(STATE): $(STAMP) scenarios/history_2019_2021.toml $(wildcard model/*.py model/data/*)
 	$(BIN)/jiesu run scenarios/history_2019_2021.toml --scale 0.05 --seed 1 --quiet --no-plot \
 	  --out results/history_2019_2021-late_2021 --save-state $(STATE)
+
+# recompile the kernels ahead after a change of model/kernels.py (numba's cache notices the change)
+kernels: $(STAMP)
+	$(BIN)/python -m model.kernels
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/full_scale.py

@@ -58,6 +58,18 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else Path("results") / f"{cfg.name}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out_folder(out)
     check_out_dir(out)          # refuse before a long run, not after
+    if args.no_plot:
+        return _run(args, cfg, out, None)
+    from model.report import PlotWorker  # the figure's imports and drawing beside the run (model/report.py)
+
+    plotter = PlotWorker()
+    try:
+        return _run(args, cfg, out, plotter)
+    finally:
+        plotter.close()
+
+
+def _run(args, cfg, out: Path, plotter) -> int:
     from tqdm import tqdm
 
     from model.model import Model
@@ -80,7 +92,7 @@ def cmd_run(args) -> int:
 
         save_state(model, args.save_state)
     res = model.results()
-    res.write(out, plot=not args.no_plot)
+    res.write(out, plot=not args.no_plot, plotter=plotter)
     if args.network:
         from model.network import export_network
 

@@ -239,11 +239,9 @@ def evidence_tally(orders, closing: np.ndarray, n_units: int) -> Tally:
     groups = {"explained": wo.ending[closing] == END_EXPLAINED,
               "late": wo.overdue[closing] & (wo.ending[closing] == END_WORKED),
               "pressed": pressed, "unpressed": unsolved & ~pressed}
-    for name, m in groups.items():
-        t.add(f"{name}_scope", u[m & scope])
-        t.add(f"{name}_measured", u[m & meas])
-        t.add(f"{name}_satisfied", u[m & sat])
-    t.add("pressed", u[pressed])
+    # the counts, in this order, from one pass over the units on the compiled path (Tally.add_masks)
+    t.add_masks(u, [(f"{name}_{what}", m & w) for name, m in groups.items()
+                    for what, w in (("scope", scope), ("measured", meas), ("satisfied", sat))] + [("pressed", pressed)])
     return t
 
 

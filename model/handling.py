@@ -221,8 +221,18 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarra
     tomorrow and the pressure hours for today's callbacks."""
     wo, cfg, nU = model.orders, model.cfg, model.city.n_units
     h, b = cfg.world.handling, cfg.world.behaviour
-    idx = idx[(wo.state[idx] == OPEN) & (wo.ti_done[idx] < 0)]
-    unit = wo.unit[idx]
+    k = kernels.get(idx.size)     # the queue and the closures in compiled passes (model/kernels.py): the same values
+    if k is not None:
+        idx, unit, at_risk, label_base, risk_unit, risk_left = k.game_queue(
+            np.ascontiguousarray(idx, dtype=np.int64), wo.state, wo.ti_done, wo.ti_deadline, wo.remaining,
+            wo.coop_remaining, wo.labelled, wo.hard, wo.coop_state, wo.unit, int(day), OPEN, COOP_REFUSED)
+    else:
+        idx = idx[(wo.state[idx] == OPEN) & (wo.ti_done[idx] < 0)]
+        unit = wo.unit[idx]
+        # orders that will miss or have missed their deadline, with work left, hardest first
+        at_risk = (wo.ti_deadline[idx] - day <= 1) & (wo.remaining[idx] + wo.coop_remaining[idx] > 0)
+        risky = idx[at_risk]
+        risk_unit, risk_left = unit[at_risk], wo.remaining[risky] + wo.coop_remaining[risky]
     # labelling pays only as far as a unit expects labels to leave its score (the
     # consequence it has seen, Units.label_belief); the rest of that time goes to closures.
     # Closures and labels share what pressure (the unit's choice, Units.pressure_share) leaves.
@@ -235,25 +245,29 @@ def game(idx: np.ndarray, day: int, model, hours: np.ndarray) -> tuple[np.ndarra
     # (a small unit games every few days, not never), up to game_bank_days' worth
     daily = hours * (split_close + split_label)
     pool = model.units.game_banked + daily
-    # formal closure (形式办结): orders that will miss or have missed their deadline, hardest first
-    at_risk = (wo.ti_deadline[idx] - day <= 1) & (wo.remaining[idx] + wo.coop_remaining[idx] > 0)
+    # formal closure (形式办结): orders at risk of missing (or past) their deadline, hardest first
     close_budget = pool * split_close / split
-    risky = idx[at_risk]
     got = np.zeros(idx.size)
-    got[at_risk] = allocate(unit[at_risk], np.full(risky.size, h.false_close_hours),
-                            wo.remaining[risky] + wo.coop_remaining[risky], close_budget)
-    whole = got >= h.false_close_hours - 1e-9       # only finished acts use up saved hours
-    fake = idx[whole]
-    wo.gamed[fake] = True
-    wo.ending[fake] = END_FORMAL
-    wo.ti_done[fake] = day
-    used = np.bincount(unit[whole], weights=got[whole], minlength=nU).astype(float)
+    got[at_risk] = allocate(risk_unit, np.full(risk_unit.size, h.false_close_hours), risk_left, close_budget)
+    whole_at = h.false_close_hours - 1e-9           # only finished acts use up saved hours
+    if k is not None:
+        whole, used = k.game_close(idx, unit, got, whole_at, int(day), wo.gamed, wo.ending, wo.ti_done, END_FORMAL, nU)
+    else:
+        whole = got >= whole_at
+        fake = idx[whole]
+        wo.gamed[fake] = True
+        wo.ending[fake] = END_FORMAL
+        wo.ti_done[fake] = day
+        used = np.bincount(unit[whole], weights=got[whole], minlength=nU).astype(float)
     if (split_label > 0).any():
-        # labels go on orders unlikely to be solved: hard ones or those refused cooperation
-        rest = ~whole & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))   # ~whole: not in fake
-        cand, cu = idx[rest], unit[rest]
-        got = allocate(cu, np.full(cand.size, h.label_hours), wo.remaining[cand],
-                       pool * split_label / split)
+        # labels go on orders unlikely to be solved: hard ones or those refused cooperation (~whole: not in fake)
+        if k is not None:
+            cand, cu, left = k.game_label_items(idx, unit, label_base, whole, wo.remaining)
+        else:
+            rest = ~whole & ~wo.labelled[idx] & (wo.hard[idx] | (wo.coop_state[idx] == COOP_REFUSED))
+            cand, cu = idx[rest], unit[rest]
+            left = wo.remaining[cand]
+        got = allocate(cu, np.full(cand.size, h.label_hours), left, pool * split_label / split)
         whole = got >= h.label_hours - 1e-9
         wo.labelled[cand[whole]] = True
         wo.label_kind[cand[whole]] = LABEL_GAMED

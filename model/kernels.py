@@ -514,6 +514,83 @@ def _select_arrived(rows, available, state, day, closed):
     return out[:n]
 
 
+def _game_queue(idx, state, done, deadline, remaining, coop_remaining, labelled, hard, coop_state, unit, day,
+                open_state, refused):
+    """handling.game's queue: the rows of ``idx`` open and not yet ended, their unit, whether each is
+    at risk (due by tomorrow with work left), the at-risk rows' unit and work left (float32, their
+    priority) and whether a row could take a gamed label (not labelled; hard or refused
+    cooperation)."""
+    keep = np.empty(idx.size, np.bool_)
+    n = 0
+    n_risk = 0
+    for i in range(idx.size):
+        r = idx[i]
+        keep[i] = state[r] == open_state and done[r] < 0
+        if keep[i]:
+            n += 1
+            if np.int64(deadline[r]) - day <= 1 and remaining[r] + coop_remaining[r] > 0:
+                n_risk += 1
+    rows = np.empty(n, np.int64)
+    u = np.empty(n, np.int64)
+    at_risk = np.empty(n, np.bool_)
+    label_base = np.empty(n, np.bool_)
+    risk_unit = np.empty(n_risk, np.int64)
+    risk_left = np.empty(n_risk, np.float32)
+    a = 0
+    b = 0
+    for i in range(idx.size):
+        if not keep[i]:
+            continue
+        r = idx[i]
+        rows[a] = r
+        u[a] = unit[r]
+        left = remaining[r] + coop_remaining[r]
+        at_risk[a] = np.int64(deadline[r]) - day <= 1 and left > 0
+        label_base[a] = not labelled[r] and (hard[r] or coop_state[r] == refused)
+        if at_risk[a]:
+            risk_unit[b] = unit[r]
+            risk_left[b] = np.float32(left)
+            b += 1
+        a += 1
+    return rows, u, at_risk, label_base, risk_unit, risk_left
+
+
+def _game_close(rows, u, got, whole_at, day, gamed, ending, done, end_formal, n_units):
+    """Formal closures of the whole acts (``got >= whole_at``): marked gamed, ended formally and
+    done today; returns which rows and the hours per unit in row order (np.bincount's order)."""
+    whole = np.empty(rows.size, np.bool_)
+    used = np.zeros(n_units, np.float64)
+    for a in range(rows.size):
+        whole[a] = got[a] >= whole_at
+        if whole[a]:
+            r = rows[a]
+            gamed[r] = True
+            ending[r] = end_formal
+            done[r] = day
+            used[u[a]] += got[a]
+    return whole, used
+
+
+def _game_label_items(rows, u, label_base, whole, remaining):
+    """Rows that may take a gamed label today (label_base and not closed formally just now), their
+    unit and their work left (the label queue's priority)."""
+    n = 0
+    for a in range(rows.size):
+        if label_base[a] and not whole[a]:
+            n += 1
+    cand = np.empty(n, np.int64)
+    cu = np.empty(n, np.int64)
+    left = np.empty(n, np.float32)
+    b = 0
+    for a in range(rows.size):
+        if label_base[a] and not whole[a]:
+            cand[b] = rows[a]
+            cu[b] = u[a]
+            left[b] = remaining[rows[a]]
+            b += 1
+    return cand, cu, left
+
+
 def _uniform1(h_name, key):
     """U[0,1) of one key under a name's hash (streams.Streams.uniform of a single key)."""
     return np.float64(_mix(h_name ^ key) >> _S11) * _TO_UNIT
@@ -732,7 +809,7 @@ def _compile() -> _Kernels:
                  "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
                  "_select_not", "_select_worked", "_merge_unique", "_close", "_select_eq", "_select_supervised",
                  "_select_stuck", "_select_city", "_select_arrived", "_rate", "_right_unit", "_wrong_unit",
-                 "_closure_counts", "_trust_sums"):
+                 "_closure_counts", "_trust_sums", "_game_queue", "_game_close", "_game_label_items"):
         setattr(k, name.lstrip("_"), jit(g[name]))
     return k
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
-from .measures import city_rates, routing_days
+from .measures import city_rates, in_scope, responded_on_time, routing_days, satisfied
 from .orders import CLOSED, COOP_ENGAGED, END_EXPLAINED, END_WORKED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE, RTYPE_NAMES
 from .outcomes import DIVERT_NAMES, DIVERT_OUTCOMES, REPORT_CLASSES, SUMMARY
 from .outdir import OUTPUT_FILES, OutputError, check_out_dir  # noqa: F401 (re-exported)
@@ -176,17 +176,21 @@ class Results:
             um["class"] = np.array(CLASS_NAMES)[um["class"].astype(int)]
             um.insert(4, "district", m.city.unit_district[um["unit"]])
         topics = pd.DataFrame(m.proactive.history)
-        return cls(daily=daily, units_monthly=um, summary=summarise(m, daily, um), topics=topics,
-                   by_type=by_type_and_channel(m), config=m.base_cfg, seed=m.seed)
+        counts = closed_counts(m)          # the rates' counts of the closed orders, shared by both tables
+        return cls(daily=daily, units_monthly=um, summary=summarise(m, daily, um, counts), topics=topics,
+                   by_type=by_type_and_channel(m, counts), config=m.base_cfg, seed=m.seed)
 
-    def write(self, out_dir: str | Path, plot: bool = True) -> Path:
-        """Write all outputs into ``out_dir`` atomically (temp dir, then rename)."""
+    def write(self, out_dir: str | Path, plot: bool = True, plotter=None) -> Path:
+        """Write all outputs into ``out_dir`` atomically (temp dir, then rename). ``plotter``: a
+        started report.PlotWorker that draws the figure in its own process (else drawn here)."""
         from .scenario import config_hash, to_toml
 
         out_dir = check_out_dir(out_dir)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir.parent))
         try:
+            # a PlotWorker draws the figure in its own process while the tables are written here
+            sent = plot and plotter is not None and plotter.send(self.daily, tmp / "overview.png", self.config.name)
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             self.units_monthly.to_parquet(tmp / "units_monthly.parquet", index=False)
             if not self.topics.empty:
@@ -196,7 +200,7 @@ class Results:
             (tmp / "config.toml").write_text(to_toml(self.config))
             prov = provenance(self.config, self.seed, config_hash(self.config))
             (tmp / "provenance.json").write_text(json.dumps(prov, indent=2))
-            if plot:
+            if plot and not (sent and plotter.wait(tmp / "overview.png")):       # else drawn here
                 from .report import overview_figure
 
                 overview_figure(self.daily, tmp / "overview.png", title=self.config.name)
@@ -204,16 +208,18 @@ class Results:
                 shutil.rmtree(out_dir)
             os.replace(tmp, out_dir)
         except BaseException:
+            if plotter is not None:
+                plotter.close()             # nothing may still write into tmp
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out_dir
 
 
-def summarise(m, daily: pd.DataFrame, um: pd.DataFrame) -> dict:
-    """Headline figures over all orders closed during the run."""
+def summarise(m, daily: pd.DataFrame, um: pd.DataFrame, counts: tuple | None = None) -> dict:
+    """Headline figures over all orders closed during the run (``counts``: closed_counts(m))."""
     wo = m.orders
     closed = wo.state == CLOSED
-    rates = city_rates(wo, np.flatnonzero(closed), m.cfg.rules.deadlines.response_days)
+    rates = rates_of_counts((closed_counts(m) if counts is None else counts)[1].sum(0))   # city_rates of all closed
     months = max(m.day / DAYS_PER_MONTH, 1e-9)
     pop = m.citizens.n
     res, true = rates["resolution_rate"], rates["true_resolution_rate"]
@@ -342,19 +348,59 @@ def equity(m) -> dict:
     return out
 
 
-def by_type_and_channel(m) -> pd.DataFrame:
-    """Work orders by request type (Art. 2: consultation, help, complaint, report, suggestion)
-    and channel (phone or online, Art. 8(2)): volume, measured and true outcomes of the closed ones."""
+# closed_counts' bits: in scope, and responded, measured resolved, satisfied (each in scope), truly resolved
+_SCOPE, _RESPONDED, _MEASURED, _SATISFIED, _TRUE = (1 << b for b in range(5))
+
+
+def closed_counts(m) -> tuple[np.ndarray, np.ndarray]:
+    """The counts behind measures.city_rates of the closed orders, per request type and channel:
+    ``orders`` (all, per group) and ``counts`` (group x 6: closed, in scope, responded, measured
+    resolved, satisfied, truly resolved). Groups are 2 x type + online, the last for orders
+    without a type. One pass over the orders with the measures' own predicates (issue 13: the
+    same integer counts as selecting each group's rows, in a fraction of the time and memory)."""
     wo = m.orders
-    rows = []
+    n_types = len(RTYPE_NAMES)
+    n_groups = 2 * n_types + 1
+    # one small code per order (int8: memory stays low at scale 1)
+    group = np.where((wo.rtype >= 0) & (wo.rtype < n_types), wo.rtype * 2 + wo.online, 2 * n_types).astype(np.int8)
+    orders = np.bincount(group, minlength=n_groups)
+    closed = wo.state == CLOSED                 # a mask selects what np.flatnonzero's rows select, in order
+    scope = in_scope(wo, closed)
+    bits = scope.astype(np.uint8)
+    for bit, mask in ((_RESPONDED, responded_on_time(wo, closed, m.cfg.rules.deadlines.response_days) & scope),
+                      (_MEASURED, wo.measured_resolved[closed] & scope), (_SATISFIED, satisfied(wo, closed) & scope),
+                      (_TRUE, wo.true_resolved[closed])):
+        bits[mask] |= bit
+    code = group[closed].astype(np.int64) * 32 + bits
+    del group, bits
+    per = np.bincount(code, minlength=n_groups * 32).reshape(n_groups, 32)
+    pattern = np.arange(32)
+    counts = np.column_stack([per.sum(1)] + [per[:, (pattern & b) > 0].sum(1)
+                                             for b in (_SCOPE, _RESPONDED, _MEASURED, _SATISFIED, _TRUE)])
+    return orders, counts
+
+
+def rates_of_counts(c) -> dict[str, float]:
+    """measures.city_rates from one row of closed_counts (the same integer divisions)."""
+    closed, scope, responded, measured, sat, true = (int(x) for x in c)
+    den = max(scope, 1)
+    return {"response_rate": responded / den, "resolution_rate": measured / den, "satisfaction_rate": sat / den,
+            "true_resolution_rate": true / max(closed, 1)}
+
+
+def by_type_and_channel(m, counts: tuple | None = None) -> pd.DataFrame:
+    """Work orders by request type (Art. 2: consultation, help, complaint, report, suggestion)
+    and channel (phone or online, Art. 8(2)): volume, measured and true outcomes of the closed ones
+    (``counts``: closed_counts(m), computed if not given)."""
+    orders, per = closed_counts(m) if counts is None else counts
+    out = []
     for t, name in enumerate(RTYPE_NAMES):
         for online, channel in ((False, "phone"), (True, "online")):
-            sel = np.flatnonzero((wo.rtype == t) & (wo.online == online))
-            closed = sel[wo.state[sel] == CLOSED]
-            rates = city_rates(wo, closed, m.cfg.rules.deadlines.response_days)
-            rows.append({"request_type": name, "channel": channel, "orders": int(sel.size),
-                         "closed": int(closed.size), **(rates if closed.size else {k: None for k in rates})})
-    return pd.DataFrame(rows)
+            i = 2 * t + int(online)
+            rates = rates_of_counts(per[i])
+            out.append({"request_type": name, "channel": channel, "orders": int(orders[i]), "closed": int(per[i, 0]),
+                        **(rates if per[i, 0] else {k: None for k in rates})})
+    return pd.DataFrame(out)
 
 
 def provenance(cfg, seed: int, chash: str) -> dict:

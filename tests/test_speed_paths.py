@@ -338,3 +338,27 @@ def test_average_ranks_equal_scipy_rankdata():
     for x in cases:
         ref, got = rankdata(x), rank_average(x)
         assert got.dtype == ref.dtype and np.array_equal(got, ref, equal_nan=True)
+
+
+def test_gaming_closes_and_labels_the_same_orders_on_both_paths(both_paths):
+    from model.handling import game
+
+    m = model({"world.behaviour.learning": True}, days=40)
+    m.run(30)
+    wo = m.orders
+    idx = wo.open_idx[wo.ti_contact[wo.open_idx] >= 0]
+    hours = np.linspace(0.0, 6.0, m.city.n_units)       # enough gaming time for acts in most units
+    start = {k: a.copy() for k, a in wo._cols.items()}
+    out = {}
+    for on in (False, True):
+        for k, a in start.items():
+            wo._cols[k][:] = a
+        both_paths(on)
+        banked, pressure = game(idx, 30, m, hours)
+        out[on] = (banked, pressure, {k: getattr(wo, k).copy() for k in ("gamed", "ending", "ti_done", "labelled",
+                                                                           "label_kind")})
+    assert out[True][2]["gamed"].sum() > start["gamed"][: wo.n].sum()      # some orders were closed formally today
+    for a, b in zip(out[False][:2], out[True][:2]):
+        assert np.array_equal(a.view(np.uint64), b.view(np.uint64))
+    for k, v in out[False][2].items():
+        assert np.array_equal(v, out[True][2][k]), k
