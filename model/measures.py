@@ -52,13 +52,17 @@ def satisfied(orders, rows: np.ndarray) -> np.ndarray:
 def city_rates(orders, rows: np.ndarray, response_days) -> dict[str, float]:
     """The three rates and the true resolution rate over closed orders ``rows`` (city level)."""
     scope = in_scope(orders, rows)
-    n_scope = max(int(scope.sum()), 1)
-    return {
-        "response_rate": float((responded_on_time(orders, rows, response_days) & scope).sum() / n_scope),
-        "resolution_rate": float((orders.measured_resolved[rows] & scope).sum() / n_scope),
-        "satisfaction_rate": float((satisfied(orders, rows) & scope).sum() / n_scope),
-        "true_resolution_rate": float(orders.true_resolved[rows].sum() / max(rows.size, 1)),
-    }
+    return rates_of_counts(rows.size, scope.sum(), (responded_on_time(orders, rows, response_days) & scope).sum(),
+                           (orders.measured_resolved[rows] & scope).sum(), (satisfied(orders, rows) & scope).sum(),
+                           orders.true_resolved[rows].sum())
+
+
+def rates_of_counts(closed, scope, responded, measured, satisfied_n, true) -> dict[str, float]:
+    """The city rates from their counts: the three rates over the in-scope closed orders, true
+    resolution over all closed ones (city_rates, and results.closed_counts' groups)."""
+    den = max(int(scope), 1)
+    return {"response_rate": int(responded) / den, "resolution_rate": int(measured) / den,
+            "satisfaction_rate": int(satisfied_n) / den, "true_resolution_rate": int(true) / max(int(closed), 1)}
 
 
 def rate(num, den) -> np.ndarray:

@@ -78,7 +78,8 @@ PLOT_COLUMNS = ["day", *RATE_LABELS]
 
 class PlotWorker:
     """A child process that imports matplotlib now and draws the overview figure when
-    :meth:`draw` sends it the daily series; :meth:`close` ends it if it is still running."""
+    :meth:`send` gives it the daily series (:meth:`wait` for it); :meth:`close` ends it if it is
+    still running."""
 
     def __init__(self):
         root = str(Path(__file__).resolve().parents[1])
@@ -110,10 +111,6 @@ class PlotWorker:
             self.close()
             return False
         return self.proc.returncode == 0 and Path(path).exists()
-
-    def draw(self, daily, path: Path, title: str = "", timeout: float = 120.0) -> bool:
-        """send, then wait: the figure of ``daily`` at ``path``; False if the child could not draw it."""
-        return self.send(daily, path, title) and self.wait(path, timeout)
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

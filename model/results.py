@@ -21,7 +21,7 @@ import pandas as pd
 
 from .behaviour import ACTIVITIES
 from .calendar import DAYS_PER_MONTH, calendar_month, calendar_year, month_of
-from .measures import city_rates, in_scope, responded_on_time, routing_days, satisfied
+from .measures import city_rates, in_scope, rates_of_counts, responded_on_time, routing_days, satisfied
 from .orders import CLOSED, COOP_ENGAGED, END_EXPLAINED, END_WORKED, LABEL_GAMED, LABEL_HONEST, LABEL_NONE, RTYPE_NAMES
 from .outcomes import DIVERT_NAMES, DIVERT_OUTCOMES, REPORT_CLASSES, SUMMARY
 from .outdir import OUTPUT_FILES, OutputError, check_out_dir  # noqa: F401 (re-exported)
@@ -219,7 +219,7 @@ def summarise(m, daily: pd.DataFrame, um: pd.DataFrame, counts: tuple | None = N
     """Headline figures over all orders closed during the run (``counts``: closed_counts(m))."""
     wo = m.orders
     closed = wo.state == CLOSED
-    rates = rates_of_counts((closed_counts(m) if counts is None else counts)[1].sum(0))   # city_rates of all closed
+    rates = rates_of_counts(*(closed_counts(m) if counts is None else counts)[1].sum(0))   # city_rates of all closed
     months = max(m.day / DAYS_PER_MONTH, 1e-9)
     pop = m.citizens.n
     res, true = rates["resolution_rate"], rates["true_resolution_rate"]
@@ -380,14 +380,6 @@ def closed_counts(m) -> tuple[np.ndarray, np.ndarray]:
     return orders, counts
 
 
-def rates_of_counts(c) -> dict[str, float]:
-    """measures.city_rates from one row of closed_counts (the same integer divisions)."""
-    closed, scope, responded, measured, sat, true = (int(x) for x in c)
-    den = max(scope, 1)
-    return {"response_rate": responded / den, "resolution_rate": measured / den, "satisfaction_rate": sat / den,
-            "true_resolution_rate": true / max(closed, 1)}
-
-
 def by_type_and_channel(m, counts: tuple | None = None) -> pd.DataFrame:
     """Work orders by request type (Art. 2: consultation, help, complaint, report, suggestion)
     and channel (phone or online, Art. 8(2)): volume, measured and true outcomes of the closed ones
@@ -397,7 +389,7 @@ def by_type_and_channel(m, counts: tuple | None = None) -> pd.DataFrame:
     for t, name in enumerate(RTYPE_NAMES):
         for online, channel in ((False, "phone"), (True, "online")):
             i = 2 * t + int(online)
-            rates = rates_of_counts(per[i])
+            rates = rates_of_counts(*per[i])
             out.append({"request_type": name, "channel": channel, "orders": int(orders[i]), "closed": int(per[i, 0]),
                         **(rates if per[i, 0] else {k: None for k in rates})})
     return pd.DataFrame(out)
