@@ -20,11 +20,11 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -q --durations=15
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q --durations=15
 
 test-fast: $(STAMP) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not slow"
 
 # The classroom app's browser tests use Debian's chromium, and its plots a CJK font: installed when
 # missing where we are root with apt-get (CI, fresh machines); elsewhere those tests skip.

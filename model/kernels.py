@@ -27,6 +27,7 @@ the kernels are on offer. Importing this module imports neither numba nor LLVM.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -51,6 +52,18 @@ def set_active(on: bool | None) -> None:
     """Force the kernels on for every size (True) or off (False); None: the environment's
     choice. For tests."""
     _state["forced"] = on
+
+
+@contextlib.contextmanager
+def forced(on: bool | None):
+    """Within the block, force a path as :func:`set_active` does; the earlier choice comes back
+    after it (long test runs take the kernels without switching the rest of their process)."""
+    before = _state["forced"]
+    set_active(on)
+    try:
+        yield
+    finally:
+        set_active(before)
 
 
 def _choice() -> bool | None:
@@ -823,16 +836,12 @@ def warm_up() -> float:
     from .scenario import load_scenario
 
     t0 = time.perf_counter()
-    before = _state["forced"]
-    set_active(True)
-    try:
+    with forced(True):
         from pathlib import Path
 
         final = Path(__file__).resolve().parents[1] / "scenarios" / "final_2021.toml"
         cfg = load_scenario(final, overrides={"city.scale": 0.002, "city.sampling": "thin", "city.days": 40})
         Model(cfg, seed=1).run(40)
-    finally:
-        set_active(before)
     return time.perf_counter() - t0
 
 

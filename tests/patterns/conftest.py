@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import Model, load_scenario
+from model import Model, kernels, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SCALE, DAYS, REPS, K_SE = 0.01, 300, 3, 2.0
 # Tests that read the baseline runs (final_2021, seed 1 and seeds 100-102) can share one pytest-xdist worker
-# (``pytest -n 2 --dist loadgroup``), so the per-process cache makes those runs once; `make test` keeps xdist's
-# default distribution (measured 2026-12-02: loadgroup put the long pattern tests on one worker, suite 587 s)
+# (``pytest -n 2 --dist loadgroup``), so the per-process cache makes those runs once; `make test` uses xdist's
+# work stealing instead (measured 2026-12-02: loadgroup put the long pattern tests on one worker, suite 587 s;
+# worksteal keeps both workers busy to the end: suite 343 -> 259 s, with the kernels of simulate() below)
 SHARES_BASELINE = pytest.mark.xdist_group("pattern_baseline_runs")
 
 
@@ -38,8 +39,16 @@ def _run(scenario: str, overrides: tuple, seed: int, days: int, scale: float, sa
     # 16 (model/sample.py) and 7 of these tests lose their power or their regime there.
     cfg = load_scenario(SCENARIOS / scenario, overrides={"city.scale": scale, "city.sampling": sampling,
                                                          **dict(overrides)})
-    m = Model(cfg, seed=seed)
-    m.run(days)
+    return simulate(cfg, seed, days)
+
+
+def simulate(cfg, seed: int, days: int) -> Model:
+    """A model run on the compiled kernels at every size (the same bits as the numpy path,
+    tests/test_speed_paths.py): the pattern runs are the suite's largest cost, and the kernels
+    take ~15% off a small city's day (issue 13 item 5)."""
+    with kernels.forced(True):
+        m = Model(cfg, seed=seed)
+        m.run(days)
     return m
 
 

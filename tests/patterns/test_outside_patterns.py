@@ -14,9 +14,9 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
-from model import Model, load_scenario
+from model import load_scenario
 
-from .conftest import K_SE, SCENARIOS
+from .conftest import K_SE, SCENARIOS, simulate
 
 pytestmark = pytest.mark.slow
 SEEDS = (101, 102, 103)
@@ -24,7 +24,7 @@ SEEDS = (101, 102, 103)
 
 def _ranks(seed: int):
     cfg = load_scenario(SCENARIOS / "final_2021.toml", overrides={"city.scale": 0.05, "city.sampling": "townships"})
-    um = Model(cfg, seed=seed).run(365).results().units_monthly
+    um = simulate(cfg, seed, 365).results().units_monthly
     t = um[(um["kind"] == "township") & um["assessable"]]
     return (t.pivot(index="unit", columns="month", values="percentile"),
             t.pivot(index="unit", columns="month", values="remedial").fillna(False).astype(bool))
@@ -54,7 +54,7 @@ def test_the_top_persists_and_the_bottom_recovers():
 @pytest.fixture(scope="module")
 def outside():
     cfg = load_scenario(SCENARIOS / "final_2021.toml", overrides={"city.scale": 0.02, "city.sampling": "townships"})
-    return [Model(cfg, seed=s).run(365).results().summary for s in SEEDS[:2]]
+    return [simulate(cfg, s, 365).results().summary for s in SEEDS[:2]]
 
 
 def test_the_independent_survey_sits_below_the_callback(outside):
@@ -74,7 +74,7 @@ def test_the_independent_survey_sits_at_most_a_little_below_the_callback(outside
 def _callers(volume: float) -> dict:
     cfg = load_scenario(SCENARIOS / "final_2021.toml", overrides={
         "city.scale": 0.02, "city.sampling": "townships", "world.demand.contacts_per_capita_year": volume})
-    return Model(cfg, seed=SEEDS[0]).run(365).results().summary
+    return simulate(cfg, SEEDS[0], 365).results().summary
 
 
 @pytest.fixture(scope="module")
