@@ -831,14 +831,13 @@ def warm_up() -> float:
     """Compile (or load from the cache) every kernel with the types the model passes, by a few
     days of a tiny run on the compiled path; returns the seconds it took."""
     import time
+    from pathlib import Path
 
     from .model import Model
     from .scenario import load_scenario
 
     t0 = time.perf_counter()
     with forced(True):
-        from pathlib import Path
-
         final = Path(__file__).resolve().parents[1] / "scenarios" / "final_2021.toml"
         cfg = load_scenario(final, overrides={"city.scale": 0.002, "city.sampling": "thin", "city.days": 40})
         Model(cfg, seed=1).run(40)

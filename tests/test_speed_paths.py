@@ -187,16 +187,14 @@ def test_jiesu_pure_selects_the_numpy_path(monkeypatch):
     kernels.set_active(None)
 
 
-def test_forced_takes_a_path_for_its_block_and_gives_the_earlier_choice_back():
-    pytest.importorskip("numba")
-    kernels.set_active(False)
+def test_forced_takes_a_path_for_its_block_and_gives_the_earlier_choice_back(both_paths):
+    both_paths(False)
     with kernels.forced(True):
         assert kernels.get(1) is not None                      # every size takes the kernels in the block
         with kernels.forced(False):
             assert kernels.get(10**9) is None
         assert kernels.get(1) is not None
     assert kernels.get(10**9) is None                          # the earlier (forced off) choice is back
-    kernels.set_active(None)
 
 
 @pytest.mark.parametrize("keys", [
