@@ -270,7 +270,10 @@ def scenarios_readme(scen: dict[str, dict]) -> str:
            "and a file overrides only the keys its scenario is about, so changes to the baseline flow into "
            "every arm. Validate them with `jiesu validate scenarios/*.toml`; compare any of them on common "
            "random numbers with `jiesu compare A.toml B.toml ... --replicates N`. The article of each lever, "
-           "and its value in every scenario, is in [docs/rules.md](../docs/rules.md).", "",
+           "and its value in every scenario, is in [docs/rules.md](../docs/rules.md). The paired comparison "
+           "of `final_2021` against every counterfactual (10 replicates, scale 0.05, with and without units "
+           "weighing the assessment) is in [docs/comparisons.md](../docs/comparisons.md); regenerate it with "
+           "`python experiments/studies/comparisons/run.py` after a model change.", "",
            "| scenario | extends | what it is |", "|---|---|---|"]
     for n in names:
         s = scen[n]
