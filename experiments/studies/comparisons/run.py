@@ -81,7 +81,7 @@ def _excludes_zero(row) -> bool:
 
 def share_from_decisions(now, zero) -> str:
     """1 - diff(weight 0) / diff(now) where the difference now is clearly not 0, else a dash."""
-    if not _excludes_zero(now) or now["diff"] == 0:
+    if not _excludes_zero(now):
         return "–"
     return f"{1.0 - zero['diff'] / now['diff']:.0%}"
 
@@ -135,17 +135,10 @@ as the effect of the decision model alone; the weight-0 column isolates that.
 """
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
-    from experiments.storage import _atomic_write_bytes
-
-    _atomic_write_bytes(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
 def main() -> None:
-    import subprocess
-
     from experiments.compare import replicate_seeds
+    from experiments.rules_table import write_atomic
+    from experiments.storage import environment
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--replicates", type=int, default=10)
@@ -161,15 +154,13 @@ def main() -> None:
     zero = measure(args.scale, args.days, 0.0, seeds, args.workers)
     seconds = time.perf_counter() - t0
     folder = ROOT / "results" / f"comparisons-{date.today().isoformat()}"
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "now.csv", now.to_csv(index=False))
-    atomic_write_text(folder / "weight0.csv", zero.to_csv(index=False))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
+    write_atomic(folder / "now.csv", now.to_csv(index=False))
+    write_atomic(folder / "weight0.csv", zero.to_csv(index=False))
+    commit = (environment()["git_commit"] or "unknown")[:7]
     out = Path(args.out)
     reading = out.read_text(encoding="utf-8").partition(MARKER)[2] if out.exists() else ""
     text = document(table(now, zero, read_before()), args, seconds, commit)
-    atomic_write_text(out, text + (f"\n{MARKER}{reading}" if reading else ""))
+    write_atomic(out, text + (f"\n{MARKER}{reading}" if reading else ""))
     print(f"wrote {args.out} and {folder}/ in {seconds / 60:.1f} min")
 
 
