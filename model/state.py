@@ -42,7 +42,7 @@ FORMAT_VERSION = 1
 # model attributes that are not mechanisms whose state is walked (saved apart or rebuilt)
 NOT_HOLDERS = {"orders", "city", "streams", "cfg", "base_cfg", "timers"}   # timers: model/timers.py, not state
 # attributes rebuilt from the scenario (structure, config, random streams), never saved
-REBUILT = {"city", "cfg", "base", "_streams", "streams", "graph",
+REBUILT = {"city", "cfg", "base", "_streams", "streams", "graph", "_graph",
            "_thresholds"}   # Citizens' search keys, derived from the population at set-up
 MAX_META_BYTES = 50_000_000
 
@@ -185,12 +185,13 @@ def save_state(model, path: str | Path) -> Path:
     path = Path(path)
     enc = _Encoder()
     wo = model.orders
+    network = _graph_to_json(model.coordination.graph)    # first: reading the graph writes its pending months
     state = {h: enc.encode(_mechanism_state(getattr(model, h)), h) for h in holders(model)}
     state["orders"] = enc.encode({"n": wo.n, "open_idx": wo.open_idx,
                                   "columns": {k: getattr(wo, k) for k in wo._cols}}, "orders")
     state["daily"] = enc.encode(model.daily, "daily")
     state["unit_months"] = enc.encode(model.unit_months, "unit_months")
-    state["network"] = _graph_to_json(model.coordination.graph)
+    state["network"] = network
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "model_version": model_version(),
             "seed": model.seed, "day": model.day, "scenario": model.base_cfg.name,
             "config_hash": config_hash(model.base_cfg),

@@ -65,3 +65,23 @@ def test_export_network_writes_readable_graphml_and_json(tmp_path):
     j = export_network(m.network, tmp_path / "net.json")
     data = json.loads(j.read_text())
     assert len(data["nodes"]) == N_UNITS and len(data["edges"]) == m.network.number_of_edges()
+
+
+def _edges(g: nx.Graph) -> list:
+    return [(a, b, dict(d)) for a, b, d in g.edges(data=True)]
+
+
+def test_the_graph_read_once_at_the_end_equals_the_graph_read_every_month():
+    """Months are written into the edges when the graph is read: reading it after every month
+    end or only once must give the same edges, in the same order, with the same sums."""
+    every, once = model(seed=3, scale=0.002, days=100), model(seed=3, scale=0.002, days=100)
+    for _ in range(100):
+        every.step()
+        if every.day % 10 == 0:
+            every.network.number_of_edges()
+        once.step()
+    assert len(once.coordination.pending) >= 3 and not every.coordination.pending
+    assert _edges(every.network) == _edges(once.network)
+    assert not once.coordination.pending
+    added = sum(d["cohandled_hours"] for _, _, d in once.network.edges(data=True))
+    assert added > 0
