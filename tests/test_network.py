@@ -85,3 +85,18 @@ def test_the_graph_read_once_at_the_end_equals_the_graph_read_every_month():
     assert not once.coordination.pending
     added = sum(d["cohandled_hours"] for _, _, d in once.network.edges(data=True))
     assert added > 0
+
+
+def test_pairs_are_grouped_as_sorting_them_would():
+    """The dense pair count gives the keys, counts and (bit for bit) the sums of np.unique's grouping."""
+    from model.network import PAIR_BASE, _group_pairs
+
+    rng = np.random.default_rng(5)
+    a, b = rng.integers(0, 568, 20_000), rng.integers(0, 568, 20_000)
+    w = rng.random(20_000) * 3.0
+    keys, n, s = _group_pairs(a, b, w, 568)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    uniq, inv = np.unique(lo * PAIR_BASE + hi, return_inverse=True)
+    assert np.array_equal(keys, uniq) and np.array_equal(n, np.bincount(inv))
+    assert np.array_equal(s, np.bincount(inv, weights=w))
+    assert _group_pairs(a[:0], b[:0], w[:0], 568) == ()
