@@ -324,9 +324,27 @@ def split_gains(v: dict, cfg, city, population: np.ndarray, yields: Yields,
         if use == "game":
             change.update(gaming_sanctions(v, beliefs, SPLIT_DELTA * sum(v[h] for h in STAFF_HOURS)))
         pay[:, j] = (policy_payoff(_with(v, change), cfg, city, population, peers, cls) - now) / SPLIT_DELTA
-    intrinsic = b.intrinsic_motivation * b.intrinsic_scale * yields.slope[:, :, YIELD_FIELDS.index("true_resolved")]
+    # the public-service value of the move (the intrinsic term of assessment.assess's utility, in true
+    # resolutions per closed order): every use gives up the problems the moved hours would have solved;
+    # source removal also prevents problems (a source removed counts as one solved before it is reported);
+    # rating management and gaming solve none (peers who explain more are not evidence that explaining solves)
+    own = np.zeros((city.n_units, len(SPLIT_USES)))
+    own[:, SPLIT_USES.index("proactive")] = yields.slope[:, SPLIT_USES.index("proactive"), YIELD_FIELDS.index("sources_removed")]
+    intrinsic = b.intrinsic_motivation * b.intrinsic_scale * (own - real_work_lost(v)[:, None])
     ok = acting[:, None]
     return np.where(ok & np.isfinite(pay), pay, 0.0), np.where(ok, intrinsic, 0.0)
+
+
+def real_work_lost(v: dict) -> np.ndarray:
+    """True resolutions per closed order lost by moving one unit share of staff time off real work:
+    the hours moved times the unit's own true resolutions per hour of real work last month, as far
+    as work waits for them (the hours of work that arrived against the in-role hours budgeted for
+    it, ``hours_available``; a unit with slack loses less). What the move costs in the unit's own production, which a comparison
+    of peers cannot show (peers who solve more are also those with less load)."""
+    staff = sum(v[h] for h in STAFF_HOURS)
+    busy = np.clip(v["hours_demanded"] / np.maximum(v["hours_available"], 1e-9), 0.0, 1.0)
+    per_hour = np.nan_to_num(rate(v["true_resolved"], v["hours_resolve"]))
+    return staff * per_hour * busy / np.maximum(v["closed"], 1.0)
 
 
 def split_move(pay: np.ndarray, intrinsic: np.ndarray, cfg) -> np.ndarray:
