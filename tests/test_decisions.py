@@ -26,6 +26,7 @@ from model.decisions import (
     class_slopes,
     consequences,
     evidence_tally,
+    real_work_lost,
     remedial_stake,
     split_gains,
 )
@@ -209,7 +210,11 @@ def test_pressing_pays_the_rating_it_buys_less_the_sanction_it_risks(world):
 
 def test_the_effort_split_is_weighed_on_its_believed_yields(world):
     """Gaming time believed to bring only caught false claims costs falsification x those per closed
-    order per share moved; real resolution lost counts at intrinsic_motivation x intrinsic_scale."""
+    order per share moved. The public-service value of a move is the real work it gives up (the
+    unit's own true resolutions per hour of real work x the staff hours moved, as far as work waits
+    for them, per closed order) at intrinsic_motivation x intrinsic_scale; rating management and
+    gaming are credited with no solved problems whatever peers show, source removal with the sources
+    it removes."""
     city, pop = world
     rng = np.random.default_rng(3)
     v = month_counts(city, closed=40, in_scope=40, responded=38, measured_resolved=rng.uniform(25, 35, city.n_units),
@@ -219,8 +224,9 @@ def test_the_effort_split_is_weighed_on_its_believed_yields(world):
     beliefs = Beliefs(city, cfg)
     beliefs.value["claim_detected"][:] = 0.1
     y = Yields(city)
-    game, satisfy = SPLIT_USES.index("game"), SPLIT_USES.index("satisfy")
-    y.slope[:, satisfy, YIELD_FIELDS.index("true_resolved")] = -0.2
+    game, satisfy, proactive = (SPLIT_USES.index(u) for u in ("game", "satisfy", "proactive"))
+    y.slope[:, satisfy, YIELD_FIELDS.index("true_resolved")] = 0.5        # peers who explain more solve more
+    y.slope[:, proactive, YIELD_FIELDS.index("sources_removed")] = 0.1
     pay, intrinsic = split_gains(v, cfg, city, pop, y, beliefs)
     acting = pay[:, game] != 0
     assert acting.sum() > city.n_units // 2
@@ -229,8 +235,15 @@ def test_the_effort_split_is_weighed_on_its_believed_yields(world):
     expected = -cfg.rules.sanctions.falsification * staff_hours * 0.4 * 0.1 / 40
     np.testing.assert_allclose(pay[acting, game], expected[acting], rtol=1e-6)
     b = cfg.world.behaviour
-    np.testing.assert_allclose(intrinsic[acting, satisfy], -0.2 * b.intrinsic_motivation * b.intrinsic_scale)
-    assert np.allclose(intrinsic[:, game], 0) and np.allclose(pay[:, SPLIT_USES.index("proactive")], 0)
+    w = b.intrinsic_motivation * b.intrinsic_scale
+    lost = staff_hours * (30 / 100) * 1.0 / 40        # hours demanded 100 = hours available 100: all work waits
+    np.testing.assert_allclose(intrinsic[acting, satisfy], -w * lost[acting])
+    np.testing.assert_allclose(intrinsic[acting, game], -w * lost[acting])
+    np.testing.assert_allclose(intrinsic[acting, proactive], w * (0.1 - lost[acting]))
+    assert (pay[:, proactive] >= -1e-12).all()          # sources removed earn credit (Art. 32(4)) or nothing
+    np.testing.assert_allclose(real_work_lost(v), lost)
+    v["hours_demanded"] = v["hours_available"] / 2                      # slack: half the moved hours had work
+    np.testing.assert_allclose(real_work_lost(v), lost / 2)
     # a use believed (from peers) to raise the measured resolution pays
     y.slope[:] = 0.0
     y.slope[:, satisfy, YIELD_FIELDS.index("measured_resolved")] = 0.3
