@@ -63,9 +63,10 @@ def test_the_independent_survey_sits_below_the_callback(outside):
         assert s["survey_satisfaction_rate"] < s["satisfaction_rate"]
 
 
-@pytest.mark.xfail(strict=True, reason="measured 2026-12: the survey sits about 10 points below the callback "
-                   "(0.88 vs 0.99 at 0.02-0.05; published 91.31% vs 92%): the callback's inflation is too large "
-                   "until the model is recalibrated with the survey target (issue 10 item 5)")
+@pytest.mark.xfail(strict=True, reason="measured 2026-12-03 (seeds 101 / 102, sampled 0.02, one year): the survey "
+                   "sits 9.5 / 9.0 points below the callback (0.873 / 0.874 vs 0.968 / 0.964; true resolution "
+                   "0.78 / 0.79; published 91.31% vs 92%): the callback's inflation is too large until the model is "
+                   "recalibrated with the survey target (issue 10 item 5)")
 def test_the_independent_survey_sits_at_most_a_little_below_the_callback(outside):
     for s in outside:
         assert s["satisfaction_rate"] - s["survey_satisfaction_rate"] < 0.03
