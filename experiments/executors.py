@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator
@@ -35,6 +36,29 @@ class SerialExecutor(Executor):
         except BaseException as err:  # noqa: BLE001 - handed to the caller through the future
             fut.set_exception(err)
         return fut
+
+
+def mixed_platforms(levels: dict) -> str | None:
+    """A one-line warning when workers run numpy at different SIMD levels (their results for the
+    same seed differ in the last bits, then in the draws: experiments.storage.numeric_platform);
+    ``levels`` maps a worker to its platform string. None when they all agree."""
+    distinct = sorted(set(levels.values()))
+    if len(distinct) < 2:
+        return None
+    return (f"warning: the Dask workers run numpy at {len(distinct)} numeric levels ({'; '.join(distinct)}), so a "
+            "run's results depend on the worker it lands on; start every worker with the same "
+            "NPY_DISABLE_CPU_FEATURES (README: Reproducibility)")
+
+
+def _warn_if_mixed(client) -> None:
+    from model.numeric import numeric_platform
+
+    try:
+        msg = mixed_platforms(client.run(numeric_platform))
+    except Exception:  # noqa: BLE001 - a worker that cannot answer is the sweep's business, not this check's
+        return
+    if msg:
+        print(msg, file=sys.stderr)
 
 
 def _dask():
@@ -61,6 +85,7 @@ def open_executor(kind: str = "process", workers: int | None = None, scheduler: 
             except OSError as err:
                 raise CliError(f"--scheduler {scheduler}: cannot connect ({err})") from None
             with client:
+                _warn_if_mixed(client)
                 slots = max(sum(client.nthreads().values()), 1)
                 yield client.get_executor(pure=False), slots, f"dask scheduler {scheduler} ({slots} threads)"
         else:

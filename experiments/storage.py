@@ -29,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from model.numeric import numeric_platform
+
 from .argtypes import CliError
 
 BATCH_RE = re.compile(r"^batch-(\d+)\.parquet$")
@@ -37,7 +39,7 @@ PACKAGES = ("jiesu", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", 
 
 
 def environment() -> dict:
-    """Package versions and the git commit of the model code (provenance)."""
+    """Package versions, the git commit of the model code and the numeric platform (provenance)."""
     pkgs = {}
     for p in PACKAGES:
         try:
@@ -54,7 +56,7 @@ def environment() -> dict:
                                    text=True, cwd=here.parent, timeout=10).stdout.strip() != ""
     except (OSError, subprocess.SubprocessError):
         pass
-    return {"packages": pkgs, "git_commit": commit, "model_dirty": dirty,
+    return {"packages": pkgs, "git_commit": commit, "model_dirty": dirty, "numeric_platform": numeric_platform(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 

@@ -55,12 +55,17 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
     """Pour each unit's budget down its queue in priority order; returns hours given to each item."""
     if unit.size == 0:
         return np.zeros(0)
-    # one float key: unit first, then priority (bounded well inside the unit spacing)
-    order = np.argsort(unit * 1e4 - np.clip(priority, -4e3, 4e3))
+    # one float key: unit first, then priority (bounded well inside the unit spacing). Equal
+    # priorities keep the queue's order (first come, first served): a stable sort, whose order is
+    # the same on every machine (numpy's default sort orders ties by the CPU's SIMD level).
+    key = unit * 1e4 - np.clip(priority, -4e3, 4e3)
     k = kernels.get(unit.size)
-    if k is not None:        # the pour below in one compiled pass (model/kernels.py): the same hours
-        return k.allocate_sorted(order, np.ascontiguousarray(unit), np.ascontiguousarray(need),
+    if k is not None:        # the sort and the pour below in compiled passes (model/kernels.py): the same hours
+        unit = np.ascontiguousarray(unit)
+        order = k.queue_order(unit, key)
+        return k.allocate_sorted(order, unit, np.ascontiguousarray(need),
                                  np.ascontiguousarray(budget, dtype=np.float64))
+    order = np.argsort(key, kind="stable")
     u, n = unit[order], need[order].astype(np.float64)
     cum = np.cumsum(n)
     starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])

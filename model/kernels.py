@@ -7,8 +7,8 @@ queue and the queue priority (handling.py), picking requesters, counting the yea
 residents' trust, expectation and unresolved counts after callback (citizens.py), per-unit
 counts under many masks (assessment.Tally.add_masks), classes from cumulative shares (intake.py).
 What they never do: transcendental functions (numpy's SIMD exp/log/power round differently
-from libm) or reductions whose order numpy sets otherwise (pairwise sums); those stay in numpy,
-as does every sort (numpy's unstable sorts order ties their own way).
+from libm) or reductions whose order numpy sets otherwise (pairwise sums); those stay in numpy, as do the
+sorts, except handling.allocate's stable one (a stable order is unique: ``_queue_order``).
 
 The kernels are compiled with numba on first use and cached beside this file (``cache=True``;
 numba falls back to a user cache directory when that is not writable), so only the first run
@@ -154,6 +154,46 @@ def _allocate_sorted(order, unit, need, budget):
         g = budget[u] - (start - before)
         g = g if g > 0.0 else 0.0              # np.clip: max(x, lo) then min(., hi), as numpy writes them
         out[i] = g if g < n else n
+    return out
+
+
+def _queue_order(unit, key):
+    """handling.allocate's sort: the permutation ``np.argsort(key, kind="stable")`` gives when
+    ``key`` orders items by unit first (units far apart in ``key``): a counting sort on the unit
+    (stable), then a stable sort of each unit's items by ``key`` (insertion for short queues,
+    numba's merge sort for long ones). Stable orders are unique, so both paths agree."""
+    n = unit.size
+    top = 0
+    for i in range(n):
+        if unit[i] > top:
+            top = unit[i]
+    start = np.zeros(top + 2, np.int64)
+    for i in range(n):
+        start[unit[i] + 1] += 1
+    for u in range(top + 1):
+        start[u + 1] += start[u]
+    fill = start[:-1].copy()
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        u = unit[i]
+        out[fill[u]] = i
+        fill[u] += 1
+    for u in range(top + 1):
+        a, b = start[u], start[u + 1]
+        if b - a > 32:
+            seg = out[a:b].copy()
+            o = np.argsort(key[seg], kind="mergesort")
+            for j in range(b - a):
+                out[a + j] = seg[o[j]]
+            continue
+        for j in range(a + 1, b):              # insertion: equal keys keep their order
+            item = out[j]
+            k = key[item]
+            m = j - 1
+            while m >= a and key[out[m]] > k:
+                out[m + 1] = out[m]
+                m -= 1
+            out[m + 1] = item
     return out
 
 
@@ -817,8 +857,8 @@ def _compile() -> _Kernels:
     inline = {name: numba.njit(inline="always")(g[name]) for name in ("_mix", "_chain", "_uniform1")}
     g.update(inline)                              # kernels see the compiled helpers by name
     k = _Kernels()
-    for name in ("_hash_keys", "_hash_uniform", "_allocate_sorted", "_count_callers", "_pick_step", "_count_masks",
-                 "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
+    for name in ("_hash_keys", "_hash_uniform", "_queue_order", "_allocate_sorted", "_count_callers", "_pick_step",
+                 "_count_masks", "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
                  "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
                  "_select_not", "_select_worked", "_merge_unique", "_close", "_select_eq", "_select_supervised",
                  "_select_stuck", "_select_city", "_select_arrived", "_rate", "_right_unit", "_wrong_unit",

@@ -396,7 +396,9 @@ def by_type_and_channel(m, counts: tuple | None = None) -> pd.DataFrame:
 
 
 def provenance(cfg, seed: int, chash: str) -> dict:
-    """Seed, package versions, git commit and config hash for a run."""
+    """Seed, package versions, git commit, config hash and numeric platform for a run."""
+    from .numeric import numeric_platform
+
     pkgs = {}
     for p in ("jiesu", "mesa", "numpy", "scipy", "pandas", "pyarrow", "networkx", "pydantic"):
         try:
@@ -408,4 +410,5 @@ def provenance(cfg, seed: int, chash: str) -> dict:
                                 cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         commit = None
-    return {"seed": seed, "config_hash": chash, "scenario": cfg.name, "git_commit": commit, "packages": pkgs}
+    return {"seed": seed, "config_hash": chash, "scenario": cfg.name, "git_commit": commit, "packages": pkgs,
+            "numeric_platform": numeric_platform()}

@@ -29,6 +29,15 @@ def test_allocate_pours_each_units_budget_down_its_queue_in_priority_order():
     assert np.allclose(allocate(unit, need, prio, budget), [0.0, 3.0, 3.0, 0.0, 3.0])
 
 
+def test_equal_priorities_are_served_first_come_first_served():
+    # ties keep the queue's order (a stable sort; numpy's default sort orders ties by CPU level)
+    unit = np.zeros(5, dtype=int)
+    need = np.ones(5)
+    prio = np.array([1.0, 2.0, 1.0, 2.0, 1.0])
+    # the two priority-2 items first, then the priority-1 items in queue order: item 0 whole, item 2 half
+    assert np.array_equal(allocate(unit, need, prio, np.array([3.5])), [1.0, 1.0, 0.5, 1.0, 0.0])
+
+
 def test_allocate_gives_everything_when_the_budget_suffices_and_nothing_without_budget():
     unit = np.array([2, 0, 2, 2])
     need = np.array([1.5, 2.0, 0.5, 1.0])
