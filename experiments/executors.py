@@ -40,7 +40,7 @@ class SerialExecutor(Executor):
 
 def mixed_platforms(levels: dict) -> str | None:
     """A one-line warning when workers run numpy at different SIMD levels (their results for the
-    same seed differ in the last bits, then in the draws: experiments.storage.numeric_platform);
+    same seed differ in the last bits, then in the draws: model.numeric.numeric_platform);
     ``levels`` maps a worker to its platform string. None when they all agree."""
     distinct = sorted(set(levels.values()))
     if len(distinct) < 2:

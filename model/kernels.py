@@ -163,10 +163,7 @@ def _queue_order(unit, key):
     (stable), then a stable sort of each unit's items by ``key`` (insertion for short queues,
     numba's merge sort for long ones). Stable orders are unique, so both paths agree."""
     n = unit.size
-    top = 0
-    for i in range(n):
-        if unit[i] > top:
-            top = unit[i]
+    top = unit.max() if n else 0
     start = np.zeros(top + 2, np.int64)
     for i in range(n):
         start[unit[i] + 1] += 1
@@ -182,9 +179,7 @@ def _queue_order(unit, key):
         a, b = start[u], start[u + 1]
         if b - a > 32:
             seg = out[a:b].copy()
-            o = np.argsort(key[seg], kind="mergesort")
-            for j in range(b - a):
-                out[a + j] = seg[o[j]]
+            out[a:b] = seg[np.argsort(key[seg], kind="mergesort")]
             continue
         for j in range(a + 1, b):              # insertion: equal keys keep their order
             item = out[j]

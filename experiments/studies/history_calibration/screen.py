@@ -51,23 +51,26 @@ SPEC = Path(__file__).with_name("spec.toml")
 DISTANCE = "distance (rms tolerances)"
 
 
-def screening_plan(spec_path: Path, trajectories: int, levels: int, scale: float):
-    """The calibration spec as a Morris sweep: same factors, targets, outcomes and root seed."""
+def _plan(spec_path: Path, name: str, design: dict, replicates: int, scale: float):
+    """The calibration spec with another design, replicates and scale: same factors, targets,
+    outcomes and root seed."""
     spec, arms = load_spec(spec_path)
-    design = spec.design.model_copy(update={"method": "morris", "samples": trajectories, "num_levels": levels})
-    spec = spec.model_copy(update={"design": design, "replicates": 1, "name": "history_screening"})
-    arms = {name: with_overrides(cfg, {"city.scale": scale}) for name, cfg in arms.items()}
+    spec = spec.model_copy(update={"design": spec.design.model_copy(update=design), "replicates": replicates,
+                                   "name": name})
+    arms = {arm: with_overrides(cfg, {"city.scale": scale}) for arm, cfg in arms.items()}
     return make_plan(spec, arms, str(spec_path), spec_path.read_text(encoding="utf-8"))
+
+
+def screening_plan(spec_path: Path, trajectories: int, levels: int, scale: float):
+    """The calibration spec as a Morris sweep, one run per design point."""
+    return _plan(spec_path, "history_screening", {"method": "morris", "samples": trajectories, "num_levels": levels},
+                 1, scale)
 
 
 def noise_plan(spec_path: Path, pairs: int, scale: float):
     """Pairs of runs at the same parameters (an LHS of ``pairs`` rows over the factor ranges, two
     replicates each, the replicates' own seeds): what the model's noise alone does to a statistic."""
-    spec, arms = load_spec(spec_path)
-    design = spec.design.model_copy(update={"method": "lhs", "samples": pairs})
-    spec = spec.model_copy(update={"design": design, "replicates": 2, "name": "history_screening_noise"})
-    arms = {name: with_overrides(cfg, {"city.scale": scale}) for name, cfg in arms.items()}
-    return make_plan(spec, arms, str(spec_path), spec_path.read_text(encoding="utf-8"))
+    return _plan(spec_path, "history_screening_noise", {"method": "lhs", "samples": pairs}, 2, scale)
 
 
 def target_columns(runs: pd.DataFrame, cal, monthly: dict, scale: float) -> pd.DataFrame:
@@ -103,11 +106,11 @@ def target_effects(plan, runs: pd.DataFrame, scale: float) -> pd.DataFrame:
         raise SystemExit(f"screening: {len(plan.design) - len(runs)} of {len(plan.design)} runs failed or are "
                          "missing; re-run the command to finish them")
     z = target_columns(runs, cal, spec.outcomes.monthly, scale)
-    columns = {c: z[c].to_numpy(float) for c in z.columns}
     problem = salib_problem(spec)
     x = plan.design[problem["names"]].to_numpy(float)
     rows = []
-    for target, y in columns.items():
+    for target in z.columns:
+        y = z[target].to_numpy(float)
         ok = np.isfinite(y)
         if not ok.all():
             raise SystemExit(f"screening: target {target!r} has no value in {int((~ok).sum())} runs")
