@@ -76,8 +76,19 @@ class DistrictGovernment(Unit):
 
     def __init__(self, model, uid: int):
         super().__init__(model, uid)
-        city = model.city
-        self.townships = np.flatnonzero((city.unit_kind == KIND_TOWNSHIP) & (city.unit_district == city.unit_district[uid]))
+        self.townships = self.staffed_townships(model.city, model.city.unit_district[uid])
+
+    @staticmethod
+    def staffed_townships(city, district: int) -> np.ndarray:
+        """Townships whose staff this district's government moves: its own; in a sampled city
+        (model/sample.py) the first district of a pool moves those of the whole pool, which
+        stands in for one district (as its one budget line does, staffing.funders), and the
+        pool's other governments move none."""
+        members = np.flatnonzero(city.district_pool == city.district_pool[district])
+        if district != members[0]:
+            return np.zeros(0, dtype=np.int64)
+        dist = city.unit_district
+        return np.flatnonzero((city.unit_kind == KIND_TOWNSHIP) & np.isin(dist, members))
 
     def rebalance_staff(self, rate: float) -> None:
         """Move township staff toward where the work is, keeping the district's total.
@@ -87,6 +98,8 @@ class DistrictGovernment(Unit):
         gap closes each month (bar the one-hour floor at tiny scales). This changes who is
         overloaded, not how many staff there are (staffing.py does that)."""
         units, tw = self.model.units, self.townships
+        if tw.size == 0:
+            return
         cap, dem = units.capacity[tw], units.demand_ema[tw]
         total_cap, total_dem = np.cumsum(cap)[-1], np.cumsum(dem)[-1]     # summed in township order
         target = total_cap * dem / total_dem if total_dem > 0 else cap

@@ -13,6 +13,13 @@ lasting support. Additions are capped each calendar year by the government's bud
 departments and enterprises); posts withdrawn from slack units fund additions elsewhere in
 the same government (moving staff). Within a district, township staff also follow the work
 month by month, budget-neutrally (agents.DistrictGovernment.rebalance_staff).
+
+In a sampled city (model/sample.py) a pool of districts stands in for one district: its
+townships and its pooled departments are funded from one budget line, as a district's ~21
+townships and its departments are in the whole city. Funding each sampled district apart
+would give 15 of 16 districts a budget for one or two townships and no departments, and the
+sample's staff would go where the whole city's cannot (docs/calibration.md, "Known gaps").
+At scale 1.0 each district is its own pool, so nothing changes there.
 """
 
 from __future__ import annotations
@@ -68,14 +75,20 @@ LEVEL_DISTRICT, LEVEL_CITY = 0, 1
 LEVEL_NAMES = ["district", "city"]
 
 
+def n_pools(city) -> int:
+    """Pools of districts (city.district_pool): each district alone at scale 1.0."""
+    return int(city.district_pool.max()) + 1
+
+
 def funders(city) -> tuple[np.ndarray, np.ndarray]:
-    """Funder index of each unit (district d -> d, the city -> number of districts, -1 for units
-    whose staff is not set this way: district governments and the hotline) and its level."""
-    D = len(city.distgov_unit)
+    """Funder index of each unit (a local unit -> its district's pool, which is the district
+    itself at scale 1.0; the city -> the number of pools; -1 for units whose staff is not set
+    this way: district governments and the hotline) and its level."""
+    P = n_pools(city)
     kind, dist = city.unit_kind, city.unit_district
     local = np.isin(kind, [KIND_TOWNSHIP, KIND_DISTDEPT]) & (dist >= 0)
     central = np.isin(kind, [KIND_MUNI, KIND_ENTERPRISE])
-    funder = np.where(local, dist, np.where(central, D, -1))
+    funder = np.where(local, city.district_pool[np.maximum(dist, 0)], np.where(central, P, -1))
     level = np.where(central, LEVEL_CITY, LEVEL_DISTRICT)
     return funder, level
 
@@ -93,7 +106,7 @@ class Staffing:
         self.city = city
         self.funder, self.level = funders(city)
         self.followed = self.funder >= 0
-        self.n_funders = len(city.distgov_unit) + 1
+        self.n_funders = n_pools(city) + 1
         # the share of staff time the governments plan for order work (the set-up's split, as Units sizes it)
         self.work_share = max(cfg.world.behaviour.effort_resolve, 0.05)
         # posts held for the catalogue's work at baseline volume (world.staffing.establishment)
@@ -188,7 +201,7 @@ class Staffing:
 
     def _arrive(self, units) -> np.ndarray:
         """Staff decided lag_months ago take up their posts; district governments' coordination
-        staff follow their district's staff (world.capacity.district_coordination_share)."""
+        staff follow their district's (pool's) staff (world.capacity.district_coordination_share)."""
         arrived = self.pipeline[0].copy()
         self.pipeline = np.roll(self.pipeline, -1, axis=0)
         self.pipeline[-1] = 0.0
@@ -203,4 +216,5 @@ class Staffing:
         return arrived
 
     def _district_staff(self, capacity: np.ndarray) -> np.ndarray:
-        return self._by_funder(capacity)[: len(self.city.distgov_unit)]
+        """Staff of each district's budget line (its pool's, in a sampled city)."""
+        return self._by_funder(capacity)[self.city.district_pool]

@@ -131,7 +131,7 @@ class City:
     sampled: bool = False
     township_scale: np.ndarray = field(default=None)  # (T,) share of residents simulated
     township_id: np.ndarray = field(default=None)     # (T,) index in the full city (0..342)
-    district_pool: np.ndarray = field(default=None)   # (D,) pool of the district's departments
+    district_pool: np.ndarray = field(default=None)   # (D,) pool of the district: its departments and staffing budget
 
     @property
     def n_townships(self) -> int:

@@ -334,9 +334,16 @@ def test_month_end_push_is_overtime_on_the_measures_not_taken_from_real_work():
 
 
 def test_districts_move_township_staff_toward_the_work_and_keep_their_total():
-    m = model({"world.capacity.district_rebalancing": 0.5}, scale=0.05)   # above the 1-hour staffing floor
+    for sampling in ("thin", "townships"):
+        district_keeps_its_total(sampling)
+
+
+def district_keeps_its_total(sampling: str) -> None:
+    """One township's work triples: it gains staff from its district's other townships (in a
+    sampled city, from its pool's: the pool staffs as one district, model/sample.py)."""
+    m = model({"world.capacity.district_rebalancing": 0.5, "city.sampling": sampling}, scale=0.05)
     U, tw = m.units, m.city.unit_kind == KIND_TOWNSHIP
-    d = m.city.unit_district
+    d = m.city.district_pool[np.maximum(m.city.unit_district, 0)]
     before = U.capacity.copy()
     demanded = np.where(tw, before, 0.0)
     first = np.flatnonzero(tw)[0]
@@ -350,6 +357,22 @@ def test_districts_move_township_staff_toward_the_work_and_keep_their_total():
     same = tw & (d == d[first]) & (np.arange(tw.size) != first)
     assert np.all(U.capacity[same] < before[same])                             # its neighbours give
     assert np.allclose(U.capacity[~tw], before[~tw])                           # departments untouched
+
+
+def test_each_district_moves_its_own_townships_and_a_sampled_pool_moves_as_one_district():
+    thin = model(scale=0.01)                 # thinned (conftest): every district its own pool, as at scale 1
+    city = thin.city
+    for gov in thin.agents_by_type[DistrictGovernment]:
+        d = city.unit_district[gov.uid]
+        assert np.array_equal(gov.townships, np.flatnonzero((city.unit_kind == KIND_TOWNSHIP) & (city.unit_district == d)))
+    sampled = model({"city.sampling": "townships"}, scale=0.05)
+    city = sampled.city
+    assert city.district_pool.max() == 0                          # one pool at 0.05: one average district
+    moved = [gov.townships for gov in sampled.agents_by_type[DistrictGovernment]]
+    assert np.array_equal(moved[0], np.flatnonzero(city.unit_kind == KIND_TOWNSHIP))
+    assert all(t.size == 0 for t in moved[1:])
+    sampled.units.observe_demand(np.ones(city.n_units))
+    sampled.agents_by_type[DistrictGovernment].do("rebalance_staff", 0.5)   # the empty ones do nothing
 
 
 def test_no_rebalancing_leaves_staff_alone():

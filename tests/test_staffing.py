@@ -42,7 +42,17 @@ class FakeUnits:
 
 def tiny_city():
     return SimpleNamespace(n_units=4, unit_kind=np.array([KIND_TOWNSHIP, KIND_TOWNSHIP, KIND_DISTGOV, KIND_MUNI]),
-                           unit_district=np.array([0, 0, 0, -1]), distgov_unit=np.array([GOV]))
+                           unit_district=np.array([0, 0, 0, -1]), distgov_unit=np.array([GOV]),
+                           district_pool=np.array([0]))
+
+
+def pooled_city():
+    """The tiny city's two townships in two districts that a sample pools (model/sample.py):
+    T1 in district 0, T2 in district 1, each district's government, one municipal department."""
+    return SimpleNamespace(n_units=5, unit_kind=np.array([KIND_TOWNSHIP, KIND_TOWNSHIP, KIND_DISTGOV, KIND_DISTGOV,
+                                                          KIND_MUNI]),
+                           unit_district=np.array([0, 1, 0, 1, -1]), distgov_unit=np.array([2, 3]),
+                           district_pool=np.array([0, 0]))
 
 
 def cfg_with(**over):
@@ -81,6 +91,35 @@ def test_funders_are_the_district_for_local_units_and_the_city_for_municipal_one
     funder, level = funders(tiny_city())
     assert list(funder) == [0, 0, -1, 1]           # the district government is not staffed this way
     assert level[MUNI] == LEVEL_CITY and level[T1] == LEVEL_DISTRICT
+
+
+def test_a_pool_of_districts_is_one_budget_line_and_its_governments_follow_its_staff():
+    # in a sampled city a pool stands in for one district: its townships share one budget, so
+    # a township's slack in one district funds another's overload in the other (at scale 1.0
+    # each district is its own pool and this is the district's own budget)
+    city = pooled_city()
+    funder, _ = funders(city)
+    assert list(funder) == [0, 0, -1, -1, 1]
+    cfg = cfg_with(lag_months=0, budget_growth=0.0)
+    units = FakeUnits([100.0, 100.0, 10.0, 10.0, 50.0])
+    st = Staffing(city, cfg, units.capacity.copy())
+    for m in range(3):
+        load = np.array([1.5, 0.5, 0.0, 0.0, 1.0])
+        st.month_end(m, load * units.capacity * 0.5 * days_in_month(m), np.zeros(5, bool), units, False)
+    assert units.capacity[0] == pytest.approx(150.0) and units.capacity[1] == pytest.approx(50.0)
+    # both governments follow the pool's staff, which has not changed
+    assert units.capacity[2] == pytest.approx(10.0) and units.capacity[3] == pytest.approx(10.0)
+
+
+def test_a_sampled_citys_budget_lines_hold_townships_and_departments_as_a_district_does():
+    from model.world import KIND_DISTDEPT
+    # the thinned city has scale 1.0's structure (every district with its townships and departments)
+    for c in (model({"city.sampling": "townships"}, scale=0.05, days=1).city, model(days=1).city):
+        funder, _ = funders(c)
+        local = funder[(c.unit_kind == KIND_TOWNSHIP) | (c.unit_kind == KIND_DISTDEPT)]
+        for f in np.unique(local):
+            kinds = set(c.unit_kind[funder == f])
+            assert {KIND_TOWNSHIP, KIND_DISTDEPT} <= kinds, (c.sampled, f)
 
 
 def test_a_sustained_overload_adds_staff_after_the_lag_not_before():
