@@ -17,6 +17,10 @@ Instead, at ``city.scale`` < 1 (``city.sampling = "townships"``):
   ``round(scale x 16)`` pools, one at 0.05): one district's department serving one sampled
   township would again be a tiny queue. Staff follow the work through the catalogue
   (staffing.expected_hours), so each pool is staffed for the sampled area it serves;
+* **a pool of districts is one staffing government** (Art. 5 投入保障): one budget line for
+  its townships and pooled departments (staffing.funders) and one rebalancing of staff over
+  its townships (agents.DistrictGovernment.staffed_townships), as a district with its ~21
+  townships and its departments is in the whole city;
 * municipal departments and enterprises keep their city-wide jurisdiction and see the
   sampled area's work (``scale`` of the city's), with staff to match;
 * ranking (分级分类考评) is within the sampled members of each class, and a township's

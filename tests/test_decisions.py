@@ -349,7 +349,10 @@ def test_at_zero_incentive_weight_rules_change_scores_but_no_decision():
 
 @pytest.mark.slow
 def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way():
-    """Three seeds per arm; each difference must exceed three standard errors of the paired differences."""
+    """Three seeds per arm (eight for the audit's two arms); each difference must exceed three
+    standard errors of the paired differences. The audit's effect on gamed closures per closed
+    order is small against its seeds' spread: measured 2026-12-07 over seeds 1-8, +0.0040, se
+    0.0011 (seeds 1-3 alone: +0.0042, se 0.0014, short of three standard errors)."""
     arms = {"base": {}, "coop none": {"rules.assessment.cooperation_scoring": "none"},
             "coop equal": {"rules.assessment.cooperation_scoring": "equal"},
             "dual off (coop none)": {"rules.assessment.cooperation_scoring": "none", "rules.assessment.dual_whistle": False},
@@ -358,20 +361,21 @@ def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way
             "harsh": {"rules.sanctions.strength": 3.0},
             "harsh pressure": {"rules.sanctions.pressure": 20.0},
             "overdue counts": {"rules.sanctions.overdue": 10.0, "rules.sanctions.error_tolerance": 0.0}}
-    seeds = (1, 2, 3)
-    jobs = [(o, s, 125) for o in arms.values() for s in seeds]
+    seeds = {name: (1, 2, 3) for name in arms} | {"base": tuple(range(1, 9)), "strong audit": tuple(range(1, 9))}
+    jobs = [(arms[name], s, 125) for name in arms for s in seeds[name]]
     with ProcessPoolExecutor(2) as ex:
-        out = list(ex.map(run_decisions, jobs))
-    res = {name: out[i * len(seeds):(i + 1) * len(seeds)] for i, name in enumerate(arms)}
+        out = iter(list(ex.map(run_decisions, jobs)))
+    full = {name: [next(out) for _ in seeds[name]] for name in arms}
+    res = {name: runs[:3] for name, runs in full.items()}          # paired on seeds 1-3
 
     weight = {"p_cooperate": "coop_requests", "coop_priority": "coop_requests", "p_answer_whistle": "whistles_received",
               "p_claim_resolved": "closed", "p_extend": "extend_candidates", "p_press": "closed"}
 
-    def stat(name, col):
+    def stat(name, col, runs=res):
         """Each seed's mean over units and months, weighted by the opportunities the decision had."""
         if col not in weight:
-            return np.array([um[col].mean() for um, _ in res[name]])
-        return np.array([np.average(um[col], weights=um[weight[col]] + 1e-9) for um, _ in res[name]])
+            return np.array([um[col].mean() for um, _ in runs[name]])
+        return np.array([np.average(um[col], weights=um[weight[col]] + 1e-9) for um, _ in runs[name]])
 
     def holds(diff):          # paired over seeds: mean beyond three standard errors
         return diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(len(diff)) + 1e-12
@@ -383,10 +387,10 @@ def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way
     assert holds(stat("base", "p_claim_resolved") - stat("strong audit", "p_claim_resolved"))  # audit deters
     assert holds(stat("harsh", "hours_overtime") - stat("base", "hours_overtime"))     # harsher: more pushing
     # stronger audit: less time gaming, fewer formal closures and false labels per closed order
-    assert holds(stat("base", "effort_game") - stat("strong audit", "effort_game"))
+    assert holds(stat("base", "effort_game", full) - stat("strong audit", "effort_game", full))   # seeds 1-8
 
     def per_closed(name, col):
-        return np.array([um[col].sum() / um["closed"].sum() for um, _ in res[name]])
+        return np.array([um[col].sum() / um["closed"].sum() for um, _ in full[name]])
 
     assert holds(per_closed("base", "gamed") - per_closed("strong audit", "gamed"))
     assert holds(per_closed("base", "labels_gamed") - per_closed("strong audit", "labels_gamed"))
