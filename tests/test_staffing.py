@@ -17,7 +17,7 @@ from conftest import FINAL, config_from, model
 
 from model import load_scenario, with_overrides
 from model.staffing import LEVEL_CITY, LEVEL_DISTRICT, Staffing, days_in_month, funders
-from model.world import KIND_DISTGOV, KIND_MUNI, KIND_TOWNSHIP
+from model.world import KIND_DISTDEPT, KIND_DISTGOV, KIND_MUNI, KIND_TOWNSHIP
 
 T1, T2, GOV, MUNI = range(4)
 CAP = np.array([100.0, 100.0, 10.0, 50.0])          # staff hours a day at set-up
@@ -112,7 +112,6 @@ def test_a_pool_of_districts_is_one_budget_line_and_its_governments_follow_its_s
 
 
 def test_a_sampled_citys_budget_lines_hold_townships_and_departments_as_a_district_does():
-    from model.world import KIND_DISTDEPT
     # the thinned city has scale 1.0's structure (every district with its townships and departments)
     for c in (model({"city.sampling": "townships"}, scale=0.05, days=1).city, model(days=1).city):
         funder, _ = funders(c)
