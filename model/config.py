@@ -550,6 +550,13 @@ class Staffing(Strict):
     slack_band: float = P(0.2, lo=0.0, hi=0.95, unit="share below the planned load",
                           doc="Load below 1 - slack_band counts as slack; wider than over_band because posts are "
                               "withdrawn more reluctantly than added (assumption).")
+    peak_memory_months: int = P(12, lo=1, hi=36, unit="months",
+                                doc="Posts are withdrawn only for the peak of the unit's sustained load over the last "
+                                    "this many months (this one included): a government keeps the staff its units needed "
+                                    "in the past year's busiest season, so a seasonal lull (the utilities' summer, say) "
+                                    "does not cut the staff the next heating season needs. 1: withdrawals follow this "
+                                    "month's load alone. Assumption (no published figure): hotline posts are staffed "
+                                    "for the year, not the month.")
     adjust_share: float = P(0.5, lo=0.0, hi=1.0, unit="share of the staffing gap per decision",
                             doc="Share of the gap between staff and the sustained load a government closes each "
                                 "month it acts (partial adjustment; assumption).")

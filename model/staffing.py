@@ -115,6 +115,7 @@ class Staffing:
         self.load = np.zeros(U)             # sustained load: demanded / planned order hours, smoothed
         self.over_months = np.zeros(U, dtype=np.int64)     # months in a row above the band
         self.slack_months = np.zeros(U, dtype=np.int64)    # months in a row below it
+        self.recent_load = np.zeros((0, U))  # the last peak_memory_months sustained loads, oldest first
         self.pipeline = np.zeros((0, U))    # staff hours a day decided, row k arriving k month ends from now
         self.year_base = self._by_funder(capacity)   # staff on 1 January of the budget year
         self.committed = np.zeros(self.n_funders)    # net staff hours a day decided this budget year
@@ -131,6 +132,13 @@ class Staffing:
             new[:keep] = old[:keep]
             new[0] += old[rows:].sum(0) if old.shape[0] > rows else 0.0
             self.pipeline = new
+        months = cfg.world.staffing.peak_memory_months
+        if self.recent_load.shape[0] != months:          # keep the newest months a shorter memory holds
+            new = np.zeros((months, self.city.n_units))
+            keep = min(months, self.recent_load.shape[0])
+            if keep:
+                new[months - keep:] = self.recent_load[self.recent_load.shape[0] - keep:]
+            self.recent_load = new
 
     def _by_funder(self, x: np.ndarray) -> np.ndarray:
         f = self.followed
@@ -163,9 +171,17 @@ class Staffing:
         s = self.cfg.world.staffing
         now = demanded_per_day * s.target_ratio / np.maximum(capacity * self.work_share, 1e-9)
         self.load = np.where(self.load > 0, s.load_memory * self.load + (1 - s.load_memory) * now, now)
-        over, slack = self.load > 1 + s.over_band, self.load < 1 - s.slack_band
+        self.recent_load = np.roll(self.recent_load, -1, axis=0)
+        self.recent_load[-1] = self.load
+        # posts are withdrawn for the past year's peak, not this month's lull (peak_memory_months)
+        over, slack = self.load > 1 + s.over_band, self.peak_load < 1 - s.slack_band
         self.over_months = np.where(over, self.over_months + 1, 0)
         self.slack_months = np.where(slack, self.slack_months + 1, 0)
+
+    @property
+    def peak_load(self) -> np.ndarray:
+        """Each unit's highest sustained load of the last peak_memory_months months."""
+        return self.recent_load.max(axis=0)
 
     def _decide(self, capacity: np.ndarray, remedial: np.ndarray) -> np.ndarray:
         """Staff hours a day to add (+) or withdraw (-) per unit, capped by each government's budget."""
@@ -173,10 +189,11 @@ class Staffing:
         pending = self.pipeline.sum(0)
         planned = capacity + pending
         gap = capacity * self.load - planned          # staff for the sustained load, less what is coming
+        surplus = capacity * self.peak_load - planned  # staff beyond the recent peak's need (withdrawals)
         remedial = remedial & self.followed
         act_over = self.followed & (gap > 0) & ((self.over_months >= s.sustain_months) | remedial)
-        act_slack = self.followed & (gap < 0) & (self.slack_months >= s.sustain_months) & ~remedial
-        change = np.where(act_over | act_slack, s.adjust_share * gap, 0.0)
+        act_slack = self.followed & (surplus < 0) & (self.slack_months >= s.sustain_months) & ~remedial
+        change = np.where(act_over, s.adjust_share * gap, np.where(act_slack, s.adjust_share * surplus, 0.0))
         # withdrawal never below the one-hour floor Units keeps
         change = np.maximum(change, np.minimum(1.0 - planned, 0.0))
         change = change + np.where(remedial, s.remedial_staff_share * capacity, 0.0)   # Art. 5, 24: 治理类 support

@@ -159,6 +159,37 @@ def test_slack_is_withdrawn_after_it_lasts_and_the_district_government_follows()
     assert recs[2]["staff_added"][GOV] == 0.0 and recs[2]["staff_withdrawn"][GOV] == pytest.approx(2.0)
 
 
+def test_a_seasonal_lull_withdraws_no_staff_while_the_busy_season_is_remembered():
+    # three busy months (load 1.0), then a lull at 0.6: with this month's load alone the slack
+    # is withdrawn after three months of it; with six months' memory only once the busy season
+    # has left the memory (months 3-8 all below the band at month 8), three months later
+    def withdrawn(memory):
+        st, units = setup(lag_months=0, peak_memory_months=memory)
+        recs = run_months(st, units, [[1.0, 1.0, 0, 1.0]] * 3 + [[0.6, 1.0, 0, 1.0]] * 8)
+        out = [r["staff_withdrawn"][T1] for r in recs]
+        first = next(k for k, w in enumerate(out) if w > 0)
+        return first, out[first]
+
+    assert withdrawn(1) == (5, pytest.approx(40.0))
+    assert withdrawn(6) == (10, pytest.approx(40.0))
+
+
+def test_withdrawals_keep_the_staff_the_recent_peak_needs():
+    # slack all along (0.8, then 0.5; band 0.1): after three months the government withdraws
+    # what the three months' peak (0.8) does not need, 20 hours, not the 50 today's lull would free
+    st, units = setup(lag_months=0, peak_memory_months=3)
+    recs = run_months(st, units, [[0.8, 1.0, 0, 1.0]] + [[0.5, 1.0, 0, 1.0]] * 2)
+    assert recs[2]["staff_withdrawn"][T1] == pytest.approx(20.0)
+    assert units.capacity[T1] == pytest.approx(80.0)
+
+
+def test_a_shorter_memory_keeps_the_newest_months():
+    st, units = setup(peak_memory_months=4)
+    run_months(st, units, [[2.0, 1.0, 0, 1.0], [0.5, 1.0, 0, 1.0], [0.7, 1.0, 0, 1.0]])
+    st.reconfigure(cfg_with(peak_memory_months=2))
+    assert st.recent_load.shape == (2, 4) and st.peak_load[T1] == pytest.approx(0.7)
+
+
 def test_growth_is_capped_by_the_budget_and_withdrawn_posts_fund_moves():
     # a budget of 10% a year: district 0 (200 hours of township staff) may add 20 hours net
     st, units = setup(lag_months=0, budget_growth=0.1)
