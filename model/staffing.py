@@ -7,7 +7,11 @@ governments (:class:`Staffing`, called at month end): each watches the hours of 
 arrive at its units (demanded hours booked at dispatch, not the problem stock), smoothed
 over months, against the order hours its staff can give; when a unit stays overloaded or
 slack for ``world.staffing.sustain_months`` months in a row, the government closes part of
-the gap, and the staff arrive ``lag_months`` later. A unit designated remedial (治理类) gets
+the gap, and the staff arrive ``lag_months`` later. Posts are withdrawn only for the highest
+sustained load of the last ``peak_memory_months`` (a year): hotline posts are staffed for the
+busy season, so a lull does not cut the staff the next peak needs (without this memory the
+utilities' summer lull withdrew their staff just as the heating season began; docs/calibration.md).
+A unit designated remedial (治理类) gets
 lasting support. Additions are capped each calendar year by the government's budget growth
 (each district funds its townships and district departments, the city its municipal
 departments and enterprises); posts withdrawn from slack units fund additions elsewhere in

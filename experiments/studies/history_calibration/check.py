@@ -58,6 +58,8 @@ def main() -> None:
             for t in spec.calibration.targets]
     print(f"history_2019_2021 at scale {a.scale}, seeds {[j[1] for j in jobs]}, overrides {overrides or 'none'}")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    off = np.array([r["off by (tolerances)"] for r in rows])
+    print(f"root mean square over the {len(off)} targets: {np.sqrt(np.mean(off ** 2)):.2f} tolerances")
     print("\nwhat the published series cannot show (model mean over seeds):")
     for label, months in (("January 2019", 2), ("October 2019", 11), ("November 2021", 36)):
         get = lambda c, m=months: np.mean([s[m] for s in runs[f"monthly.{c}"]])  # noqa: E731
