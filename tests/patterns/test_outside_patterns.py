@@ -5,8 +5,9 @@ Pattern 11 runs on the sampled city (model/sample.py) at 0.05, where townships c
 volume, so their monthly scores are not dominated by the noise of tiny queues (the thinned
 343-township world at 0.01 ranks mostly noise: top-decile persistence 0.15 against 0.10 by chance).
 Pattern 12's size is a strict xfail with its measured reason: the model reproduces its direction,
-not its size, until it is recalibrated with the survey target (issue 10 item 5). Pattern 13 holds
-since the volume is read as reach x use (model/citizens.py).
+not yet its size: since round 9's fit with the survey targets (docs/calibration.md) the survey
+sits about 5 points below the callback (9-10 before; published 0.7). Pattern 13 holds since the
+volume is read as reach x use (model/citizens.py).
 """
 
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,7 @@ from .conftest import K_SE, SCENARIOS, simulate
 
 pytestmark = pytest.mark.slow
 SEEDS = (101, 102, 103)
+RANK_SEEDS = tuple(range(101, 109))    # pattern 11's months at the top: an extreme statistic, so eight
 
 
 def _ranks(seed: int):
@@ -33,9 +35,16 @@ def _ranks(seed: int):
 def test_the_top_persists_and_the_bottom_recovers():
     """Pattern 11: units in the top tenth one month are there again the next far more often than
     chance (E-Town streets first in 9 of 12 months), and remedial townships climb out within a year
-    (Guangwai street from 40% to above 90%)."""
+    (Guangwai street from 40% to above 90%).
+
+    The most persistent township's months in the top tenth vary a lot from seed to seed (19
+    townships at 0.05, two in the top tenth), so eight replicates: on average it holds the top for
+    at least half the year (by chance 3.6 months on average, 6 or more in 1% of years: 12 months of
+    two random townships of 19) and in some replicate for 8 or more of 12. Measured 2026-12-07,
+    seeds 101-108: 6, 5, 7, 9, 7, 11, 5, 8 months (pressure_effect 0.47); 4, 4, 8, 9, 5, 10, 7, 7 at
+    0.65. Three seeds and their maximum alone (the test before) passed or failed on seed 103."""
     with ProcessPoolExecutor(2) as ex:
-        runs = list(ex.map(_ranks, SEEDS))
+        runs = list(ex.map(_ranks, RANK_SEEDS))
     persist, climbed, top_months = [], [], []
     for pct, remedial in runs:
         top = pct >= 0.9
@@ -46,7 +55,7 @@ def test_the_top_persists_and_the_bottom_recovers():
         climbed += [bool((pct.loc[u, pct.columns > m] >= 0.5).any()) for u, m in first.items() if m <= months[-1] - 3]
     persist = np.array(persist)
     assert persist.mean() - 0.1 > K_SE * persist.std(ddof=1) / np.sqrt(len(persist)), persist
-    assert max(top_months) >= 8, top_months                   # someone tops the ranking most of the year
+    assert np.mean(top_months) >= 6 and max(top_months) >= 8, top_months   # someone tops it most of the year
     share = np.mean(climbed)
     assert len(climbed) >= 6 and share > K_SE * np.sqrt(share * (1 - share) / len(climbed)), (share, len(climbed))
 
@@ -63,10 +72,11 @@ def test_the_independent_survey_sits_below_the_callback(outside):
         assert s["survey_satisfaction_rate"] < s["satisfaction_rate"]
 
 
-@pytest.mark.xfail(strict=True, reason="measured 2026-12-03 (seeds 101 / 102, sampled 0.02, one year): the survey "
-                   "sits 9.5 / 9.0 points below the callback (0.873 / 0.874 vs 0.968 / 0.964; true resolution "
-                   "0.78 / 0.79; published 91.31% vs 92%): the callback's inflation is too large until the model is "
-                   "recalibrated with the survey target (issue 10 item 5)")
+@pytest.mark.xfail(strict=True, reason="measured 2026-12-07 after round 9 (seeds 101 / 102, sampled 0.02, one year): "
+                   "the survey sits 4.9 / 5.3 points below the callback (0.913 / 0.900 vs 0.962 / 0.953; true resolution "
+                   "0.79 / 0.79; published 91.31% vs 92%; 9.5 / 9.0 points before round 9): the survey's level is the "
+                   "published one, the callback of a fresh start sits above 92% (docs/calibration.md, Round 9 and "
+                   "Known gaps), and pressure (0.47) still bends the callback")
 def test_the_independent_survey_sits_at_most_a_little_below_the_callback(outside):
     for s in outside:
         assert s["satisfaction_rate"] - s["survey_satisfaction_rate"] < 0.03
