@@ -550,6 +550,11 @@ class Staffing(Strict):
                                 "the work that arrives in its first months (capacity-weighted load 0.95-0.99).")
     load_memory: float = P(0.6, lo=0.0, hi=0.99, unit="weight of the past month",
                            doc="Governments judge a unit's load by demanded hours smoothed with this memory (assumption).")
+    backlog_months: float = P(3.0, lo=0.0, hi=36.0, unit="months",
+                              doc="Governments count a unit's overdue work still open at month end (hours left on "
+                                  "orders past their deadline) as load to clear within this many months, beside the "
+                                  "work that arrives: an overdue backlog is on every monthly assessment (Art. 28, 32), "
+                                  "so a unit that carries one is staffed for it. 0: arrivals alone (assumption).")
     sustain_months: int = P(3, lo=1, hi=24, unit="months",
                             doc="Months in a row a unit's load must stay outside the tolerance band before its "
                                 "government acts: a short spike moves no staff (assumption).")

@@ -255,7 +255,8 @@ class Model(mesa.Model):
         # Art. 5 投入保障: governments add, move or withdraw staff for the work that arrives (staffing.py)
         # (work that arrives: hours of orders received and cooperation on orders others lead, Art. 16-18)
         self.unit_months[-1].update(self.staffing.month_end(month, v["hours_demanded"] + v["hours_coop"],
-                                                            res["remedial"], self.units, self.calendar_month() == 1))
+                                                            res["remedial"], self.units, self.calendar_month() == 1,
+                                                            self.orders.overdue_backlog(self.city.n_units)))
         self.units.observe_demand(v["hours_demanded"])       # order work only
         self.units.observe_labels(v["labelled"], v["excluded"])   # what labels did to the score (Art. 32(3))
         if cfg.world.capacity.district_rebalancing > 0:      # Art. 5(2): each district staffs its townships

@@ -124,6 +124,18 @@ class WorkOrders:
         self.open_idx = np.concatenate([self.open_idx, rows])
         return rows
 
+    def overdue_backlog(self, n_units: int) -> np.ndarray:
+        """Hours of work left on open orders past their deadline, per unit: the lead's own work, and
+        a cooperating unit's share (Art. 16-18) counted to the cooperating unit."""
+        c, idx = self._cols, self.open_idx
+        late = idx[c["overdue"][idx] & (c["state"][idx] != CLOSED)]
+        out = np.bincount(c["unit"][late].astype(np.int64), weights=c["remaining"][late].astype(np.float64),
+                          minlength=n_units)
+        co = late[c["coop_unit"][late] >= 0]
+        out += np.bincount(c["coop_unit"][co].astype(np.int64), weights=c["coop_remaining"][co].astype(np.float64),
+                           minlength=n_units)
+        return out
+
     def prune_open(self) -> None:
         """Drop closed rows from the open list."""
         self.open_idx = self.open_idx[self._cols["state"][self.open_idx] != CLOSED]

@@ -5,7 +5,8 @@ volume, times ``world.capacity.ratio`` (:func:`expected_hours`; behaviour.Units 
 unit's relative staffing level). From then on staffing is a decision of district and city
 governments (:class:`Staffing`, called at month end): each watches the hours of work that
 arrive at its units (demanded hours booked at dispatch, not the problem stock), smoothed
-over months, against the order hours its staff can give; when a unit stays overloaded or
+over months, plus the overdue work it still carries (to be cleared over ``backlog_months``),
+against the order hours its staff can give; when a unit stays overloaded or
 slack for ``world.staffing.sustain_months`` months in a row, the government closes part of
 the gap, and the staff arrive ``lag_months`` later. Posts are withdrawn only for the highest
 sustained load of the last ``peak_memory_months`` (a year): hotline posts are staffed for the
@@ -149,16 +150,21 @@ class Staffing:
         return np.bincount(self.funder[f], weights=x[f], minlength=self.n_funders)
 
     # ------------------------------------------------------------------ month end
-    def month_end(self, month: int, demanded: np.ndarray, remedial: np.ndarray, units, new_year: bool) -> dict:
+    def month_end(self, month: int, demanded: np.ndarray, remedial: np.ndarray, units, new_year: bool,
+                  backlog: np.ndarray | None = None) -> dict:
         """The governments' staffing step at the end of ``month``: loads are updated from the
-        month's demanded hours, new decisions enter the pipeline within the budget, and staff
+        month's demanded hours and the overdue work still open (``backlog``, hours per unit,
+        cleared over ``backlog_months``), new decisions enter the pipeline within the budget, and staff
         decided ``lag_months`` ago take up their posts (from next month on). Returns the
         month's per-unit record, columns of units_monthly: ``staff_level`` (who pays: 0 the
         district, 1 the city, -1 not staffed this way), ``staff_load`` (sustained load, 1 = as
         planned), ``staff_decided`` (staff hours a day decided, + added, - withdrawn) and
         ``staff_added`` / ``staff_withdrawn`` (staff hours a day that took up or left their posts)."""
         s = self.cfg.world.staffing
-        self._observe(demanded / days_in_month(month), units.capacity)
+        per_day = demanded / days_in_month(month)
+        if backlog is not None and s.backlog_months > 0:      # an overdue backlog is work to clear too
+            per_day = per_day + backlog / (s.backlog_months * 30.0)
+        self._observe(per_day, units.capacity)
         decided = self._decide(units.capacity, remedial) if s.following else np.zeros(len(demanded))
         before = units.capacity.copy()
         self._arrive(units)

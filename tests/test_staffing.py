@@ -190,6 +190,35 @@ def test_a_shorter_memory_keeps_the_newest_months():
     assert st.recent_load.shape == (2, 4) and st.peak_load[T1] == pytest.approx(0.7)
 
 
+def test_an_overdue_backlog_is_load_to_clear():
+    # T1's arrivals are exactly its plan (load 1), but it carries 1,350 hours of overdue work: to
+    # clear over backlog_months (3, of 30 days) that is 15 hours a day on top of the 50 planned,
+    # load 1.3, so after three months the government adds the gap, 30 hours (lag 0)
+    def added(months):
+        st, units = setup(lag_months=0, backlog_months=months)
+        recs = []
+        for m in range(3):
+            recs.append(st.month_end(m, demand_at(np.array([1.0, 1.0, 0, 1.0]), units.capacity, m), np.zeros(4, bool),
+                                     units, False, backlog=np.array([1350.0, 0.0, 0.0, 0.0])))
+        return recs[-1]["staff_added"]
+
+    assert added(3.0)[T1] == pytest.approx(30.0, rel=1e-9) and added(3.0)[T2] == 0.0
+    assert added(0.0)[T1] == 0.0                    # 0: arrivals alone
+
+
+def test_the_overdue_backlog_counts_open_late_work_by_who_owes_it():
+    from model.orders import CLOSED, WorkOrders
+
+    wo = WorkOrders()
+    wo.add(unit=np.array([0, 0, 1, 2], np.int16), remaining=np.array([5.0, 7.0, 3.0, 9.0], np.float32),
+           overdue=np.array([True, False, True, True]), coop_unit=np.array([2, -1, -1, 1], np.int16),
+           coop_remaining=np.array([4.0, 0.0, 0.0, 6.0], np.float32))
+    wo.state[3] = CLOSED                            # a closed order owes nothing, late or not
+    # unit 0: its late order's own 5 hours (the on-time 7 is not overdue); unit 1: 3; unit 2: the
+    # 4 hours of cooperation it owes on unit 0's late order
+    np.testing.assert_allclose(wo.overdue_backlog(4), [5.0, 3.0, 4.0, 0.0])
+
+
 def test_growth_is_capped_by_the_budget_and_withdrawn_posts_fund_moves():
     # a budget of 10% a year: district 0 (200 hours of township staff) may add 20 hours net
     st, units = setup(lag_months=0, budget_growth=0.1)
