@@ -120,7 +120,7 @@ class Staffing:
         self.load = np.zeros(U)             # sustained load: demanded / planned order hours, smoothed
         self.over_months = np.zeros(U, dtype=np.int64)     # months in a row above the band
         self.slack_months = np.zeros(U, dtype=np.int64)    # months in a row below it
-        self.recent_load = np.zeros((0, U))  # the last peak_memory_months sustained loads, oldest first
+        self.recent_need = np.zeros((0, U))  # staff the last peak_memory_months sustained loads needed, oldest first
         self.pipeline = np.zeros((0, U))    # staff hours a day decided, row k arriving k month ends from now
         self.year_base = self._by_funder(capacity)   # staff on 1 January of the budget year
         self.committed = np.zeros(self.n_funders)    # net staff hours a day decided this budget year
@@ -138,12 +138,12 @@ class Staffing:
             new[0] += old[rows:].sum(0) if old.shape[0] > rows else 0.0
             self.pipeline = new
         months = cfg.world.staffing.peak_memory_months
-        if self.recent_load.shape[0] != months:          # keep the newest months a shorter memory holds
+        if self.recent_need.shape[0] != months:          # keep the newest months a shorter memory holds
             new = np.zeros((months, self.city.n_units))
-            keep = min(months, self.recent_load.shape[0])
+            keep = min(months, self.recent_need.shape[0])
             if keep:
-                new[months - keep:] = self.recent_load[self.recent_load.shape[0] - keep:]
-            self.recent_load = new
+                new[months - keep:] = self.recent_need[self.recent_need.shape[0] - keep:]
+            self.recent_need = new
 
     def _by_funder(self, x: np.ndarray) -> np.ndarray:
         f = self.followed
@@ -181,17 +181,20 @@ class Staffing:
         s = self.cfg.world.staffing
         now = demanded_per_day * s.target_ratio / np.maximum(capacity * self.work_share, 1e-9)
         self.load = np.where(self.load > 0, s.load_memory * self.load + (1 - s.load_memory) * now, now)
-        self.recent_load = np.roll(self.recent_load, -1, axis=0)
-        self.recent_load[-1] = self.load
+        # the staff each month's sustained load needed (in staff hours, so that staff moved since
+        # do not change what an earlier month needed)
+        self.recent_need = np.roll(self.recent_need, -1, axis=0)
+        self.recent_need[-1] = capacity * self.load
         # posts are withdrawn for the past year's peak, not this month's lull (peak_memory_months)
-        over, slack = self.load > 1 + s.over_band, self.peak_load < 1 - s.slack_band
+        over = self.load > 1 + s.over_band
+        slack = self.peak_need < capacity * (1 - s.slack_band)
         self.over_months = np.where(over, self.over_months + 1, 0)
         self.slack_months = np.where(slack, self.slack_months + 1, 0)
 
     @property
-    def peak_load(self) -> np.ndarray:
-        """Each unit's highest sustained load of the last peak_memory_months months."""
-        return self.recent_load.max(axis=0)
+    def peak_need(self) -> np.ndarray:
+        """Staff hours a day each unit's busiest month of the last peak_memory_months needed."""
+        return self.recent_need.max(axis=0)
 
     def _decide(self, capacity: np.ndarray, remedial: np.ndarray) -> np.ndarray:
         """Staff hours a day to add (+) or withdraw (-) per unit, capped by each government's budget."""
@@ -199,7 +202,7 @@ class Staffing:
         pending = self.pipeline.sum(0)
         planned = capacity + pending
         gap = capacity * self.load - planned          # staff for the sustained load, less what is coming
-        surplus = capacity * self.peak_load - planned  # staff beyond the recent peak's need (withdrawals)
+        surplus = self.peak_need - planned            # staff beyond the recent peak's need (withdrawals)
         remedial = remedial & self.followed
         act_over = self.followed & (gap > 0) & ((self.over_months >= s.sustain_months) | remedial)
         act_slack = self.followed & (surplus < 0) & (self.slack_months >= s.sustain_months) & ~remedial

@@ -187,7 +187,18 @@ def test_a_shorter_memory_keeps_the_newest_months():
     st, units = setup(peak_memory_months=4)
     run_months(st, units, [[2.0, 1.0, 0, 1.0], [0.5, 1.0, 0, 1.0], [0.7, 1.0, 0, 1.0]])
     st.reconfigure(cfg_with(peak_memory_months=2))
-    assert st.recent_load.shape == (2, 4) and st.peak_load[T1] == pytest.approx(0.7)
+    assert st.recent_need.shape == (2, 4) and st.peak_need[T1] == pytest.approx(70.0)
+
+
+def test_the_peak_is_remembered_as_staff_needed_not_as_a_ratio():
+    # a busy month at load 1.5 is answered with 50 more staff (lag 0, sustain 1); the lull that
+    # follows is judged against the 150 hours that month needed, not against 1.5 x today's 150
+    st, units = setup(lag_months=0, sustain_months=1, peak_memory_months=3)
+    run_months(st, units, [[1.5, 1.0, 0, 1.0]])
+    assert units.capacity[T1] == pytest.approx(150.0)
+    recs = run_months(st, units, [[0.5, 1.0, 0, 1.0]], start=1)    # 75 hours needed now
+    assert st.peak_need[T1] == pytest.approx(150.0)
+    assert recs[0]["staff_withdrawn"][T1] == 0.0                # the peak still needs all 150
 
 
 def test_an_overdue_backlog_is_load_to_clear():
