@@ -421,3 +421,14 @@ def test_smc_of_the_real_model_on_one_core_is_reproducible(tmp_path):
     a, b = once(), once()
     pd.testing.assert_frame_equal(a.particles, b.particles)
     pd.testing.assert_frame_equal(a.generations, b.generations)
+
+
+def test_the_survey_round_fits_the_same_targets_as_the_full_calibration():
+    """spec_survey.toml (rounds 9-10, two factors) copies spec.toml's targets, since a sweep spec
+    cannot extend another: the two must stay in step, or the rounds' fits are not comparable."""
+    study = Path(__file__).resolve().parents[1] / "experiments" / "studies" / "history_calibration"
+    full, _ = load_spec(study / "spec.toml")
+    survey, _ = load_spec(study / "spec_survey.toml")
+    assert survey.calibration.targets == full.calibration.targets
+    assert set(survey.factors) == {"world.citizens.pressure_effect", "world.survey.explain_persistence"}
+    assert all(survey.factors[k] == full.factors[k] for k in survey.factors)
