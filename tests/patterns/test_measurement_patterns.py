@@ -32,18 +32,18 @@ def test_measured_rates_rise_fast_then_saturate():
 def test_townships_resolution_rates_converge():
     """Pattern 1, second half: townships' rates converge, so small differences decide rank
     (districts move staff toward overloaded townships, Art. 5(2); remedial support, Art. 32).
-    A strict xfail until 2026-12-03: while units' split ran down to rating management the replay
-    ended near 80% and spread stayed. Since the split weighs the real work a move gives up
-    (decisions.real_work_lost), measured 2026-12-03 (scale 0.006): between-township spread net of
-    sampling noise 0.066 / 0.031 in months 2-6 against 0.030 / 0.037 in months 32-36 (seeds 3 / 4):
-    it converges on the mean of the two seeds, not in each."""
-    late, early = [], []
-    for seed in (3, 4):
-        tw = run(**{**HISTORY, "seed": seed}).results().units_monthly
+    Between-township spread net of sampling noise, months 2-6 against 32-36, paired over four seeds
+    on the thinned city at 0.02. At 0.006 (this test until 2026-12-07) the early spread net of noise
+    was often nil (seeds 3-8 with pressure sanctioned per case: 0.0, 0.0, 0.040, 0.039, 0.029, 0.064),
+    so two seeds passed or failed by chance. Measured 2026-12-07 at 0.02, seeds 3-6: early
+    0.046 / 0.051 / 0.064 / 0.038 against late 0.016 / 0.034 / 0.053 / 0.009."""
+    d = []
+    for seed in (3, 4, 5, 6):
+        tw = run(**{**HISTORY, "seed": seed, "scale": 0.02}).results().units_monthly
         tw = tw[tw["kind"] == "township"]
-        late.append(between_unit_sd(tw, range(32, 37)))
-        early.append(between_unit_sd(tw, range(2, 7)))
-    assert np.mean(late) < np.mean(early), (late, early)
+        d.append(between_unit_sd(tw, range(2, 7)) - between_unit_sd(tw, range(32, 37)))
+    d = np.array(d)
+    assert d.mean() > 2 * d.std(ddof=1) / np.sqrt(len(d)), d
 
 
 def between_unit_sd(tw, months) -> float:
@@ -135,7 +135,10 @@ def test_model_shows_both_the_gaming_and_the_no_distortion_regime():
     Two years: units learn slowly (calibrated learning_rate 0.23), and gaming that pays
     spreads by imitation over many months."""
     clean = summaries(AUDIT, {"world.capacity.ratio": 1.4}, days=2 * 300, **SAMPLED)
+    # no audit of any kind: no sample of closures, no check of labels (Art. 32(3)) or of reports of
+    # pressure (Art. 35(5)); until 2026-12-07 the last two stayed on, cheap while their sanctions were
     gaming = summaries(HARSH, {"rules.assessment.resolved_by": "unit_report", "rules.audit.sample_share": 0.0,
+                              "rules.assessment.label_check": 0.0, "rules.hotline.pressure_check": 0.0,
                               "world.capacity.ratio": 0.8}, days=2 * 300, **SAMPLED)
     assert_larger(clean, gaming, "measured_true_gap")
     assert_larger(clean, gaming, "effort_share_game")

@@ -5,8 +5,9 @@ Pattern 11 runs on the sampled city (model/sample.py) at 0.05, where townships c
 volume, so their monthly scores are not dominated by the noise of tiny queues (the thinned
 343-township world at 0.01 ranks mostly noise: top-decile persistence 0.15 against 0.10 by chance).
 Pattern 12's size is a strict xfail with its measured reason: the model reproduces its direction,
-not yet its size: since round 9's fit with the survey targets (docs/calibration.md) the survey
-sits about 5 points below the callback (9-10 before; published 0.7). Pattern 13 holds since the
+not yet its size: since pressure is sanctioned per confirmed case (2026-12-07, docs/calibration.md)
+the survey of September-November sits 3.0-3.6 points below November's callback (about 5 after
+round 9, 9-10 before it; published 0.7). Pattern 13 holds since the
 volume is read as reach x use (model/citizens.py).
 """
 
@@ -60,10 +61,23 @@ def test_the_top_persists_and_the_bottom_recovers():
     assert len(climbed) >= 6 and share > K_SE * np.sqrt(share * (1 - share) / len(climbed)), (share, len(climbed))
 
 
+def _late_year(seed: int) -> dict:
+    """The published comparison's own months: the survey asked in September-November, the hotline's
+    callback satisfaction of November (facts.md: end 2021, 91.31% against 92%; the calibration's
+    target is defined the same way), beside the whole year's two rates."""
+    cfg = load_scenario(SCENARIOS / "final_2021.toml", overrides={"city.scale": 0.02, "city.sampling": "townships"})
+    r = simulate(cfg, seed, 365).results()
+    d, um = r.daily, r.units_monthly
+    autumn = d[d["month"].isin((9, 10, 11))]
+    nov = um[um["month"] == 10]                  # run months count from the scenario's January
+    return {**r.summary, "survey_autumn": autumn["survey_satisfied"].sum() / autumn["survey_sampled"].sum(),
+            "callback_november": nov["satisfied"].sum() / nov["in_scope"].sum()}
+
+
 @pytest.fixture(scope="module")
 def outside():
-    cfg = load_scenario(SCENARIOS / "final_2021.toml", overrides={"city.scale": 0.02, "city.sampling": "townships"})
-    return [simulate(cfg, s, 365).results().summary for s in SEEDS[:2]]
+    with ProcessPoolExecutor(2) as ex:
+        return list(ex.map(_late_year, SEEDS[:2]))
 
 
 def test_the_independent_survey_sits_below_the_callback(outside):
@@ -72,14 +86,20 @@ def test_the_independent_survey_sits_below_the_callback(outside):
         assert s["survey_satisfaction_rate"] < s["satisfaction_rate"]
 
 
-@pytest.mark.xfail(strict=True, reason="measured 2026-12-07 after round 9 (seeds 101 / 102, sampled 0.02, one year): "
-                   "the survey sits 4.9 / 5.3 points below the callback (0.913 / 0.900 vs 0.962 / 0.953; true resolution "
-                   "0.79 / 0.79; published 91.31% vs 92%; 9.5 / 9.0 points before round 9): the survey's level is the "
-                   "published one, the callback of a fresh start sits above 92% (docs/calibration.md, Round 9 and "
-                   "Known gaps), and pressure (0.47) still bends the callback")
+@pytest.mark.xfail(strict=True, reason="measured 2026-12-07 after pressure's per-case sanction (seeds 101 / 102, sampled "
+                   "0.02): the September-November survey sits 3.0 / 3.6 points below November's callback (91.8 / 89.9% "
+                   "vs 94.8 / 93.5%; published 91.31% vs 92%). Of seed 102's 3.6: orders excluded as unreasonable "
+                   "(Art. 32(3), 5% of closures, 41% of their requesters satisfied) 2.3, the explanation that fades "
+                   "before the survey asks 1.0, pressure 0.1 (docs/calibration.md, round 11)")
 def test_the_independent_survey_sits_at_most_a_little_below_the_callback(outside):
+    """Pattern 12, size: the survey of September-November at most 3 points below November's callback
+    (published 0.69). What keeps them close since 2026-12-07: pressing requesters (Art. 35(5)) is
+    sanctioned per confirmed case as falsification is, so units rarely press (0.8% of closures
+    pressed in September-November, seed 101, against 12% with the old sanction); what is left between
+    the two is the explanation that fades before the survey asks and the orders excluded as
+    unreasonable, which the survey still asks (docs/calibration.md)."""
     for s in outside:
-        assert s["satisfaction_rate"] - s["survey_satisfaction_rate"] < 0.03
+        assert s["callback_november"] - s["survey_autumn"] < 0.03, s
 
 
 def _callers(volume: float) -> dict:
