@@ -264,7 +264,8 @@ class Citizens(Strict):
                                source="calibrated (assumption fitted, not published): history replay, ABC-SMC round 9 "
                                       "(2026-12-07, with the third-party survey targets; every other parameter at its "
                                       "default; 90% posterior 0.05-0.54), filtered by pattern 3 (bunching needs 0.33 "
-                                      "or more): the mean of that part of the posterior, docs/calibration.md",
+                                      "or more): the mean of that part of the posterior; round 11, after pressure "
+                                      "was priced as falsification, 0.60 (0.07-1.01): kept, docs/calibration.md",
                                doc="Rating bent by pressure from the unit when it games.")
     explain_persuasion: float = P(0.45, lo=0.0, hi=1.0, unit="probability", article="Art. 15(2), 23",
                                   source="calibrated (assumption fitted, not published): history replay, ABC, docs/calibration.md; 90% posterior 0.18-0.62",
@@ -524,7 +525,8 @@ class Survey(Strict):
                                    source="calibrated (assumption fitted, not published): history replay, ABC-SMC round 9 "
                                           "(2026-12-07) on the third-party survey targets, with pressure_effect 0.33 or "
                                           "more (pattern 3), docs/calibration.md; 90% interval 0.54-0.95, not "
-                                          "converged: it enters only the survey, whose targets alone push it to 1",
+                                          "converged: it enters only the survey, whose targets alone push it to 1; "
+                                          "round 11 0.84 (0.66-0.98): kept",
                                    doc="How much of the unit's explanation still colours the answer weeks later, "
                                        "with nobody from the unit on the line (pressure none of it).")
 
