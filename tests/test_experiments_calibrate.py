@@ -423,12 +423,18 @@ def test_smc_of_the_real_model_on_one_core_is_reproducible(tmp_path):
     pd.testing.assert_frame_equal(a.generations, b.generations)
 
 
-def test_the_survey_round_fits_the_same_targets_as_the_full_calibration():
-    """spec_survey.toml (rounds 9-10, two factors) copies spec.toml's targets, since a sweep spec
-    cannot extend another: the two must stay in step, or the rounds' fits are not comparable."""
+@pytest.mark.parametrize("name, factors", [
+    ("spec_survey.toml", {"world.citizens.pressure_effect", "world.survey.explain_persistence"}),
+    ("spec_launch.toml", {"world.capacity.ratio", "world.citizens.initial_expectation", "world.citizens.contact_effect",
+                          "world.citizens.explain_persuasion", "world.handling.solve_prob",
+                          "world.behaviour.consequence_step"})])
+def test_the_conditional_rounds_fit_the_same_targets_as_the_full_calibration(name, factors):
+    """spec_survey.toml (rounds 9-11) and spec_launch.toml (round 12) copy spec.toml's targets, since a
+    sweep spec cannot extend another: they must stay in step, or the rounds' fits are not comparable;
+    and their factors keep spec.toml's ranges (the same priors)."""
     study = Path(__file__).resolve().parents[1] / "experiments" / "studies" / "history_calibration"
     full, _ = load_spec(study / "spec.toml")
-    survey, _ = load_spec(study / "spec_survey.toml")
-    assert survey.calibration.targets == full.calibration.targets
-    assert set(survey.factors) == {"world.citizens.pressure_effect", "world.survey.explain_persistence"}
-    assert all(survey.factors[k] == full.factors[k] for k in survey.factors)
+    part, _ = load_spec(study / name)
+    assert part.calibration.targets == full.calibration.targets
+    assert set(part.factors) == factors
+    assert all(part.factors[k] == full.factors[k] for k in part.factors)
