@@ -695,18 +695,19 @@ class Sanctions(Strict):
                              doc="Each false 'resolved' report the audit finds is sanctioned (弄虚作假): the more "
                                  "audited, the more found. 100 keeps the penalty of earlier versions (2 points per "
                                  "detected share of the audited orders) at the 2% audit of 2021.")
-    false_label: float = P(2.0, lo=0.0, hi=1000.0, unit="points per rejected label per closed order",
+    false_label: float = P(2.0, lo=0.0, hi=20.0, unit="points per rejected label per closed order",
                            article="Art. 32(3), 35(3)",
-                           doc="A label 'unreasonable' the hotline's check rejects is sanctioned, far more lightly "
-                               "per case than a detected false claim (assumption): a rejection is the check's "
-                               "judgement against the unit's, not proof of falsification (the check also rejects "
-                               "correct labels, label_check_wrong_reject).")
+                           doc="A label 'unreasonable' the hotline's check rejects is sanctioned, far more lightly per "
+                               "case than a detected false claim (assumption): a rejection is the check's judgement "
+                               "against the unit's, not proof of falsification (the check also rejects correct labels, "
+                               "label_check_wrong_reject).")
     pressure: float = P(100.0, lo=0.0, hi=1000.0, unit="points per confirmed case per closed order", article="Art. 35(5)",
                         doc="Each confirmed case of pressure on or retaliation against a requester (压制和打击报复) is "
-                            "sanctioned as a detected false claim is: Art. 35 lists it (5) beside falsification (3) with "
-                            "the same consequence. 2 until 2026-12-07, a value kept from before falsification was "
-                            "counted per case, which made a confirmed case of pressure 50 times cheaper than a "
-                            "detected false claim.")
+                            "charged as a detected false claim is: Art. 35 lists it (5) beside falsification (3) with "
+                            "the same consequence. Equal per case, not per act: requesters report pressure and every "
+                            "report is checked, while false claims face only the audit sample, so pressing one "
+                            "requester risks far more than one false claim. 2 until 2026-12-07, a value kept from "
+                            "before falsification was counted per case (50 times cheaper per case).")
     remedial_support: float = P(0.2, lo=0.0, hi=2.0, unit="share of capacity added", article="Art. 5, 24",
                                 doc="Staff the district or city adds to a township designated remedial (治理类), for the next month.")
     error_tolerance: float = P(0.5, lo=0.0, hi=1.0, unit="share of penalty forgiven", article="Art. 36",

@@ -136,7 +136,10 @@ def test_model_shows_both_the_gaming_and_the_no_distortion_regime():
     spreads by imitation over many months."""
     clean = summaries(AUDIT, {"world.capacity.ratio": 1.4}, days=2 * 300, **SAMPLED)
     # no audit of any kind: no sample of closures, no check of labels (Art. 32(3)) or of reports of
-    # pressure (Art. 35(5)); until 2026-12-07 the last two stayed on, cheap while their sanctions were
+    # pressure (Art. 35(5)). Until 2026-12-07 the last two stayed on; since pressure is charged per case
+    # the checked reports alone held gaming back (gap 10.6 against the clean 7.3 points, short of 1.5x).
+    # Measured then with the checks off (seeds 100-102; labels charged 100 in that run): 13.4, 13.7, 11.2
+    # against 6.7, 7.4, 7.2 points
     gaming = summaries(HARSH, {"rules.assessment.resolved_by": "unit_report", "rules.audit.sample_share": 0.0,
                               "rules.assessment.label_check": 0.0, "rules.hotline.pressure_check": 0.0,
                               "world.capacity.ratio": 0.8}, days=2 * 300, **SAMPLED)
