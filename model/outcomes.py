@@ -237,7 +237,8 @@ SUMMARY: dict[str, Outcome] = {o.name: o for o in [
     # -- measurement from outside (issue 10 item 5; literature.md patterns 12, 13)
     _o("survey_satisfaction_rate", "independent survey satisfaction", "第三方调查满意率", "share", "mean", "true",
        "Satisfied or basically satisfied among past requesters a third party asked, later and with nobody from the "
-       "unit on the line (no pressure; part of the explanation's effect faded; orders excluded as unreasonable asked too); beside the hotline's callback."),
+       "unit on the line (no pressure; part of the explanation's effect faded; orders excluded as "
+       "unreasonable asked too); beside the hotline's callback."),
     _o("survey_sampled", "independent survey sample", "第三方调查样本", "requesters", "sum", "count",
        "Requesters the independent survey asked.", "int"),
     _o("distinct_caller_share", "distinct callers a year (share of residents)", "年度来电人数占常住人口比",
