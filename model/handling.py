@@ -49,6 +49,7 @@ from .world import KIND_TOWNSHIP, LINK_CENTRAL
 # columns of the hours a unit used today (work_day's "used"), beside the four effort columns
 USED_COLUMNS = ["resolve", "satisfy", "game", "proactive", "contact", "coop"]
 U_RESOLVE, U_SATISFY, U_GAME, U_PROACTIVE, U_CONTACT, U_COOP = range(6)
+RADIX_MIN = 20_000     # from this many queue items allocate sorts by radix (measured faster, issue 13)
 
 
 def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: np.ndarray) -> np.ndarray:
@@ -62,7 +63,8 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
     k = kernels.get(unit.size)
     if k is not None:        # the sort and the pour below in compiled passes (model/kernels.py): the same hours
         unit = np.ascontiguousarray(unit)
-        order = k.queue_order(unit, key)
+        # a radix sort of the keys is faster on long queues, a sort per unit on short ones (same order)
+        order = k.radix_order(key) if unit.size >= RADIX_MIN else k.queue_order(unit, key)
         return k.allocate_sorted(order, unit, np.ascontiguousarray(need),
                                  np.ascontiguousarray(budget, dtype=np.float64))
     order = np.argsort(key, kind="stable")

@@ -8,7 +8,8 @@ residents' trust, expectation and unresolved counts after callback (citizens.py)
 counts under many masks (assessment.Tally.add_masks), classes from cumulative shares (intake.py).
 What they never do: transcendental functions (numpy's SIMD exp/log/power round differently
 from libm) or reductions whose order numpy sets otherwise (pairwise sums); those stay in numpy, as do the
-sorts, except handling.allocate's stable one (a stable order is unique: ``_queue_order``).
+sorts, except handling.allocate's stable one (a stable order is unique: ``_queue_order`` and, for
+long queues, ``_radix_order``).
 
 The kernels are compiled with numba on first use and cached beside this file (``cache=True``;
 numba falls back to a user cache directory when that is not writable), so only the first run
@@ -37,6 +38,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11, _S54 = (np.uint64(s) for s in (30, 27, 31, 11, 54))
 _TO_UNIT = 1.0 / 9007199254740992.0        # 2^-53: uniform from the top 53 bits
+_SIGN, _ALL_ONES, _DIGIT = np.uint64(1 << 63), np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(2047)   # radix sort
 
 AUTO_MIN = 8192        # a call on this many items marks a large run (JIESU_PURE unset) ...
 LARGE_MIN = 256        # ... whose calls from this many items on use the kernels
@@ -190,6 +192,51 @@ def _queue_order(unit, key):
                 m -= 1
             out[m + 1] = item
     return out
+
+
+def _radix_order(key):
+    """``np.argsort(key, kind="stable")`` for a large queue: a stable LSD radix sort on the
+    float keys' bits in six passes of 11 bits (a pass whose digit is the same for every item is
+    skipped). The bits are turned so that their unsigned order is the float order: negative keys
+    flipped whole, positive ones with the sign bit set; -0.0 counts as 0.0 and every NaN as equal
+    and last, as numpy orders them. A stable order is unique, so it is numpy's."""
+    n = key.size
+    bits = key.view(np.uint64)
+    a = np.empty(n, np.uint64)
+    for i in range(n):
+        b = bits[i]
+        if key[i] != key[i]:
+            a[i] = _ALL_ONES                   # NaN: after everything, in arrival order
+        elif b == _SIGN:
+            a[i] = _SIGN                       # -0.0 as 0.0
+        else:
+            a[i] = ~b if b & _SIGN else b | _SIGN
+    hist = np.zeros((6, 2048), np.int64)
+    for i in range(n):
+        v = a[i]
+        for d in range(6):
+            hist[d, np.int64((v >> np.uint64(11 * d)) & _DIGIT)] += 1
+    idx = np.arange(n)
+    tmp_i = np.empty(n, np.int64)
+    tmp_a = np.empty(n, np.uint64)
+    pos = np.empty(2048, np.int64)
+    for d in range(6):
+        shift = np.uint64(11 * d)
+        if n == 0 or hist[d, np.int64((a[0] >> shift) & _DIGIT)] == n:
+            continue                           # one digit for all: this pass moves nothing
+        total = 0
+        for j in range(2048):
+            pos[j] = total
+            total += hist[d, j]
+        for i in range(n):
+            digit = np.int64((a[i] >> shift) & _DIGIT)
+            p = pos[digit]
+            tmp_i[p] = idx[i]
+            tmp_a[p] = a[i]
+            pos[digit] = p + 1
+        idx, tmp_i = tmp_i, idx
+        a, tmp_a = tmp_a, a
+    return idx
 
 
 def _count_callers(calls, who):
@@ -852,9 +899,9 @@ def _compile() -> _Kernels:
     inline = {name: numba.njit(inline="always")(g[name]) for name in ("_mix", "_chain", "_uniform1")}
     g.update(inline)                              # kernels see the compiled helpers by name
     k = _Kernels()
-    for name in ("_hash_keys", "_hash_uniform", "_queue_order", "_allocate_sorted", "_count_callers", "_pick_step",
-                 "_count_masks", "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search", "_priority",
-                 "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
+    for name in ("_hash_keys", "_hash_uniform", "_queue_order", "_radix_order", "_allocate_sorted", "_count_callers",
+                 "_pick_step", "_count_masks", "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search",
+                 "_priority", "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
                  "_select_not", "_select_worked", "_merge_unique", "_close", "_select_eq", "_select_supervised",
                  "_select_stuck", "_select_city", "_select_arrived", "_rate", "_right_unit", "_wrong_unit",
                  "_closure_counts", "_trust_sums", "_game_queue", "_game_close", "_game_label_items"):

@@ -20,7 +20,7 @@ from conftest import model, ran
 from model import kernels
 from model.assessment import rank_average
 from model.citizens import N_CLASSES, add_counts, class_thresholds, last_per_person
-from model.handling import allocate, priority, union_of_rows
+from model.handling import RADIX_MIN, allocate, priority, union_of_rows
 from model.hotline import split_by_day
 from model.orders import small_pages
 from model.streams import Streams, _as_u64, mix, mix_inplace
@@ -224,6 +224,9 @@ def _allocate_cases():
     yield unit.astype(np.int16), (rng.random(n) * 3).astype(np.float32), rng.normal(0, 5, n), rng.normal(2, 4, nU)
     yield unit, np.zeros(n), rng.random(n), np.zeros(nU)                                   # nothing to give
     yield np.zeros(1, np.int64), np.ones(1), np.zeros(1), np.full(1, 0.5)
+    n = RADIX_MIN + 5000                                                                    # a long queue: radix sort
+    unit = rng.integers(0, 300, n)
+    yield unit, (rng.random(n) * 2).astype(np.float32), rng.integers(-3, 3, n) * 0.5, rng.random(300) * 40
 
 
 def test_allocate_pours_the_same_hours_on_both_paths(both_paths):
@@ -233,6 +236,20 @@ def test_allocate_pours_the_same_hours_on_both_paths(both_paths):
         both_paths(True)
         got = allocate(unit, need, prio, budget)
         assert got.dtype == ref.dtype and np.array_equal(got.view(np.uint64), ref.view(np.uint64))   # bits, signs of zero too
+
+
+@pytest.mark.parametrize("keys", [
+    lambda r: r.integers(-4, 4, 50_000) * 0.25,                               # many ties, negatives
+    lambda r: r.integers(0, 550, 30_000) * 1e4 - r.normal(0, 50, 30_000),      # allocate's keys
+    lambda r: np.array([0.0, -0.0, np.nan, -1.0, -np.nan, np.inf, -np.inf, 0.0, -0.0, np.nan, 1e-300, -1e-300]),
+    lambda r: np.full(1000, 3.5),                                             # one value: every pass skipped
+    lambda r: np.zeros(0),
+])
+def test_radix_order_is_numpys_stable_argsort(keys):
+    key = keys(np.random.default_rng(13))
+    with kernels.forced(True):
+        got = kernels.get(1).radix_order(np.ascontiguousarray(key, dtype=np.float64))
+    assert np.array_equal(got, np.argsort(key, kind="stable"))
 
 
 def test_counting_callers_is_the_same_on_both_paths(both_paths):
