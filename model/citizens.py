@@ -163,15 +163,13 @@ class Citizens:
         pos = np.searchsorted(self.malicious_idx, idx).clip(0, self.malicious_idx.size - 1)
         return pos, self.malicious_idx[pos] == idx
 
-    def is_malicious(self, idx: np.ndarray) -> np.ndarray:
-        """Citizens who call maliciously now (Art. 9(3))."""
+    def malicious_status(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each citizen calls maliciously now (Art. 9(3)) and the warnings the hotline
+        has given them for it (Art. 37): one search of the malicious list for both."""
         pos, on = self._malicious_pos(idx)
-        return on & self.malicious_active[pos] if self.malicious_idx.size else on
-
-    def warnings_of(self, idx: np.ndarray) -> np.ndarray:
-        """Warnings the hotline has given each citizen for malicious calling (Art. 37)."""
-        pos, on = self._malicious_pos(idx)
-        return np.where(on, self.warnings[pos], 0) if self.malicious_idx.size else np.zeros(idx.shape, np.int16)
+        if not self.malicious_idx.size:
+            return on, np.zeros(idx.shape, np.int16)
+        return on & self.malicious_active[pos], np.where(on, self.warnings[pos], 0)
 
     def warn(self, idx: np.ndarray, streams: Streams, keys: np.ndarray) -> np.ndarray:
         """The hotline warns these malicious callers (劝阻、批评、教育, Art. 37); some stop

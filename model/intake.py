@@ -160,7 +160,8 @@ def triage(req: dict, model) -> np.ndarray:
     cfg, s, key = model.cfg, model.streams, req["key"]
     t, h = cfg.world.triage, cfg.rules.hotline
     consult = req["rtype"] == RTYPE_CONSULTATION
-    req["malicious"] = model.citizens.is_malicious(req["requester"]) & ~consult
+    malicious, warnings = model.citizens.malicious_status(req["requester"])   # warnings as they stand before today's
+    req["malicious"] = malicious & ~consult
     true = req["true_class"] = classify(req, model)
     mal = req["malicious"]
     out = np.full(key.size, NOT_DIVERTED, dtype=np.int8)
@@ -170,7 +171,6 @@ def triage(req: dict, model) -> np.ndarray:
     caught = ordinary_unreasonable & s.bernoulli(t.detect_unreasonable, "triage.unreasonable", key)
     out[caught] = DIV_OUT_OF_SCOPE
     # Art. 37: recognised malicious callers are dissuaded and warned (a warned caller is known)
-    warnings = model.citizens.warnings_of(req["requester"])
     handles = h.malicious_handling != "none"
     warned = handles & mal & ((warnings > 0) | s.bernoulli(t.detect_malicious, "triage.malicious", key))
     restricted = (h.malicious_handling == "restrict") & (warnings >= h.restrict_after) & ~consult
