@@ -132,21 +132,39 @@ class Streams:
 def _flat_keys(keys: tuple):
     """(kernels, keys as 1-D uint64 arrays, item count) when the compiled hash applies: the keys
     are scalars or 1-D arrays of one length n >= _KERNEL_MIN (so the broadcast is flat: a scalar
-    key is a length-1 array) and kernels.get(n) offers the kernels; else None (numpy path)."""
+    key is a length-1 array) and kernels.get(n) offers the kernels; else None (numpy path).
+    Called for every keyed draw (about 50 a day), so arrays are read by attribute, not np.shape."""
     n = 1
     for key in keys:
-        shape = np.shape(key)
-        if len(shape) > 1:
-            return None
-        if shape and shape[0] != 1:
-            if n not in (1, shape[0]):
+        if type(key) is np.ndarray:
+            if key.ndim > 1:
                 return None
-            n = shape[0]
+            m = key.shape[0] if key.ndim else 1
+        else:
+            shape = np.shape(key)
+            if len(shape) > 1:
+                return None
+            m = shape[0] if shape else 1
+        if m != 1:
+            if n not in (1, m):
+                return None
+            n = m
     k = kernels.get(n) if n >= _KERNEL_MIN else None
     if k is None:
         return None
-    flat = [_as_u64(np.asarray(key)).reshape(-1) for key in keys]
-    return k, tuple(a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in flat), n
+    return k, tuple(_flat_u64(key) for key in keys), n
+
+
+def _flat_u64(key) -> np.ndarray:
+    """A key as a C-contiguous 1-D uint64 array (a scalar as length 1), without a copy where
+    the bits are already there."""
+    if type(key) is np.ndarray and key.ndim == 1 and key.flags.c_contiguous:
+        if key.dtype == np.uint64:
+            return key
+        if key.dtype == np.int64:
+            return key.view(np.uint64)
+    a = _as_u64(np.asarray(key)).reshape(-1)
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
 def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
