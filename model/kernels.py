@@ -16,13 +16,17 @@ numba falls back to a user cache directory when that is not writable), so only t
 after an install or a change pays the compilation.
 
 Which path: ``JIESU_PURE=1`` in the environment (or a missing numba) selects the pure-numpy
-path everywhere and ``JIESU_PURE=0`` the kernels everywhere. Unset, a call site asks
-``get(n)`` for its ``n`` items: the first call on ``AUTO_MIN`` items or more marks the
-process as running a large city (about scale 0.1 and up), and from then on calls on
-``LARGE_MIN`` items or more get the kernels. In a small city loading numba and LLVM (~0.5 s
-a process) costs more than the kernels save, so small runs never import numba. Results are
-the same either way. :func:`set_active` forces a path (tests); :func:`active` says whether
-the kernels are on offer. Importing this module imports neither numba nor LLVM.
+path everywhere and ``JIESU_PURE=0`` the kernels everywhere. Unset, the process starts on numpy
+and switches to the kernels for good (calls on ``LARGE_MIN`` items or more) once it is running a
+large city or a long run: a call on ``AUTO_MIN`` items or more (about scale 0.1 and up), or
+``Model.run`` asked for ``RUN_MIN_DAYS`` days or more (:func:`expect_run`). Loading numba and
+LLVM costs ~0.45 s a process; the kernels save ~1.9 ms a simulated day at scale 0.01 and
+~2.7 ms at 0.05 (measured 2026-12-07, a year in one process: 2.34 -> 1.64 s and 3.5 -> 2.5 s),
+so they pay for themselves after about 165-235 days, and from then on every run of the process
+(a sweep's worker runs many) takes them. Short runs (tests, the classroom app's days) never
+import numba. Results are the same either way. :func:`set_active` forces a path (tests);
+:func:`active` says whether the kernels are on offer. Importing this module imports neither
+numba nor LLVM.
 ``python -m model.kernels`` compiles and caches every kernel ahead of a first large run.
 """
 
@@ -41,7 +45,9 @@ _TO_UNIT = 1.0 / 9007199254740992.0        # 2^-53: uniform from the top 53 bits
 _SIGN, _ALL_ONES, _DIGIT = np.uint64(1 << 63), np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(2047)   # radix sort
 
 AUTO_MIN = 8192        # a call on this many items marks a large run (JIESU_PURE unset) ...
-LARGE_MIN = 256        # ... whose calls from this many items on use the kernels
+RUN_MIN_DAYS = 180     # ... as does a run of this many days (expect_run) ...
+LARGE_MIN = 64         # ... whose calls from this many items on use the kernels (256 before 2026-12-07:
+                       # at scale 0.01 a year took 1.93 s with 256, 1.67 s with 64, 1.68 s with 16)
 _state: dict = {"forced": None, "kernels": None, "failed": False, "large": False}
 
 
@@ -74,6 +80,13 @@ def _choice() -> bool | None:
         return bool(_state["forced"])
     env = os.environ.get("JIESU_PURE", "")
     return None if env == "" else env == "0"
+
+
+def expect_run(days: int) -> None:
+    """A run of ``days`` days is starting: from ``RUN_MIN_DAYS`` on, the kernels pay for numba's
+    load at any scale, so the process takes them from now on (unless a path is forced)."""
+    if days >= RUN_MIN_DAYS and _choice() is None:
+        _state["large"] = True
 
 
 def get(n: int = AUTO_MIN):

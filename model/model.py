@@ -35,7 +35,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from . import callback, dispatch, escalation, handling, intake
+from . import callback, dispatch, escalation, handling, intake, kernels
 from .agents import AGENT_CLASS, DistrictGovernment
 from .assessment import Ledger, Tally, assess, closure_tally, standing
 from .behaviour import ACTIVITIES, E_RESOLVE, Units
@@ -288,7 +288,9 @@ class Model(mesa.Model):
 
     def run(self, days: int | None = None, progress=None) -> Model:
         """Run ``days`` steps (default: the scenario's ``city.days``)."""
-        for _ in range(days if days is not None else self.cfg.city.days):
+        days = days if days is not None else self.cfg.city.days
+        kernels.expect_run(days)          # a long run takes the compiled kernels (model/kernels.py)
+        for _ in range(days):
             self.step()
             if progress is not None:
                 progress.update(1)

@@ -187,6 +187,27 @@ def test_jiesu_pure_selects_the_numpy_path(monkeypatch):
     kernels.set_active(None)
 
 
+def test_a_long_run_takes_the_kernels_and_a_short_one_does_not(monkeypatch):
+    kernels.set_active(None)
+    monkeypatch.delenv("JIESU_PURE", raising=False)
+    monkeypatch.setitem(kernels._state, "large", False)
+    calls = []
+    monkeypatch.setattr(kernels, "expect_run", lambda days: calls.append(days))
+    model({}, days=3).run(2)
+    assert calls == [2]                                          # Model.run says how long it will run
+    monkeypatch.undo()
+    monkeypatch.setitem(kernels._state, "large", False)
+    kernels.expect_run(kernels.RUN_MIN_DAYS - 1)
+    assert kernels.get(kernels.LARGE_MIN) is None                # a short run stays on numpy
+    with kernels.forced(False):
+        kernels.expect_run(kernels.RUN_MIN_DAYS)
+    assert kernels.get(kernels.LARGE_MIN) is None                # a forced path is left alone
+    kernels.expect_run(kernels.RUN_MIN_DAYS)
+    has_numba = importlib.util.find_spec("numba") is not None
+    assert (kernels.get(kernels.LARGE_MIN) is not None) == has_numba   # a long one: the kernels, for good
+    assert kernels.get(kernels.LARGE_MIN - 1) is None
+
+
 def test_forced_takes_a_path_for_its_block_and_gives_the_earlier_choice_back(both_paths):
     both_paths(False)
     with kernels.forced(True):
