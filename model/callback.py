@@ -183,8 +183,10 @@ def independent_survey(key, true, contacted, explained, requester, model) -> dic
     asked = s.bernoulli(v.sample_share, "survey.sample", key)
     if not asked.any():
         return {"survey_sampled": 0, "survey_satisfied": 0}
+    # only the sample's answers are worked out (each is a function of its own order's key)
+    key, true, contacted, explained, requester = (a[asked] for a in (key, true, contacted, explained, requester))
     perf = np.where(true, c.performance_resolved, c.performance_unresolved)
     score = (perf - model.citizens.expectation[requester]
              + c.contact_effect * (c.contact_share * contacted + (1 - c.contact_share) * v.explain_persistence * explained)
              + c.rating_noise * s.normal("survey.noise", key))
-    return {"survey_sampled": int(asked.sum()), "survey_satisfied": int((asked & (score > c.basic_cut)).sum())}
+    return {"survey_sampled": int(key.size), "survey_satisfied": int((score > c.basic_cut).sum())}
