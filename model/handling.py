@@ -64,7 +64,8 @@ def allocate(unit: np.ndarray, need: np.ndarray, priority: np.ndarray, budget: n
     if k is not None:        # the sort and the pour below in compiled passes (model/kernels.py): the same hours
         unit = np.ascontiguousarray(unit)
         # a radix sort of the keys is faster on long queues, a sort per unit on short ones (same order)
-        order = k.radix_order(key) if unit.size >= RADIX_MIN else k.queue_order(unit, key)
+        order = (k.radix_order(np.ascontiguousarray(key, dtype=np.float64)) if unit.size >= RADIX_MIN
+                 else k.queue_order(unit, key))
         return k.allocate_sorted(order, unit, np.ascontiguousarray(need),
                                  np.ascontiguousarray(budget, dtype=np.float64))
     order = np.argsort(key, kind="stable")

@@ -17,16 +17,19 @@ after an install or a change pays the compilation.
 
 Which path: ``JIESU_PURE=1`` in the environment (or a missing numba) selects the pure-numpy
 path everywhere and ``JIESU_PURE=0`` the kernels everywhere. Unset, the process starts on numpy
-and switches to the kernels for good (calls on ``LARGE_MIN`` items or more) once it is running a
-large city or a long run: a call on ``AUTO_MIN`` items or more (about scale 0.1 and up), or
-``Model.run`` asked for ``RUN_MIN_DAYS`` days or more (:func:`expect_run`). Loading numba and
-LLVM costs ~0.45 s a process; the kernels save ~1.9 ms a simulated day at scale 0.01 and
-~2.7 ms at 0.05 (measured 2026-12-07, a year in one process: 2.34 -> 1.64 s and 3.5 -> 2.5 s),
-so they pay for themselves after about 165-235 days, and from then on every run of the process
-(a sweep's worker runs many) takes them. Short runs (tests, the classroom app's days) never
-import numba. Results are the same either way. :func:`set_active` forces a path (tests);
-:func:`active` says whether the kernels are on offer. Importing this module imports neither
-numba nor LLVM.
+and switches to the kernels for good (calls on ``LARGE_MIN`` items or more) once it runs a large
+city or a long run: a call on ``AUTO_MIN`` items or more (about scale 0.1 and up), or ``Model.run``
+asked for ``RUN_MIN_DAYS`` days or more at scale ``RUN_MIN_SCALE`` or more (:func:`expect_run`).
+Loading numba and LLVM costs ~0.45 s a process. Measured 2026-12-07, in fresh processes (the load
+included), numpy against kernels: scale 0.01, 240 days 1.47-1.48 s against 1.47-1.51 s (even);
+0.02, 240 days 1.61-1.70 against 1.58-1.61; 0.05, 120 days 1.07-1.15 against 1.19-1.24, 180 days
+1.64-1.65 against 1.54-1.58. Once loaded they save ~1.9 ms a simulated day at 0.01 and ~2.7 ms at
+0.05 (a year, seeds 2-3 after seed 1 in one process: 2.3 -> 1.64 s and 3.5 -> 2.5 s), so every
+later run of the process takes them (a sweep's worker runs many; so does the classroom app's model
+process after it has replayed the history). A process that has run neither a long run nor a large
+city (most tests, the app before a replay) never imports numba. Results are the same either way.
+:func:`set_active` forces a path (tests); :func:`active` says whether the kernels are on offer.
+Importing this module imports neither numba nor LLVM.
 ``python -m model.kernels`` compiles and caches every kernel ahead of a first large run.
 """
 
@@ -45,7 +48,8 @@ _TO_UNIT = 1.0 / 9007199254740992.0        # 2^-53: uniform from the top 53 bits
 _SIGN, _ALL_ONES, _DIGIT = np.uint64(1 << 63), np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(2047)   # radix sort
 
 AUTO_MIN = 8192        # a call on this many items marks a large run (JIESU_PURE unset) ...
-RUN_MIN_DAYS = 180     # ... as does a run of this many days (expect_run) ...
+RUN_MIN_DAYS = 240     # ... as does a run of this many days (expect_run) ...
+RUN_MIN_SCALE = 0.01   # ... at this scale or more (below it the kernels save too little a day) ...
 LARGE_MIN = 64         # ... whose calls from this many items on use the kernels (256 before 2026-12-07:
                        # at scale 0.01 a year took 1.93 s with 256, 1.67 s with 64, 1.68 s with 16)
 _state: dict = {"forced": None, "kernels": None, "failed": False, "large": False}
@@ -82,10 +86,11 @@ def _choice() -> bool | None:
     return None if env == "" else env == "0"
 
 
-def expect_run(days: int) -> None:
-    """A run of ``days`` days is starting: from ``RUN_MIN_DAYS`` on, the kernels pay for numba's
-    load at any scale, so the process takes them from now on (unless a path is forced)."""
-    if days >= RUN_MIN_DAYS and _choice() is None:
+def expect_run(days: int, scale: float) -> None:
+    """A run of ``days`` days at ``scale`` is starting: from ``RUN_MIN_DAYS`` days at
+    ``RUN_MIN_SCALE`` on, the kernels pay for numba's load, so the process takes them from now on
+    (unless a path is forced)."""
+    if days >= RUN_MIN_DAYS and scale >= RUN_MIN_SCALE and _choice() is None:
         _state["large"] = True
 
 
@@ -212,7 +217,8 @@ def _radix_order(key):
     float keys' bits in six passes of 11 bits (a pass whose digit is the same for every item is
     skipped). The bits are turned so that their unsigned order is the float order: negative keys
     flipped whole, positive ones with the sign bit set; -0.0 counts as 0.0 and every NaN as equal
-    and last, as numpy orders them. A stable order is unique, so it is numpy's."""
+    and last, as numpy orders them. A stable order is unique, so it is numpy's. ``key`` must be
+    C-contiguous float64: it is read through a uint64 view (handling.allocate converts it)."""
     n = key.size
     bits = key.view(np.uint64)
     a = np.empty(n, np.uint64)

@@ -289,7 +289,7 @@ class Model(mesa.Model):
     def run(self, days: int | None = None, progress=None) -> Model:
         """Run ``days`` steps (default: the scenario's ``city.days``)."""
         days = days if days is not None else self.cfg.city.days
-        kernels.expect_run(days)          # a long run takes the compiled kernels (model/kernels.py)
+        kernels.expect_run(days, self.cfg.city.scale)   # a long run takes the compiled kernels (model/kernels.py)
         for _ in range(days):
             self.step()
             if progress is not None:

@@ -192,17 +192,19 @@ def test_a_long_run_takes_the_kernels_and_a_short_one_does_not(monkeypatch):
     monkeypatch.delenv("JIESU_PURE", raising=False)
     monkeypatch.setitem(kernels._state, "large", False)
     calls = []
-    monkeypatch.setattr(kernels, "expect_run", lambda days: calls.append(days))
-    model({}, days=3).run(2)
-    assert calls == [2]                                          # Model.run says how long it will run
+    monkeypatch.setattr(kernels, "expect_run", lambda days, scale: calls.append((days, scale)))
+    model({}, days=3, scale=0.002).run(2)
+    assert calls == [(2, 0.002)]                                 # Model.run says how long and how large
     monkeypatch.undo()
     monkeypatch.setitem(kernels._state, "large", False)
-    kernels.expect_run(kernels.RUN_MIN_DAYS - 1)
-    assert kernels.get(kernels.LARGE_MIN) is None                # a short run stays on numpy
+    days, scale = kernels.RUN_MIN_DAYS, kernels.RUN_MIN_SCALE
+    kernels.expect_run(days - 1, scale)
+    kernels.expect_run(days * 10, scale / 2)
+    assert kernels.get(kernels.LARGE_MIN) is None                # a short run or a tiny city stays on numpy
     with kernels.forced(False):
-        kernels.expect_run(kernels.RUN_MIN_DAYS)
+        kernels.expect_run(days, scale)
     assert kernels.get(kernels.LARGE_MIN) is None                # a forced path is left alone
-    kernels.expect_run(kernels.RUN_MIN_DAYS)
+    kernels.expect_run(days, scale)
     has_numba = importlib.util.find_spec("numba") is not None
     assert (kernels.get(kernels.LARGE_MIN) is not None) == has_numba   # a long one: the kernels, for good
     assert kernels.get(kernels.LARGE_MIN - 1) is None
