@@ -49,6 +49,7 @@ from .world import KIND_TOWNSHIP, LINK_CENTRAL
 # columns of the hours a unit used today (work_day's "used"), beside the four effort columns
 USED_COLUMNS = ["resolve", "satisfy", "game", "proactive", "contact", "coop"]
 U_RESOLVE, U_SATISFY, U_GAME, U_PROACTIVE, U_CONTACT, U_COOP = range(6)
+FINISH_COUNTS = ["extend_candidates", "extensions", "overdue", "extended_overdue", "overdue_hard"]   # _finish_day's
 RADIX_MIN = 20_000     # from this many queue items allocate sorts by radix (measured faster, issue 13)
 
 
@@ -295,10 +296,13 @@ def finish_and_close(day: int, model) -> dict:
     idx = wo.open_idx
     k = kernels.get(idx.size)     # compiled steps (model/kernels.py): the same rows and values
     idx = k.select_not(idx, wo.state, CLOSED) if k is not None else idx[wo.state[idx] != CLOSED]
-    worked = finish_worked(idx, day, model)
-    tally = flag_overdue(idx, day, model)
-    explained = explain_unsolvable(idx, day, model)
-    closing = union_of_rows(idx, (worked, explained, idx[(wo.ti_done[idx] == day) & wo.gamed[idx]]))
+    if k is not None:             # the three steps and the union in one compiled pass: the same rows and sums
+        closing, tally = _finish_compiled(k, idx, day, model)
+    else:
+        worked = finish_worked(idx, day, model)
+        tally = flag_overdue(idx, day, model)
+        explained = explain_unsolvable(idx, day, model)
+        closing = union_of_rows(idx, (worked, explained, idx[(wo.ti_done[idx] == day) & wo.gamed[idx]]))
     claim = model.streams.bernoulli(model.units.claim_probability(wo.unit[closing]), "handling.claim", wo.key[closing])
     if k is not None:
         k.close(closing, claim, wo.true_resolved, wo.ti_contact, wo.ending, wo.gamed, wo.remaining, wo.difficulty,
@@ -318,6 +322,34 @@ def finish_and_close(day: int, model) -> dict:
     wo.state[closing] = CLOSED
     wo.ti_closed[closing] = day
     return {"closing": closing, "tally": tally}
+
+
+def _finish_compiled(k, idx: np.ndarray, day: int, model) -> tuple[np.ndarray, Tally]:
+    """finish_worked, flag_overdue, explain_unsolvable and union_of_rows as one compiled pass
+    (kernels._finish_day; issue 13): the same rows, draws, columns and tally."""
+    wo, cfg, U, s = model.orders, model.cfg, model.units, model.streams
+    h, nU = cfg.world.handling, model.city.n_units
+    closing, ascending, counts, sums = k.finish_day(
+        np.ascontiguousarray(idx, dtype=np.int64), int(day), wo.ti_done, wo.ti_contact, wo.remaining, wo.need_coop,
+        wo.coop_remaining, wo.ending, wo.unit, wo.right_unit, wo.hard, wo.linkage, wo.unreasonable, wo.label_kind,
+        wo.true_resolved, wo.key, wo.ti_deadline, wo.overdue, wo.extended, wo.ti_overdue, wo.explain, wo.coop_state,
+        wo.gamed, (float(h.solve_prob), float(h.hard_solve_prob), float(h.misrouted_solve_prob)),
+        float(cfg.world.linkage.central_success), s._name_hash("handling.solve")[()],
+        bool(cfg.rules.deadlines.extensions), np.ascontiguousarray(U.p_extend, dtype=np.float64),
+        s._name_hash("handling.extend")[()], int(cfg.rules.deadlines.extension_days),
+        np.float32(h.extension_explain_hours), np.ascontiguousarray(U.p_explain, dtype=np.float64),
+        np.ascontiguousarray(U.p_explain_blocked, dtype=np.float64), s._name_hash("handling.explain")[()],
+        np.float32(h.unsolvable_explain_hours), float(cfg.rules.sanctions.error_tolerance), nU,
+        (END_WORKED, END_EXPLAINED, LABEL_HONEST, LINK_CENTRAL, COOP_REFUSED))
+    if not ascending:             # union_of_rows sorts its rows
+        closing = np.sort(closing)
+    # flag_overdue's tally, name by name in its order; Tally.add leaves out a name with no events
+    first = 0 if cfg.rules.deadlines.extensions else 2
+    named = [(n, counts[j], counts[j]) for j, n in enumerate(FINISH_COUNTS)][first:]
+    named += [("overdue_hours", sums[0], counts[2]), ("overdue_forgiven", sums[1], counts[4])]
+    tally = Tally(nU)
+    tally.items += [(name, values) for name, values, events in named if events.any()]
+    return closing, tally
 
 
 def union_of_rows(idx: np.ndarray, parts: tuple) -> np.ndarray:

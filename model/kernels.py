@@ -541,6 +541,82 @@ def _merge_unique(a, b, c):
     return out[:n], True
 
 
+def _finish_day(idx, day, done, contact, remaining, need_coop, coop_remaining, ending, unit, right_unit, hard,
+                linkage, unreasonable, label_kind, true_resolved, key, deadline, overdue, extended, overdue_day,
+                explain, coop_state, gamed, solve_probs, central_success, h_solve, extensions, p_extend, h_extend,
+                extension_days, extension_hours, p_explain, p_explain_blocked, h_explain, unsolvable_hours,
+                error_tolerance, n_units, codes):
+    """handling.finish_and_close up to the claim, in one pass over the open rows ``idx`` (the
+    numpy path runs finish_worked, flag_overdue, explain_unsolvable and union_of_rows in turn;
+    each step reads only its own row, so doing all three steps row by row gives the same rows,
+    draws and sums). ``solve_probs``: (solve, hard, misrouted); ``codes``: (END_WORKED,
+    END_EXPLAINED, LABEL_HONEST, LINK_CENTRAL, COOP_REFUSED). Returns today's ended rows in ``idx``
+    order, whether ``idx`` ascends, and the flag_overdue tally: counts (extend_candidates,
+    extensions, overdue, extended_overdue, overdue_hard; 5 x n_units) and sums (overdue_hours,
+    overdue_forgiven; 2 x n_units), each added in row order as np.bincount adds them."""
+    end_worked, end_explained, label_honest, link_central, coop_refused = codes
+    counts = np.zeros((5, n_units), np.int64)
+    sums = np.zeros((2, n_units), np.float64)
+    closing = np.empty(idx.size, np.int64)
+    n_closing = 0
+    ascending = True
+    day_key = np.uint64(day)
+    for i in range(idx.size):
+        r = idx[i]
+        if i > 0 and r <= idx[i - 1]:
+            ascending = False
+        u = unit[r]
+        ended = False
+        # finish_worked: own work and needed cooperation complete: the fix is tried
+        if done[r] < 0 and contact[r] >= 0 and remaining[r] <= 0 and (not need_coop[r] or coop_remaining[r] <= 0):
+            done[r] = day
+            ending[r] = end_worked
+            p = solve_probs[1] if hard[r] else solve_probs[0]
+            if u != right_unit[r]:
+                p = solve_probs[2]
+            if linkage[r] == link_central:
+                p = p * central_success
+            if unreasonable[r] or label_kind[r] == label_honest:
+                p = 0.0
+            true_resolved[r] = _uniform1(h_solve, key[r]) < p
+            ended = True
+        # flag_overdue: at the deadline extend once (the unit's choice) or flag overdue
+        if deadline[r] <= day and done[r] < 0 and not overdue[r]:
+            extend = False
+            if extensions and hard[r] and not extended[r] and contact[r] >= 0:
+                counts[0, u] += 1
+                if _uniform1(h_extend, key[r]) < p_extend[u]:
+                    extend = True
+                    counts[1, u] += 1
+                    extended[r] = True
+                    deadline[r] = deadline[r] + extension_days
+                    explain[r] = explain[r] + extension_hours
+            if not extend:
+                overdue[r] = True
+                overdue_day[r] = day
+                counts[2, u] += 1
+                if extended[r]:
+                    counts[3, u] += 1
+                if hard[r]:
+                    counts[4, u] += 1
+                sums[0, u] += np.float64(remaining[r] + coop_remaining[r])
+                if hard[r]:
+                    sums[1, u] += error_tolerance
+        # explain_unsolvable: an overdue order flagged before today may be explained and ended
+        if overdue[r] and done[r] < 0 and overdue_day[r] < day and contact[r] >= 0:
+            blocked = hard[r] or coop_state[r] == coop_refused or linkage[r] == link_central or u != right_unit[r]
+            p = p_explain_blocked[u] if blocked else p_explain[u]
+            if np.float64(_mix(_mix(h_explain ^ key[r]) ^ day_key) >> _S11) * _TO_UNIT < p:
+                done[r] = day
+                ending[r] = end_explained
+                explain[r] = explain[r] + unsolvable_hours
+                ended = True
+        if ended or (done[r] == day and gamed[r]):
+            closing[n_closing] = r
+            n_closing += 1
+    return closing[:n_closing], ascending, counts, sums
+
+
 def _close(closing, claim, true_resolved, contact, ending, gamed, remaining, difficulty, rework_share,
            claimed, carry, state, closed_day, day, end_worked, closed):
     """handling.finish_and_close for today's ended orders: the unit's claim, the work a repeat
@@ -921,7 +997,7 @@ def _compile() -> _Kernels:
     for name in ("_hash_keys", "_hash_uniform", "_queue_order", "_radix_order", "_allocate_sorted", "_count_callers",
                  "_pick_step", "_count_masks", "_move_trust", "_move_expectation", "_count_unresolved", "_poisson_search",
                  "_priority", "_count_exceeded", "_select_open", "_work_items", "_apply_work", "_talk",
-                 "_select_not", "_select_worked", "_merge_unique", "_close", "_select_eq", "_select_supervised",
+                 "_select_not", "_select_worked", "_merge_unique", "_finish_day", "_close", "_select_eq", "_select_supervised",
                  "_select_stuck", "_select_city", "_select_arrived", "_rate", "_right_unit", "_wrong_unit",
                  "_closure_counts", "_trust_sums", "_game_queue", "_game_close", "_game_label_items"):
         setattr(k, name.lstrip("_"), jit(g[name]))

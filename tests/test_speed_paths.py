@@ -150,6 +150,8 @@ def _run_tables(days: int = 40, overrides: dict | None = None) -> dict:
     {"rules.assessment.resolved_by": "audit", "rules.hotline.unreached_callback": "counted_unresolved"},
     {"rules.assessment.resolved_by": "unit_report", "rules.assessment.exclude_unreasonable": False,
      "rules.dispatch.copy_to_district": False, "world.demand.trust_elasticity": 0.6},
+    {"rules.deadlines.extensions": False, "rules.sanctions.error_tolerance": 0.0},   # finishing without extensions
+    {"rules.deadlines.extension_days": 1},             # extended orders fall overdue again within the run
 ])
 def test_compiled_and_pure_paths_give_identical_runs(both_paths, rules):
     both_paths(False)
