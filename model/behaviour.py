@@ -322,9 +322,8 @@ class Units:
         propensity (its gaming share of staff time), moved by what it expects a false claim to
         bring: passing as resolved or being caught by the audit (decisions.py). Worked out once
         per unit and read for each order (the same values: every step is element by element)."""
-        every = np.arange(self.effort.shape[0])
-        p0 = np.clip(self.cfg.world.handling.claim_resolved * self.effort[every, E_GAME], 0.0, 1.0)
-        p = np.where((p0 > 0) & (p0 < 1), shift(np.clip(p0, 1e-6, 1 - 1e-6), 0.0, self.gain["claim_resolved"][every],
+        p0 = np.clip(self.cfg.world.handling.claim_resolved * self.effort[:, E_GAME], 0.0, 1.0)
+        p = np.where((p0 > 0) & (p0 < 1), shift(np.clip(p0, 1e-6, 1 - 1e-6), 0.0, self.gain["claim_resolved"],
                                                   self.cfg), p0)
         return p[unit]
 

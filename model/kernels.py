@@ -606,7 +606,7 @@ def _finish_day(idx, day, done, contact, remaining, need_coop, coop_remaining, e
         if overdue[r] and done[r] < 0 and overdue_day[r] < day and contact[r] >= 0:
             blocked = hard[r] or coop_state[r] == coop_refused or linkage[r] == link_central or u != right_unit[r]
             p = p_explain_blocked[u] if blocked else p_explain[u]
-            if np.float64(_mix(_mix(h_explain ^ key[r]) ^ day_key) >> _S11) * _TO_UNIT < p:
+            if _uniform1(_mix(h_explain ^ key[r]), day_key) < p:     # keyed by (order, day)
                 done[r] = day
                 ending[r] = end_explained
                 explain[r] = explain[r] + unsolvable_hours

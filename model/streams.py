@@ -158,12 +158,7 @@ def _flat_keys(keys: tuple):
 def _flat_u64(key) -> np.ndarray:
     """A key as a C-contiguous 1-D uint64 array (a scalar as length 1), without a copy where
     the bits are already there."""
-    if type(key) is np.ndarray and key.ndim == 1 and key.flags.c_contiguous:
-        if key.dtype == np.uint64:
-            return key
-        if key.dtype == np.int64:
-            return key.view(np.uint64)
-    a = _as_u64(np.asarray(key)).reshape(-1)
+    a = _as_u64(key).reshape(-1)
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
